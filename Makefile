@@ -1,0 +1,40 @@
+# onceonly: `make run` sets up and runs the main job, then serves the API; `make test` tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+export ONCEONLY_HOME ?= var
+export DAGSTER_HOME ?= $(CURDIR)/var/dagster
+export UV_NO_PROGRESS := 1
+ONCEONLY := $(UV) run --frozen onceonly
+SAMPLE_PERSONS ?= 20000
+SAMPLE_ENTERPRISES ?= 2000
+
+.PHONY: install run ingest serve ui test lint bench clean
+
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml uv.lock
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+run: install  ## generate the sample landing zone (once), land it, print the summary, serve the API
+	@test -d $(ONCEONLY_HOME)/landing || $(ONCEONLY) generate --persons $(SAMPLE_PERSONS) --enterprises $(SAMPLE_ENTERPRISES) --case-days 730
+	$(ONCEONLY) ingest
+	$(ONCEONLY) serve --host 127.0.0.1 --port 8000
+
+ui: install  ## the Dagster UI (and daemon, for the sensor and schedules) on the same workspace
+	@mkdir -p $(DAGSTER_HOME)
+	$(UV) run --frozen python -c "from pipelines.instance import ensure_dagster_home; ensure_dagster_home()"
+	$(UV) run --frozen dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+test: install  ## the whole suite
+	$(UV) run --frozen pytest -q -n 2
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,158 @@
+"""The data contract of one department resource, as stewards write it in YAML.
+
+Modelled on the Open Data Contract Standard v3 where it fits (id, version, status, owner,
+schema with logical types) and extended with what a government exchange needs: the
+source format departments deliver in, the Chinese header aliases they use, key roles
+for the one-number keys, and the sharing type of the national sharing rules.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Status(StrEnum):
+    draft = "draft"
+    active = "active"
+    deprecated = "deprecated"
+    retired = "retired"
+
+
+class SharingType(StrEnum):
+    """国发〔2016〕51号: 无条件共享 / 有条件共享 / 不予共享."""
+
+    unconditional = "unconditional"
+    conditional = "conditional"
+    not_shared = "not_shared"
+
+
+class KeyRole(StrEnum):
+    """Which one-number key a column holds; `subject` holds either kind (owners, applicants)."""
+
+    id_number = "id_number"
+    credit_code = "credit_code"
+    subject = "subject"
+
+
+class LogicalType(StrEnum):
+    string = "string"
+    integer = "integer"
+    decimal = "decimal"
+    date = "date"
+    timestamp = "timestamp"
+    boolean = "boolean"
+
+
+class Classification(StrEnum):
+    public = "public"
+    personal = "personal"
+    sensitive = "sensitive"
+
+
+class SourceFormat(StrEnum):
+    csv = "csv"
+    excel = "excel"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class UpdateCycle(StrEnum):
+    realtime = "realtime"
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+    quarterly = "quarterly"
+    yearly = "yearly"
+
+
+class _Strict(BaseModel):
+    # A typo in a contract must be an error, not a silently ignored field.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Owner(_Strict):
+    department: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Department code")
+    department_name: str
+    steward: str
+
+
+class Sharing(_Strict):
+    type: SharingType
+    condition: str | None = None
+
+    @model_validator(mode="after")
+    def _conditional_needs_condition(self) -> Sharing:
+        if self.type is SharingType.conditional and not self.condition:
+            raise ValueError("a conditional resource must state its sharing condition")
+        return self
+
+
+class Source(_Strict):
+    format: SourceFormat
+    encoding: str | None = Field(
+        default=None, description="Expected text encoding; files are still sniffed on arrival"
+    )
+    file_pattern: str = Field(description="Glob that a delivered file name matches")
+
+
+class Column(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: LogicalType = LogicalType.string
+    required: bool = False
+    unique: bool = False
+    key_role: KeyRole | None = None
+    aliases: tuple[str, ...] = Field(
+        default=(), description="Header names as departments send them, first one preferred"
+    )
+    classification: Classification = Classification.public
+    description: str = ""
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        """Every header under which this column is recognised in a delivered file."""
+        return (*self.aliases, self.name)
+
+
+class Contract(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    status: Status
+    name: str
+    name_en: str = ""
+    owner: Owner
+    description: str
+    purpose: str = ""
+    update_cycle: UpdateCycle
+    sharing: Sharing
+    source: Source
+    columns: tuple[Column, ...] = Field(alias="schema", min_length=1)
+
+    @field_validator("columns")
+    @classmethod
+    def _unique_names(cls, columns: tuple[Column, ...]) -> tuple[Column, ...]:
+        seen: dict[str, str] = {}
+        for column in columns:
+            for header in column.header_names:
+                if header in seen and seen[header] != column.name:
+                    raise ValueError(
+                        f"header {header!r} is claimed by both {seen[header]!r} and "
+                        f"{column.name!r}; give each column its own aliases"
+                    )
+                seen[header] = column.name
+        return columns
+
+    @property
+    def department(self) -> str:
+        return self.owner.department
+
+    @property
+    def key_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.key_role is not None)
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"contract {self.id} has no column {name!r}")

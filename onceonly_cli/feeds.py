@@ -1,0 +1,122 @@
+"""Commands for department feeds: generate a sample landing zone, land it, show the pool."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipelines import settings
+
+console = Console()
+
+
+def generate(
+    persons: Annotated[int, typer.Option(help="Residents in the population register.")] = 20_000,
+    enterprises: Annotated[int, typer.Option(help="Enterprises in the register.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Landing zone to write [default: var/landing].")] = None,
+    dirty_share: Annotated[float, typer.Option(help="Share of dirty rows per feed.")] = 0.02,
+    case_days: Annotated[int, typer.Option(help="Days of case history.")] = 1095,
+) -> None:
+    """Write a deterministic sample landing zone of department drops in their real formats."""
+    from pipelines.samples import generate_landing_zone
+
+    target = out or settings.landing_root()
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        summary = generate_landing_zone(
+            target, persons=persons, enterprises=enterprises, seed=seed,
+            dirty_share=dirty_share, case_days=case_days, progress=report,
+        )
+    table = Table(title=f"Landing zone written to {target}")
+    for header in ("department", "resource", "file", "rows"):
+        table.add_column(header, justify="right" if header == "rows" else "left")
+    for item in summary.files:
+        table.add_row(item.department, item.resource_id, item.path.name, f"{item.rows:,}")
+    console.print(table)
+    console.print(f"{summary.total_rows:,} rows in {summary.seconds:.1f} s")
+
+
+def ingest() -> None:
+    """Land every new file of the landing zone into the pool (one Dagster run per file)."""
+    from pipelines.definitions import defs
+    from pipelines.instance import get_instance
+    from pipelines.landing.runner import land_pending
+
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("landing files", total=None)
+
+        def report(index: int, total: int, item: object) -> None:
+            progress.update(task, completed=index, total=total,
+                            description=f"landing {getattr(item, 'file').path.name}")
+
+        outcomes, unrecognised = land_pending(defs, get_instance(), report)
+        progress.update(task, completed=len(outcomes))
+    table = Table(title="Landing runs")
+    for header in ("resource", "file", "read", "landed", "rejected", "key problems", "result"):
+        table.add_column(header)
+    failed = 0
+    for outcome in outcomes:
+        meta = outcome.metadata
+        if not outcome.success:
+            failed += 1
+            result = f"[red]failed: {outcome.error}[/red]"
+        else:
+            result = "already landed" if meta.get("already_landed") else "landed"
+        table.add_row(
+            outcome.pending.file.contract_id, outcome.pending.file.path.name,
+            *(f"{meta[k]:,}" if k in meta else "-" for k in
+              ("rows_read", "rows_landed", "rows_rejected", "rows_with_key_problems")),
+            result,
+        )
+    console.print(table)
+    for item in unrecognised:
+        console.print(f"[yellow]not landed[/yellow] {item.path}: {item.reason}")
+    console.print(f"{len(outcomes)} file(s), {failed} failed, in {time.perf_counter() - started:.1f} s")
+    status()
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def status() -> None:
+    """Rows per resource in the pool: landed, rejected with a reason, with key problems."""
+    path = settings.pool_path()
+    if not path.exists():
+        console.print(f"No pool at {path} yet: run `onceonly ingest`.")
+        raise typer.Exit(code=1)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT contract_id, count(*), sum(rows_read), sum(rows_landed), sum(rows_rejected), "
+            "sum(rows_with_key_problems), round(sum(seconds), 2) "
+            "FROM landing.files GROUP BY contract_id ORDER BY contract_id"
+        ).fetchall()
+    finally:
+        con.close()
+    table = Table(title=f"Pool {path}")
+    for header in ("resource", "files", "rows read", "landed", "rejected", "key problems", "seconds"):
+        table.add_column(header, justify="left" if header == "resource" else "right")
+    for row in rows:
+        table.add_row(row[0], *(f"{v:,}" for v in row[1:]))
+    console.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )

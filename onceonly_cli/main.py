@@ -1,0 +1,20 @@
+"""The `onceonly` command: thin wrappers over the packages, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from onceonly_cli import feeds, serve
+
+app = typer.Typer(
+    help="onceonly: once-only data-sharing exchange for government service centres.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("generate")(feeds.generate)
+app.command("ingest")(feeds.ingest)
+app.command("status")(feeds.status)
+app.command("serve")(serve.serve)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,18 @@
+"""`onceonly serve`: the exchange API under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the exchange API (OpenAPI at /docs)."""
+    import uvicorn
+
+    typer.echo(f"Serving the API on http://{host}:{port} (OpenAPI: http://{host}:{port}/docs)")
+    uvicorn.run("api.main:app", host=host, port=port, log_level="info")

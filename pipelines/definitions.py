@@ -1,0 +1,31 @@
+"""The onceonly Dagster code location: one Definitions object, loaded by workspace.yaml."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines import settings
+from pipelines.landing.assets import landing_assets
+from pipelines.landing.schedules import department_sweeps
+from pipelines.landing.sensors import landing_zone_sensor
+from pipelines.resources import LandingZoneResource, PoolResource
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=landing_assets(),
+        sensors=[landing_zone_sensor],
+        schedules=department_sweeps(),
+        resources={
+            "pool": PoolResource(path=str(settings.pool_path())),
+            "landing_zone": LandingZoneResource(
+                root=str(settings.landing_root()), scratch=str(settings.scratch_dir())
+            ),
+        },
+        # Each run lands one file in one step: the multiprocess executor would only add
+        # ~2 s of process start-up per step, so steps run inside the run's process.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

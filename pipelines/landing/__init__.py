@@ -1,0 +1,1 @@
+"""Landing: department files into raw pool tables, with lineage and normalised keys."""

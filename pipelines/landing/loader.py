@@ -1,0 +1,178 @@
+"""Landing one delivered file into the pool, all or nothing.
+
+The whole file lands in one DuckDB transaction: parsed rows with normalised keys and lineage,
+unparseable rows with their reason, and the file's registry entry. A failure anywhere rolls
+all of it back, so a file is either fully landed (once) or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from contracts.keys.vectorised import check_credit_codes, check_id_numbers, check_subject_keys
+from contracts.model import Contract, KeyRole
+from pipelines.landing.files import LandingFile, content_hash, partition_key
+from pipelines.landing.readers import READERS
+from pipelines.landing.schema import SCHEMA, ensure_landing_schema, landed_table
+from pipelines.landing.staging import STAGE, STAGE_REJECTS, quote_identifier
+
+
+@dataclass(frozen=True)
+class LandingReport:
+    """What happened to one file; `rows_read == rows_landed + rows_rejected` always."""
+
+    file_name: str
+    contract_id: str
+    file_hash: str
+    already_landed: bool
+    rows_read: int
+    rows_landed: int
+    rows_rejected: int
+    rows_with_key_problems: int
+    encoding: str | None
+    notes: tuple[str, ...]
+    seconds: float
+
+    @property
+    def partition_key(self) -> str:
+        return partition_key(self.file_hash)
+
+
+def land_file(
+    con: duckdb.DuckDBPyConnection,
+    file: LandingFile,
+    contract: Contract,
+    scratch: Path,
+    *,
+    file_hash: str | None = None,
+    run_id: str | None = None,
+) -> LandingReport:
+    started = time.perf_counter()
+    file_hash = file_hash or content_hash(file.path)
+    ensure_landing_schema(con, contract)
+    previous = con.execute(
+        f"SELECT rows_read, rows_landed, rows_rejected, rows_with_key_problems, encoding "
+        f"FROM {SCHEMA}.files WHERE file_hash = ?",
+        [file_hash],
+    ).fetchone()
+    if previous is not None:
+        return LandingReport(
+            file.path.name, contract.id, file_hash, True, *previous[:4], previous[4],
+            ("identical content already landed; nothing to do",), time.perf_counter() - started,
+        )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        staged = READERS[contract.source.format](con, file.path, contract, scratch)
+        key_problems = _insert_landed(con, file, contract, file_hash)
+        rows_landed = _scalar(con, f"SELECT count(*) FROM {STAGE}")
+        rows_rejected = _scalar(con, f"SELECT count(*) FROM {STAGE_REJECTS}")
+        con.execute(
+            f"INSERT INTO {SCHEMA}.rejects SELECT ?, ?, _row_number, raw, reason "
+            f"FROM {STAGE_REJECTS}",
+            [file_hash, contract.id],
+        )
+        seconds = time.perf_counter() - started
+        con.execute(
+            f"INSERT INTO {SCHEMA}.files VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file_hash, partition_key(file_hash), contract.id, contract.version,
+                file.department, file.path.name, str(file.path), file.path.stat().st_size,
+                contract.source.format.value, staged.encoding, rows_landed + rows_rejected,
+                rows_landed, rows_rejected, key_problems, "; ".join(staged.notes) or None,
+                run_id, seconds, dt.datetime.now(),
+            ],
+        )
+        con.execute(f"DROP TABLE {STAGE}; DROP TABLE {STAGE_REJECTS}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return LandingReport(
+        file.path.name, contract.id, file_hash, False, rows_landed + rows_rejected, rows_landed,
+        rows_rejected, key_problems, staged.encoding, staged.notes, seconds,
+    )
+
+
+def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> pa.Table:
+    """Normalised keys for every staged row, computed column-at-a-time in Arrow."""
+    arrays: dict[str, pa.Array] = {}
+    for column in contract.key_columns:
+        raw = con.sql(f"SELECT {quote_identifier(column.name)} FROM {STAGE}").to_arrow_table()
+        values = raw.column(0)
+        if column.key_role is KeyRole.id_number:
+            checked = check_id_numbers(values)
+        elif column.key_role is KeyRole.credit_code:
+            checked = check_credit_codes(values)
+        else:
+            subject = check_subject_keys(values)
+            arrays[f"{column.name}__kind"] = subject.kind
+            checked = subject
+        problem = checked.problem
+        if not column.required:  # an optional key left empty is absent, not wrong
+            problem = pc.if_else(pc.is_null(values), pa.scalar(None, pa.string()), problem)
+        arrays[column.name] = checked.value
+        arrays[f"{column.name}__problem"] = problem
+    return pa.table(arrays)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _insert_landed(
+    con: duckdb.DuckDBPyConnection, file: LandingFile, contract: Contract, file_hash: str
+) -> int:
+    """Insert the staged rows with their keys; returns how many rows have a key problem."""
+    keys = _key_table(con, contract)
+    select: list[str] = []
+    targets: list[str] = []
+    for column in contract.columns:
+        name = quote_identifier(column.name)
+        if column.key_role is None:
+            targets.append(name)
+            select.append(f"s.{name}")
+            continue
+        for target, expression in _key_select(column.name, column.key_role):
+            targets.append(quote_identifier(target))
+            select.append(expression)
+    targets += ["_department", "_file_name", "_file_hash", "_row_number", "_loaded_at"]
+    select += ["?", "?", "?", "s._row_number", "current_localtimestamp()"]
+    con.register("stage_keys", keys)
+    try:
+        con.execute(
+            f"INSERT INTO {landed_table(contract)} ({', '.join(targets)}) "
+            f"SELECT {', '.join(select)} FROM {STAGE} AS s POSITIONAL JOIN stage_keys AS k",
+            [file.department, file.path.name, file_hash],
+        )
+    finally:
+        con.unregister("stage_keys")
+    return _rows_with_key_problems(keys, contract)
+
+
+def _key_select(name: str, role: KeyRole) -> list[tuple[str, str]]:
+    q = quote_identifier
+    pairs = [
+        (name, f"k.{q(name)}"),
+        (f"{name}__raw", f"s.{q(name)}"),
+        (f"{name}__problem", f"k.{q(name + '__problem')}"),
+    ]
+    if role is KeyRole.subject:
+        pairs.append((f"{name}__kind", f"k.{q(name + '__kind')}"))
+    return pairs
+
+
+def _rows_with_key_problems(keys: pa.Table, contract: Contract) -> int:
+    flagged = pa.array(np.zeros(keys.num_rows, dtype=bool))
+    for column in contract.key_columns:
+        flagged = pc.or_(flagged, pc.is_valid(keys.column(f"{column.name}__problem")))
+    return int(pc.sum(flagged).as_py() or 0)

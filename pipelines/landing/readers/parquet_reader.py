@@ -1,0 +1,51 @@
+"""Parquet extracts, typically from departments with a data platform of their own.
+
+Values land as text like every other format, so certification sees one representation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from contracts.model import Contract
+from pipelines.landing.errors import LandingError
+from pipelines.landing.headers import map_headers
+from pipelines.landing.staging import (
+    STAGE,
+    StageResult,
+    create_stage_tables,
+    quote_identifier,
+    quote_literal,
+    select_mapped,
+)
+
+
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, scratch: Path
+) -> StageResult:
+    del scratch
+    source = f"read_parquet({quote_literal(str(path))}, file_row_number=true)"
+    try:
+        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    except duckdb.Error as error:
+        raise LandingError(
+            path,
+            f"the Parquet file cannot be read ({str(error).splitlines()[0]})",
+            "It is damaged or truncated; ask the department to deliver it again",
+        ) from error
+    headers = [n for n in names if n != "file_row_number"]
+    header_map = map_headers(contract, headers, path)
+    create_stage_tables(con, contract)
+    select = select_mapped(contract, header_map, lambda i: quote_identifier(headers[i]))
+    try:
+        con.execute(f"INSERT INTO {STAGE} SELECT {select}, file_row_number + 1 FROM {source}")
+    except duckdb.Error as error:
+        raise LandingError(
+            path,
+            f"the Parquet file is damaged part-way through ({str(error).splitlines()[0]})",
+            "Ask the department to deliver it again",
+        ) from error
+    notes = (f"ignored columns: {', '.join(header_map.ignored)}",) if header_map.ignored else ()
+    return StageResult(header_map=header_map, notes=notes)

@@ -1,0 +1,63 @@
+"""The shape every reader leaves behind: two temporary tables in the landing connection.
+
+`stage` holds one row per parsed record: the contract's columns as raw text (VARCHAR, exactly
+as delivered) plus `_row_number`, the record's position in the file. `stage_rejects` holds
+every record that could not be parsed, with its raw text and the reason. Readers differ only
+in how they fill these two tables, so the loader and its accounting are format-blind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from contracts.model import Contract
+from pipelines.landing.headers import HeaderMap
+
+STAGE = "stage"
+STAGE_REJECTS = "stage_rejects"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    header_map: HeaderMap
+    encoding: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def create_stage_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    columns = ", ".join(f"{quote_identifier(c.name)} VARCHAR" for c in contract.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} ({columns}, _row_number BIGINT)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE_REJECTS} "
+        "(_row_number BIGINT, raw VARCHAR, reason VARCHAR)"
+    )
+
+
+def select_mapped(
+    contract: Contract, header_map: HeaderMap, source_column: Callable[[int], str]
+) -> str:
+    """SELECT-list that renames source fields to contract columns, NULL where a field is absent.
+
+    `source_column` gives the SQL expression of the field at a header position.
+    """
+    parts = []
+    for column in contract.columns:
+        position = header_map.positions[column.name]
+        expression = (
+            f"CAST({source_column(position)} AS VARCHAR)"
+            if position is not None
+            else "CAST(NULL AS VARCHAR)"
+        )
+        parts.append(f"{expression} AS {quote_identifier(column.name)}")
+    return ", ".join(parts)

@@ -1,0 +1,70 @@
+"""Dagster resources: the DuckDB pool and the landing zone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+LOCK_RETRY_SECONDS = 0.5
+
+
+class PoolResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """The resource pool, a DuckDB file that only pipelines write.
+
+    DuckDB lets one process hold a file read-write, so a writer that finds the file locked
+    waits (up to `lock_timeout_seconds`) instead of failing at once: runs are serialised by
+    the `pool_writer` concurrency pool, but a CLI command may be writing at the same time.
+    """
+
+    path: str
+    memory_limit: str = "4GB"
+    threads: int = 2
+    lock_timeout_seconds: float = 120.0
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spill = path.parent / "spill"
+        con = self._open_waiting(path)
+        try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute(f"SET threads = {int(self.threads)}")
+            con.execute(f"SET temp_directory = '{spill.as_posix()}'")
+            yield con
+        finally:
+            con.close()
+
+    def _open_waiting(self, path: Path) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        while True:
+            try:
+                return duckdb.connect(str(path))
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the pool {path} is held by another process ({error}); wait for the "
+                        "running job to finish, or stop the process that holds it"
+                    ) from error
+                time.sleep(LOCK_RETRY_SECONDS)
+
+
+class LandingZoneResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Where departments deliver files, and where transcoded copies are kept while landing."""
+
+    root: str
+    scratch: str
+    settle_seconds: float = 5.0
+
+    @property
+    def root_path(self) -> Path:
+        return Path(self.root)
+
+    @property
+    def scratch_path(self) -> Path:
+        return Path(self.scratch)
