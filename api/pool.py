@@ -26,8 +26,10 @@ def read_pool() -> Iterator[duckdb.DuckDBPyConnection]:
     except duckdb.IOException as error:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail={"code": "pool_busy",
-                    "message": "A pipeline is writing the pool; retry in a few seconds."},
+            detail={
+                "code": "pool_busy",
+                "message": "A pipeline is writing the pool; retry in a few seconds.",
+            },
         ) from error
     try:
         yield con

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import duckdb
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from pipelines import settings
+
+if TYPE_CHECKING:  # the pipeline stack is imported only by the commands that run it
+    from pipelines.landing.requests import PendingFile
 
 console = Console()
 
@@ -21,7 +31,9 @@ def generate(
     persons: Annotated[int, typer.Option(help="Residents in the population register.")] = 20_000,
     enterprises: Annotated[int, typer.Option(help="Enterprises in the register.")] = 2_000,
     seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Landing zone to write [default: var/landing].")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Landing zone to write [default: var/landing].")
+    ] = None,
     dirty_share: Annotated[float, typer.Option(help="Share of dirty rows per feed.")] = 0.02,
     case_days: Annotated[int, typer.Option(help="Days of case history.")] = 1095,
 ) -> None:
@@ -30,7 +42,7 @@ def generate(
 
     target = out or settings.landing_root()
     with _progress() as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -38,8 +50,13 @@ def generate(
             progress.update(tasks[stage], completed=done, total=total)
 
         summary = generate_landing_zone(
-            target, persons=persons, enterprises=enterprises, seed=seed,
-            dirty_share=dirty_share, case_days=case_days, progress=report,
+            target,
+            persons=persons,
+            enterprises=enterprises,
+            seed=seed,
+            dirty_share=dirty_share,
+            case_days=case_days,
+            progress=report,
         )
     table = Table(title=f"Landing zone written to {target}")
     for header in ("department", "resource", "file", "rows"):
@@ -60,9 +77,10 @@ def ingest() -> None:
     with _progress() as progress:
         task = progress.add_task("landing files", total=None)
 
-        def report(index: int, total: int, item: object) -> None:
-            progress.update(task, completed=index, total=total,
-                            description=f"landing {getattr(item, 'file').path.name}")
+        def report(index: int, total: int, item: PendingFile) -> None:
+            progress.update(
+                task, completed=index, total=total, description=f"landing {item.file.path.name}"
+            )
 
         outcomes, unrecognised = land_pending(defs, get_instance(), report)
         progress.update(task, completed=len(outcomes))
@@ -78,15 +96,20 @@ def ingest() -> None:
         else:
             result = "already landed" if meta.get("already_landed") else "landed"
         table.add_row(
-            outcome.pending.file.contract_id, outcome.pending.file.path.name,
-            *(f"{meta[k]:,}" if k in meta else "-" for k in
-              ("rows_read", "rows_landed", "rows_rejected", "rows_with_key_problems")),
+            outcome.pending.file.contract_id,
+            outcome.pending.file.path.name,
+            *(
+                f"{meta[k]:,}" if k in meta else "-"
+                for k in ("rows_read", "rows_landed", "rows_rejected", "rows_with_key_problems")
+            ),
             result,
         )
     console.print(table)
     for item in unrecognised:
         console.print(f"[yellow]not landed[/yellow] {item.path}: {item.reason}")
-    console.print(f"{len(outcomes)} file(s), {failed} failed, in {time.perf_counter() - started:.1f} s")
+    console.print(
+        f"{len(outcomes)} file(s), {failed} failed, in {time.perf_counter() - started:.1f} s"
+    )
     status()
     if failed:
         raise typer.Exit(code=1)
@@ -108,7 +131,15 @@ def status() -> None:
     finally:
         con.close()
     table = Table(title=f"Pool {path}")
-    for header in ("resource", "files", "rows read", "landed", "rejected", "key problems", "seconds"):
+    for header in (
+        "resource",
+        "files",
+        "rows read",
+        "landed",
+        "rejected",
+        "key problems",
+        "seconds",
+    ):
         table.add_column(header, justify="left" if header == "resource" else "right")
     for row in rows:
         table.add_row(row[0], *(f"{v:,}" for v in row[1:]))
@@ -117,6 +148,10 @@ def status() -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )

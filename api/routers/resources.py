@@ -28,17 +28,26 @@ def list_resources(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'landing' AND table_name = 'files'"
     ).fetchone()
-    figures = {row[0]: row[1:] for row in con.execute(FIGURES_SQL).fetchall()} if has_files and has_files[0] else {}
+    figures = (
+        {row[0]: row[1:] for row in con.execute(FIGURES_SQL).fetchall()}
+        if has_files and has_files[0]
+        else {}
+    )
     summaries = []
     for contract in bundled_contracts().values():
         files, landed, rejected, problems, last = figures.get(contract.id, (0, 0, 0, 0, None))
         summaries.append(
             ResourceSummary(
-                id=contract.id, name=contract.name, department=contract.department,
+                id=contract.id,
+                name=contract.name,
+                department=contract.department,
                 department_name=contract.owner.department_name,
-                sharing_type=contract.sharing.type.value, files_landed=files,
-                rows_landed=landed or 0, rows_rejected=rejected or 0,
-                rows_with_key_problems=problems or 0, last_delivery_at=last,
+                sharing_type=contract.sharing.type.value,
+                files_landed=files,
+                rows_landed=landed or 0,
+                rows_rejected=rejected or 0,
+                rows_with_key_problems=problems or 0,
+                last_delivery_at=last,
             )
         )
     return summaries

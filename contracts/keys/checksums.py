@@ -52,9 +52,7 @@ def id_check_char(body17: str) -> str:
 
 def uscc_check_char(body17: str) -> str:
     """Scalar form of :func:`uscc_check_chars` for one 17-character body."""
-    total = sum(
-        USCC_ALPHABET.index(c) * int(w) for c, w in zip(body17, USCC_WEIGHTS, strict=True)
-    )
+    total = sum(USCC_ALPHABET.index(c) * int(w) for c, w in zip(body17, USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 

@@ -31,8 +31,12 @@ def landing_asset_key(contract_id: str) -> dg.AssetKey:
     return dg.AssetKey(["landing", contract_id])
 
 
+def files_partitions_name(contract_id: str) -> str:
+    return f"{contract_id}_files"
+
+
 def files_partitions(contract_id: str) -> dg.DynamicPartitionsDefinition:
-    return dg.DynamicPartitionsDefinition(name=f"{contract_id}_files")
+    return dg.DynamicPartitionsDefinition(name=files_partitions_name(contract_id))
 
 
 def build_landing_asset(contract: Contract) -> dg.AssetsDefinition:
@@ -64,8 +68,11 @@ def build_landing_asset(contract: Contract) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         path = Path(config.path)
         if not path.is_file():
-            raise LandingError(path, "the file is no longer in the landing zone",
-                               "Deliver it again; nothing was landed")
+            raise LandingError(
+                path,
+                "the file is no longer in the landing zone",
+                "Deliver it again; nothing was landed",
+            )
         file_hash = content_hash(path)
         if partition_key(file_hash) != context.partition_key:
             raise LandingError(
@@ -75,8 +82,12 @@ def build_landing_asset(contract: Contract) -> dg.AssetsDefinition:
             )
         with pool.connect() as con:
             report = land_file(
-                con, LandingFile(path, contract.id, contract.department), contract,
-                landing_zone.scratch_path, file_hash=file_hash, run_id=context.run_id,
+                con,
+                LandingFile(path, contract.id, contract.department),
+                contract,
+                landing_zone.scratch_path,
+                file_hash=file_hash,
+                run_id=context.run_id,
             )
         context.log.info(
             f"{report.file_name}: read {report.rows_read}, landed {report.rows_landed}, "
@@ -100,8 +111,10 @@ def build_landing_asset(contract: Contract) -> dg.AssetsDefinition:
                 dg.AssetCheckResult(
                     check_name=ROWS_ACCOUNTED,
                     passed=report.rows_read == report.rows_landed + report.rows_rejected,
-                    metadata={"rows_read": report.rows_read,
-                              "rows_landed_plus_rejected": report.rows_landed + report.rows_rejected},
+                    metadata={
+                        "rows_read": report.rows_read,
+                        "rows_landed_plus_rejected": report.rows_landed + report.rows_rejected,
+                    },
                 )
             ],
         )

@@ -39,7 +39,11 @@ def map_headers(contract: Contract, headers: Sequence[object], path: Path) -> He
     lookup = {canonical_header(h): i for i, h in enumerate(headers) if canonical_header(h)}
     positions: dict[str, int | None] = {}
     for column in contract.columns:
-        found = [lookup[canonical_header(h)] for h in column.header_names if canonical_header(h) in lookup]
+        found = [
+            lookup[canonical_header(h)]
+            for h in column.header_names
+            if canonical_header(h) in lookup
+        ]
         positions[column.name] = found[0] if found else None
     used = {p for p in positions.values() if p is not None}
     ignored = tuple(str(h) for i, h in enumerate(headers) if i not in used and str(h or "").strip())

@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from contracts.keys.vectorised import check_credit_codes, check_id_numbers, check_subject_keys
+
 from contracts.model import Contract, KeyRole
 from pipelines.landing.files import LandingFile, content_hash, partition_key
 from pipelines.landing.readers import READERS
@@ -64,9 +64,19 @@ def land_file(
         [file_hash],
     ).fetchone()
     if previous is not None:
+        read, landed, rejected, key_problems, encoding = previous
         return LandingReport(
-            file.path.name, contract.id, file_hash, True, *previous[:4], previous[4],
-            ("identical content already landed; nothing to do",), time.perf_counter() - started,
+            file_name=file.path.name,
+            contract_id=contract.id,
+            file_hash=file_hash,
+            already_landed=True,
+            rows_read=read,
+            rows_landed=landed,
+            rows_rejected=rejected,
+            rows_with_key_problems=key_problems,
+            encoding=encoding,
+            notes=("identical content already landed; nothing to do",),
+            seconds=time.perf_counter() - started,
         )
     con.execute("BEGIN TRANSACTION")
     try:
@@ -84,11 +94,24 @@ def land_file(
             f"INSERT INTO {SCHEMA}.files VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                file_hash, partition_key(file_hash), contract.id, contract.version,
-                file.department, file.path.name, str(file.path), file.path.stat().st_size,
-                contract.source.format.value, staged.encoding, rows_landed + rows_rejected,
-                rows_landed, rows_rejected, key_problems, "; ".join(staged.notes) or None,
-                run_id, seconds, dt.datetime.now(),
+                file_hash,
+                partition_key(file_hash),
+                contract.id,
+                contract.version,
+                file.department,
+                file.path.name,
+                str(file.path),
+                file.path.stat().st_size,
+                contract.source.format.value,
+                staged.encoding,
+                rows_landed + rows_rejected,
+                rows_landed,
+                rows_rejected,
+                key_problems,
+                "; ".join(staged.notes) or None,
+                run_id,
+                seconds,
+                dt.datetime.now(),
             ],
         )
         con.execute(f"DROP TABLE {STAGE}; DROP TABLE {STAGE_REJECTS}")
@@ -97,8 +120,17 @@ def land_file(
         con.execute("ROLLBACK")
         raise
     return LandingReport(
-        file.path.name, contract.id, file_hash, False, rows_landed + rows_rejected, rows_landed,
-        rows_rejected, key_problems, staged.encoding, staged.notes, seconds,
+        file.path.name,
+        contract.id,
+        file_hash,
+        False,
+        rows_landed + rows_rejected,
+        rows_landed,
+        rows_rejected,
+        key_problems,
+        staged.encoding,
+        staged.notes,
+        seconds,
     )
 
 

@@ -16,7 +16,7 @@ import dagster as dg
 from contracts.model import Contract
 from pipelines.landing.assets import (
     LandingFileConfig,
-    files_partitions,
+    files_partitions_name,
     landing_asset_key,
 )
 from pipelines.landing.files import LandingFile, Unrecognised, content_hash, discover, partition_key
@@ -40,9 +40,15 @@ class PendingFile:
             run_key=f"{self.file.contract_id}:{self.partition_key}",
             partition_key=self.partition_key,
             asset_selection=[key],
-            run_config={"ops": {op_name: {"config": LandingFileConfig(
-                path=str(self.file.path)).model_dump()}}},
-            tags={"onceonly/department": self.file.department, "onceonly/file": self.file.path.name},
+            run_config={
+                "ops": {
+                    op_name: {"config": LandingFileConfig(path=str(self.file.path)).model_dump()}
+                }
+            },
+            tags={
+                "onceonly/department": self.file.department,
+                "onceonly/file": self.file.path.name,
+            },
         )
 
 
@@ -77,12 +83,14 @@ def settled_files(
     return pending, unrecognised
 
 
-def new_partitions(instance: dg.DagsterInstance, pending: Iterable[PendingFile]) -> dict[str, list[str]]:
+def new_partitions(
+    instance: dg.DagsterInstance, pending: Iterable[PendingFile]
+) -> dict[str, list[str]]:
     """Partition keys not yet registered, by dynamic-partitions name."""
     wanted: dict[str, list[str]] = {}
     known: dict[str, set[str]] = {}
     for item in pending:
-        name = files_partitions(item.file.contract_id).name
+        name = files_partitions_name(item.file.contract_id)
         if name not in known:
             known[name] = set(instance.get_dynamic_partitions(name))
         if item.partition_key not in known[name]:

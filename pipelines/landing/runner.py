@@ -31,7 +31,7 @@ def land_pending(
     progress: Callable[[int, int, PendingFile], None] | None = None,
 ) -> tuple[list[FileOutcome], list[Unrecognised]]:
     """Land each settled file as its own run; a failing file does not stop the others."""
-    landing_zone = defs.resources["landing_zone"]
+    landing_zone = (defs.resources or {})["landing_zone"]
     assert isinstance(landing_zone, LandingZoneResource)
     pending, unrecognised = settled_files(landing_zone.root_path, bundled_contracts(), 0.0, {})
     for name, keys in new_partitions(instance, pending).items():
@@ -57,9 +57,9 @@ def land_pending(
 def _outcome(item: PendingFile, result: dg.ExecuteInProcessResult) -> FileOutcome:
     if result.success:
         events = result.get_asset_materialization_events()
-        metadata = {
-            k: v.value for k, v in events[0].materialization.metadata.items()
-        } if events else {}
+        metadata: dict[str, object] = (
+            {k: v.value for k, v in events[0].materialization.metadata.items()} if events else {}
+        )
         return FileOutcome(item, True, metadata, None)
     failures = [e for e in result.all_events if e.is_step_failure]
     message = "the run failed"

@@ -12,6 +12,7 @@ import dagster as dg
 
 from contracts.model import Contract, UpdateCycle
 from contracts.registry import bundled_contracts
+from pipelines.landing.assets import files_partitions_name
 from pipelines.landing.requests import settled_files
 from pipelines.resources import LandingZoneResource
 
@@ -24,8 +25,12 @@ CRON_BY_CYCLE = {
     UpdateCycle.yearly: "0 2 1 1 *",
 }
 CYCLE_DAYS = {
-    UpdateCycle.realtime: 1, UpdateCycle.daily: 1, UpdateCycle.weekly: 7,
-    UpdateCycle.monthly: 31, UpdateCycle.quarterly: 92, UpdateCycle.yearly: 366,
+    UpdateCycle.realtime: 1,
+    UpdateCycle.daily: 1,
+    UpdateCycle.weekly: 7,
+    UpdateCycle.monthly: 31,
+    UpdateCycle.quarterly: 92,
+    UpdateCycle.yearly: 366,
 }
 
 
@@ -48,8 +53,11 @@ def build_department_sweep(department: str, contracts: list[Contract]) -> dg.Sch
         context: dg.ScheduleEvaluationContext, landing_zone: LandingZoneResource
     ) -> list[dg.RunRequest] | dg.SkipReason:
         pending, _ = settled_files(
-            landing_zone.root_path, {c.id: c for c in contracts}, landing_zone.settle_seconds,
-            {}, department=department,
+            landing_zone.root_path,
+            {c.id: c for c in contracts},
+            landing_zone.settle_seconds,
+            {},
+            department=department,
         )
         newest = max((p.file.path.stat().st_mtime for p in pending), default=None)
         if newest is not None:
@@ -57,7 +65,7 @@ def build_department_sweep(department: str, contracts: list[Contract]) -> dg.Sch
             if age > dt.timedelta(days=CYCLE_DAYS[cycle]):
                 context.log.warning(f"{department}: newest delivery is {age.days} days old")
         for item in pending:
-            name = f"{item.file.contract_id}_files"
+            name = files_partitions_name(item.file.contract_id)
             if not context.instance.has_dynamic_partition(name, item.partition_key):
                 context.instance.add_dynamic_partitions(name, [item.partition_key])
         if not pending:

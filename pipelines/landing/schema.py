@@ -91,8 +91,7 @@ def ensure_landing_schema(con: duckdb.DuckDBPyConnection, contract: Contract) ->
             [SCHEMA, contract.id],
         ).fetchall()
     }
+    table = landed_table(contract)
     for name, sql_type in wanted.items():
         if name not in present:
-            con.execute(
-                f"ALTER TABLE {landed_table(contract)} ADD COLUMN {quote_identifier(name)} {sql_type}"
-            )
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_identifier(name)} {sql_type}")

@@ -104,7 +104,8 @@ def _first_line(source: Path) -> str:
         line = handle.readline()
     if not line.strip():
         raise LandingError(
-            source, "the first line is empty, so there is no header row",
+            source,
+            "the first line is empty, so there is no header row",
             "Ask the department to deliver the file with its header row first",
         )
     return line.rstrip("\r\n")

@@ -34,7 +34,9 @@ def stage_excel(
         if len(head) == HEADER_SEARCH_ROWS:
             break
     if not head:
-        raise LandingError(path, "the first worksheet is empty", "Ask the department to deliver it again")
+        raise LandingError(
+            path, "the first worksheet is empty", "Ask the department to deliver it again"
+        )
     scores = [score_headers(contract, row) for row in head]
     header_index = max(range(len(head)), key=scores.__getitem__)
     if scores[header_index] == 0:
@@ -86,7 +88,8 @@ def _chain(
         yield from rest
     except CalamineError as error:
         raise LandingError(
-            path, f"the workbook is damaged part-way through ({error})",
+            path,
+            f"the workbook is damaged part-way through ({error})",
             "Ask the department to export the workbook again",
         ) from error
 
@@ -118,8 +121,12 @@ def _insert(
             _text(row[pick]) if pick is not None and pick < len(row) else None for _, row in batch
         ]
     columns["_row_number"] = [number for number, _ in batch]
-    table = pa.table(columns, schema=pa.schema([*(pa.field(n, pa.string()) for n in names),
-                                                pa.field("_row_number", pa.int64())]))
+    table = pa.table(
+        columns,
+        schema=pa.schema(
+            [*(pa.field(n, pa.string()) for n in names), pa.field("_row_number", pa.int64())]
+        ),
+    )
     con.register("excel_batch", table)
     con.execute(f"INSERT INTO {STAGE} SELECT * FROM excel_batch")
     con.unregister("excel_batch")
