@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contracts.rules import Quality
+
 
 class Status(StrEnum):
     draft = "draft"
@@ -107,6 +109,17 @@ class Column(_Strict):
         default=(), description="Header names as departments send them, first one preferred"
     )
     classification: Classification = Classification.public
+    sharing: SharingType | None = Field(
+        default=None, description="Sharing type of this item, where stricter than the resource's"
+    )
+    item: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]+\.[a-z_]+$",
+        description="Shared data item this column carries (e.g. person.name), for conflicts",
+    )
+    authoritative: bool = Field(
+        default=False, description="This resource is the one authoritative source of `item`"
+    )
     description: str = ""
 
     @property
@@ -128,6 +141,10 @@ class Contract(_Strict):
     sharing: Sharing
     source: Source
     columns: tuple[Column, ...] = Field(alias="schema", min_length=1)
+    record_key: tuple[str, ...] = Field(
+        min_length=1, description="Columns identifying one record over time (history key)"
+    )
+    quality: Quality = Quality()
 
     @field_validator("columns")
     @classmethod
@@ -142,6 +159,35 @@ class Contract(_Strict):
                     )
                 seen[header] = column.name
         return columns
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Contract:
+        names = {c.name for c in self.columns}
+        for name in self.record_key:
+            if name not in names:
+                raise ValueError(f"record_key names unknown column {name!r}")
+        for index, rule in enumerate(self.quality.rules):
+            for field in ("column", "id_column"):
+                column = getattr(rule, field, None)
+                if column is not None and column not in names:
+                    raise ValueError(
+                        f"quality.rules.{index} ({rule.id}): unknown column {column!r}; "
+                        f"columns are {', '.join(sorted(names))}"
+                    )
+        for column_name in self.quality.batch.completeness:
+            if column_name not in names:
+                raise ValueError(f"quality.batch.completeness: unknown column {column_name!r}")
+        ids = [rule.id for rule in self.quality.rules]
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        if duplicates:
+            raise ValueError(f"rule ids must be unique; repeated: {', '.join(sorted(duplicates))}")
+        return self
+
+    def item_sharing(self, column: Column) -> SharingType:
+        """An item is shared no more openly than its resource."""
+        order = [SharingType.unconditional, SharingType.conditional, SharingType.not_shared]
+        own = column.sharing or self.sharing.type
+        return max(own, self.sharing.type, key=order.index)
 
     @property
     def department(self) -> str:

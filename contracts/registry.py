@@ -1,7 +1,9 @@
-"""Loading contract files, with errors that name the file and what to fix."""
+"""Loading contract files, with errors that name the file, the line and what to fix."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from pydantic import ValidationError
 from contracts.model import Contract
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
+PATH_IN_MESSAGE = re.compile(r"\b((?:quality|schema)(?:\.[a-z_]+|\.\d+)+)")
 
 
 class ContractError(ValueError):
@@ -18,22 +21,54 @@ class ContractError(ValueError):
 
 
 def load_contract(path: Path) -> Contract:
+    text = path.read_text(encoding="utf-8")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ContractError(f"{path.name}: not valid YAML: {error}") from error
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "somewhere"
+        raise ContractError(f"{path.name}, {where}: not valid YAML ({error})") from error
     if not isinstance(document, dict):
-        raise ContractError(f"{path.name}: expected a mapping at the top level")
+        raise ContractError(f"{path.name}, line 1: expected a mapping of contract fields")
     try:
         contract = Contract.model_validate(document)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
-        )
-        raise ContractError(f"{path.name}: {problems}") from error
+        raise ContractError(_describe(path, text, error)) from error
     if contract.id != path.stem:
-        raise ContractError(f"{path.name}: id {contract.id!r} must match the file name")
+        raise ContractError(
+            f"{path.name}, line {_line(text, ('id',))}: id {contract.id!r} must match the file "
+            f"name; rename the file to {contract.id}.yaml or fix the id"
+        )
     return contract
+
+
+def _describe(path: Path, text: str, error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        location: Sequence[str | int] = item["loc"]
+        message = item["msg"].removeprefix("Value error, ")
+        if not location and (found := PATH_IN_MESSAGE.search(message)):
+            location = [int(p) if p.isdigit() else p for p in found.group(1).split(".")]
+        dotted = ".".join(str(p) for p in location) or "(top level)"
+        problems.append(f"{path.name}, line {_line(text, location)}, {dotted}: {message}")
+    return "\n".join(problems)
+
+
+def _line(text: str, location: Sequence[str | int]) -> int:
+    """1-based line of the deepest YAML node on `location` that exists in the file."""
+    node = yaml.compose(text)
+    line = 1
+    for step in location:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            match = node.value[step] if step < len(node.value) else None
+        else:
+            match = None
+        if match is None:
+            break
+        node, line = match, match.start_mark.line + 1
+    return line
 
 
 def load_contracts(directory: Path = DEFINITIONS_DIR) -> dict[str, Contract]:

@@ -14,11 +14,11 @@ DAGSTER_YAML = """\
 telemetry:
   enabled: false
 concurrency:
+  runs:
+    max_concurrent_runs: 4
   pools:
     # DuckDB allows one writing process per file: runs that write the pool take turns.
     default_limit: 1
-run_queue:
-  max_concurrent_runs: 4
 """
 
 

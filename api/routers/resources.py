@@ -27,7 +27,7 @@ def list_resources(
     has_files = con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'landing' AND table_name = 'files'"
-    ).fetchone()
+    ).fetchall()[0]
     figures = (
         {row[0]: row[1:] for row in con.execute(FIGURES_SQL).fetchall()}
         if has_files and has_files[0]

@@ -4,8 +4,6 @@ Each delivered file is one partition, keyed by its content hash, so Dagster show
 when it landed, how many rows, and what was rejected; re-delivering the same bytes is a no-op.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import dagster as dg

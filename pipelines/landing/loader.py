@@ -22,7 +22,13 @@ from contracts.model import Contract, KeyRole
 from pipelines.landing.files import LandingFile, content_hash, partition_key
 from pipelines.landing.readers import READERS
 from pipelines.landing.schema import SCHEMA, ensure_landing_schema, landed_table
-from pipelines.landing.staging import STAGE, STAGE_REJECTS, quote_identifier
+from pipelines.landing.staging import (
+    STAGE,
+    STAGE_REJECTS,
+    first_row,
+    quote_identifier,
+    scalar,
+)
 
 
 @dataclass(frozen=True)
@@ -58,11 +64,12 @@ def land_file(
     started = time.perf_counter()
     file_hash = file_hash or content_hash(file.path)
     ensure_landing_schema(con, contract)
-    previous = con.execute(
+    previous = first_row(
+        con,
         f"SELECT rows_read, rows_landed, rows_rejected, rows_with_key_problems, encoding "
         f"FROM {SCHEMA}.files WHERE file_hash = ?",
         [file_hash],
-    ).fetchone()
+    )
     if previous is not None:
         read, landed, rejected, key_problems, encoding = previous
         return LandingReport(
@@ -82,8 +89,8 @@ def land_file(
     try:
         staged = READERS[contract.source.format](con, file.path, contract, scratch)
         key_problems = _insert_landed(con, file, contract, file_hash)
-        rows_landed = _scalar(con, f"SELECT count(*) FROM {STAGE}")
-        rows_rejected = _scalar(con, f"SELECT count(*) FROM {STAGE_REJECTS}")
+        rows_landed = scalar(con, f"SELECT count(*) FROM {STAGE}")
+        rows_rejected = scalar(con, f"SELECT count(*) FROM {STAGE_REJECTS}")
         con.execute(
             f"INSERT INTO {SCHEMA}.rejects SELECT ?, ?, _row_number, raw, reason "
             f"FROM {STAGE_REJECTS}",
@@ -154,11 +161,6 @@ def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> pa.Table:
         arrays[column.name] = checked.value
         arrays[f"{column.name}__problem"] = problem
     return pa.table(arrays)
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
 
 
 def _insert_landed(

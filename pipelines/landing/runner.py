@@ -62,7 +62,10 @@ def _outcome(item: PendingFile, result: dg.ExecuteInProcessResult) -> FileOutcom
         )
         return FileOutcome(item, True, metadata, None)
     failures = [e for e in result.all_events if e.is_step_failure]
-    message = "the run failed"
+    message = "the run failed; see its logs in the Dagster UI"
     if failures and failures[0].step_failure_data and failures[0].step_failure_data.error:
-        message = failures[0].step_failure_data.error.message.strip().splitlines()[-1]
+        error = failures[0].step_failure_data.error
+        while error.cause is not None:  # Dagster wraps the asset's own error; report that one
+            error = error.cause
+        message = error.message.strip().split(": ", 1)[-1]
     return FileOutcome(item, False, {}, message)

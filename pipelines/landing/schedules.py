@@ -4,8 +4,6 @@ The sensor lands files within seconds; the sweep is the safety net when the sens
 stopped, and it says in the schedule's log when a department is late with its delivery.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg

@@ -1,7 +1,5 @@
 """The landing-zone sensor: every settled new file becomes one run of its resource's asset."""
 
-from __future__ import annotations
-
 import json
 
 import dagster as dg

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
@@ -25,6 +26,23 @@ class StageResult:
     header_map: HeaderMap
     encoding: str | None = None
     notes: tuple[str, ...] = field(default=())
+
+
+def first_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row of a query, reading the result to its end.
+
+    DuckDB 2.0 keeps a half-read result open on the connection and refuses other work until
+    it is drained, so single-row reads go through here rather than `fetchone()`.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+    row = first_row(con, sql, params)
+    return row[0] if row else None
 
 
 def quote_identifier(name: str) -> str:

@@ -49,7 +49,7 @@ def test_runs_materialise_into_a_real_duckdb_file(onceonly_home: Path) -> None:
     assert [u.reason for u in unrecognised] == ["no contract named 'unknown_feed'"]
     pool = onceonly_home / "pool" / "pool.duckdb"
     with duckdb.connect(str(pool), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM landing.ps_population").fetchone() == (5,)
+        assert con.execute("SELECT count(*) FROM landing.ps_population").fetchall() == [(5,)]
     key = dg.AssetKey(["landing", "ps_population"])
     materialization = instance.get_latest_materialization_event(key)
     assert materialization is not None

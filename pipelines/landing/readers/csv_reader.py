@@ -24,6 +24,7 @@ from pipelines.landing.staging import (
     StageResult,
     create_stage_tables,
     quote_literal,
+    scalar,
     select_mapped,
 )
 
@@ -75,7 +76,7 @@ def _stage_utf8(
         for (line,) in con.execute("SELECT DISTINCT line FROM csv_rejects ORDER BY line").fetchall()
     ]
     create_stage_tables(con, contract)
-    row_count = con.execute("SELECT count(*) FROM csv_raw").fetchone()[0]  # type: ignore[index]
+    row_count = int(scalar(con, "SELECT count(*) FROM csv_raw"))
     row_numbers = pa.table({"_row_number": _row_numbers(row_count, reject_lines)})
     con.register("csv_row_numbers", row_numbers)
     con.execute(

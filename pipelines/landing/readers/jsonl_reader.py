@@ -35,10 +35,16 @@ def stage_jsonl(
             path, "JSON must be UTF-8, but this file is GBK", "Ask the department to export UTF-8"
         )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE json_lines AS SELECT rowid + 1 AS line_number, line, "
-        "line IS NOT NULL AND json_valid(line) AS parsed FROM read_csv("
+        "CREATE OR REPLACE TEMP TABLE json_text AS SELECT line FROM read_csv("
         f"{quote_literal(str(path))}, header=false, auto_detect=false, delim='\x01', "
         "quote='', escape='', columns={'line': 'VARCHAR'}, strict_mode=false)"
+    )
+    # A table's rowid follows file order, so it numbers the lines (blank ones too); temporary
+    # tables start their rowids at a large offset, hence the subtraction.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE json_lines AS SELECT "
+        "rowid - (SELECT min(rowid) FROM json_text) + 1 AS line_number, line, "
+        "line IS NOT NULL AND json_valid(line) AS parsed FROM json_text"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE json_docs AS SELECT line_number, CAST(line AS JSON) AS doc "
@@ -77,7 +83,7 @@ def stage_jsonl(
         "FROM json_docs AS d JOIN json_lines AS l USING (line_number) "
         "WHERE json_type(d.doc) <> 'OBJECT'"
     )
-    con.execute("DROP TABLE json_lines; DROP TABLE json_docs")
+    con.execute("DROP TABLE json_text; DROP TABLE json_lines; DROP TABLE json_docs")
     notes = (f"ignored keys: {', '.join(header_map.ignored)}",) if header_map.ignored else ()
     return StageResult(header_map=header_map, encoding=encoding, notes=notes)
 
