@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from contracts.keys.vectorised import check_credit_codes, check_id_numbers, check_subject_keys
 
+from contracts.keys.vectorised import check_credit_codes, check_id_numbers, check_subject_keys
 from contracts.model import Contract, KeyRole
 from pipelines.landing.files import LandingFile, content_hash, partition_key
 from pipelines.landing.readers import READERS
