@@ -138,7 +138,7 @@ def _pipeline(base: Path) -> dict[str, float]:
     if failed:
         raise SystemExit(f"landing failed for {failed}")
     excel = sum(
-        float(o.metadata.get("seconds", 0.0))  # type: ignore[arg-type]
+        float(o.landed.get("seconds", 0.0)) + float(o.certified.get("seconds", 0.0))  # type: ignore[arg-type]
         for o in outcomes
         if o.pending.file.path.suffix == ".xlsx"
     )

@@ -54,6 +54,11 @@ def _describe(path: Path, text: str, error: ValidationError) -> str:
     return "\n".join(problems)
 
 
+def line_of(path: Path, location: Sequence[str | int]) -> int:
+    """1-based line in contract file `path` of the node at `location` (e.g. quality.rules.2)."""
+    return _line(path.read_text(encoding="utf-8"), location)
+
+
 def _line(text: str, location: Sequence[str | int]) -> int:
     """1-based line of the deepest YAML node on `location` that exists in the file."""
     node = yaml.compose(text)
@@ -74,6 +79,33 @@ def _line(text: str, location: Sequence[str | int]) -> int:
 def load_contracts(directory: Path = DEFINITIONS_DIR) -> dict[str, Contract]:
     """Every contract in `directory`, by id, in a stable order."""
     return {c.id: c for c in (load_contract(p) for p in sorted(directory.glob("*.yaml")))}
+
+
+def dependency_order(contracts: dict[str, Contract]) -> list[str]:
+    """Contract ids with every resource before those whose reference rules point at it.
+
+    Certifying in this order lets "legal representative exists in the population register"
+    be checked against data certified in the same sweep.
+    """
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(contract_id: str) -> None:
+        if contract_id in ordered or contract_id not in contracts:
+            return
+        if contract_id in visiting:
+            raise ContractError(f"{contract_id}.yaml: reference rules form a cycle")
+        visiting.add(contract_id)
+        for rule in contracts[contract_id].quality.rules:
+            target = getattr(rule, "resource", None)
+            if isinstance(target, str):
+                visit(target)
+        visiting.discard(contract_id)
+        ordered.append(contract_id)
+
+    for contract_id in sorted(contracts):
+        visit(contract_id)
+    return ordered
 
 
 @cache

@@ -70,6 +70,13 @@ class Length(_Rule):
     max: int | None = Field(default=None, ge=0)
 
 
+class Parses(_Rule):
+    """The text parses as the column's logical type; implied by every non-string column."""
+
+    kind: Literal["parses"]
+    column: str
+
+
 class KeyValid(_Rule):
     """The one-number key in `column` is well-formed (checked on landing, kept as __problem)."""
 
@@ -122,6 +129,7 @@ Rule = Annotated[
     | Enum
     | Range
     | Length
+    | Parses
     | KeyValid
     | DateNotFuture
     | MatchesIdNumber
@@ -152,7 +160,10 @@ class BatchExpectations(BaseModel):
         default=True, description="The record key is unique among the certified rows"
     )
     freshness_days: int | None = Field(
-        default=None, ge=1, description="Delivery is late after this many days without a batch"
+        default=None, ge=1, description="The newest record is at most this many days old"
+    )
+    freshness_column: str | None = Field(
+        default=None, description="Date or timestamp column whose maximum shows freshness"
     )
 
 

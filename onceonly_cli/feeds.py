@@ -23,6 +23,7 @@ from pipelines import settings
 
 if TYPE_CHECKING:  # the pipeline stack is imported only by the commands that run it
     from pipelines.landing.requests import PendingFile
+    from pipelines.landing.runner import FileOutcome
 
 console = Console()
 
@@ -68,51 +69,81 @@ def generate(
 
 
 def ingest() -> None:
-    """Land every new file of the landing zone into the pool (one Dagster run per file)."""
+    """Land and certify every new file of the landing zone (one Dagster run per file), then
+    publish a snapshot of the certified pool for the API."""
     from pipelines.definitions import defs
     from pipelines.instance import get_instance
-    from pipelines.landing.runner import land_pending
+    from pipelines.landing.runner import land_pending, publish_snapshot
 
     started = time.perf_counter()
+    instance = get_instance()
     with _progress() as progress:
-        task = progress.add_task("landing files", total=None)
+        task = progress.add_task("landing and certifying", total=None)
 
         def report(index: int, total: int, item: PendingFile) -> None:
-            progress.update(
-                task, completed=index, total=total, description=f"landing {item.file.path.name}"
-            )
+            description = f"{item.file.contract_id}: {item.file.path.name}"
+            progress.update(task, completed=index, total=total, description=description)
 
-        outcomes, unrecognised = land_pending(defs, get_instance(), report)
-        progress.update(task, completed=len(outcomes))
-    table = Table(title="Landing runs")
-    for header in ("resource", "file", "read", "landed", "rejected", "key problems", "result"):
-        table.add_column(header)
+        outcomes, unrecognised = land_pending(defs, instance, report)
+        progress.update(task, completed=len(outcomes), description="landing and certifying")
+    failed = _print_outcomes(outcomes)
+    for item in unrecognised:
+        console.print(f"[yellow]not landed[/yellow] {item.path}: {item.reason}")
+    snapshot = publish_snapshot(defs, instance)
+    console.print(
+        f"{len(outcomes)} file(s), {failed} not certified, in "
+        f"{time.perf_counter() - started:.1f} s; published snapshot v{snapshot.get('version')}"
+    )
+    status()
+    if any(not o.success and not o.landed for o in outcomes):
+        raise typer.Exit(code=1)
+
+
+def _print_outcomes(outcomes: list[FileOutcome]) -> int:
+    table = Table(title="Landing and certification, one Dagster run per file")
+    headers = (
+        "resource",
+        "file",
+        "read",
+        "rejected",
+        "certified",
+        "quarantined",
+        "duplicates",
+        "gate",
+    )
+    for header in headers:
+        table.add_column(
+            header, justify="left" if header in ("resource", "file", "gate") else "right"
+        )
     failed = 0
     for outcome in outcomes:
-        meta = outcome.metadata
-        if not outcome.success:
-            failed += 1
-            result = f"[red]failed: {outcome.error}[/red]"
+        landed, certified = outcome.landed, outcome.certified
+
+        def figure(meta: dict[str, object], key: str) -> str:
+            value = meta.get(key)
+            return f"{value:,}" if isinstance(value, int) else "-"
+
+        if outcome.success:
+            gate = (
+                "already done"
+                if str(certified.get("status", "")).startswith("already")
+                else "passed"
+            )
         else:
-            result = "already landed" if meta.get("already_landed") else "landed"
+            failed += 1
+            gate = f"[red]{outcome.error}[/red]"
         table.add_row(
             outcome.pending.file.contract_id,
             outcome.pending.file.path.name,
-            *(
-                f"{meta[k]:,}" if k in meta else "-"
-                for k in ("rows_read", "rows_landed", "rows_rejected", "rows_with_key_problems")
-            ),
-            result,
+            figure(landed, "rows_read"),
+            figure(landed, "rows_rejected"),
+            figure(certified, "rows_certified"),
+            figure(certified, "rows_quarantined"),
+            figure(certified, "rows_duplicate"),
+            gate,
         )
     console.print(table)
-    for item in unrecognised:
-        console.print(f"[yellow]not landed[/yellow] {item.path}: {item.reason}")
-    console.print(
-        f"{len(outcomes)} file(s), {failed} failed, in {time.perf_counter() - started:.1f} s"
-    )
-    status()
-    if failed:
-        raise typer.Exit(code=1)
+    return failed
 
 
 def status() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines import settings
+from pipelines.certify.assets import certified_assets, serving_snapshot
 from pipelines.landing.assets import landing_assets
 from pipelines.landing.schedules import department_sweeps
 from pipelines.landing.sensors import landing_zone_sensor
@@ -13,11 +14,15 @@ from pipelines.resources import LandingZoneResource, PoolResource
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=landing_assets(),
+        assets=[*landing_assets(), *certified_assets(), serving_snapshot],
         sensors=[landing_zone_sensor],
         schedules=department_sweeps(),
         resources={
-            "pool": PoolResource(path=str(settings.pool_path())),
+            "pool": PoolResource(
+                path=str(settings.pool_path()),
+                certified_path=str(settings.certified_path()),
+                serving_path=str(settings.serving_dir()),
+            ),
             "landing_zone": LandingZoneResource(
                 root=str(settings.landing_root()), scratch=str(settings.scratch_dir())
             ),

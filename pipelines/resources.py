@@ -11,10 +11,14 @@ import dagster as dg
 import duckdb
 
 LOCK_RETRY_SECONDS = 0.5
+CERTIFIED = "certified"  # catalog name of the attached certified-history database
 
 
 class PoolResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """The resource pool, a DuckDB file that only pipelines write.
+    """The resource pool, DuckDB files that only pipelines write.
+
+    `path` holds what landed; `certified_path` (attached as `certified`) holds certified
+    history and quality records, and is what a published snapshot copies.
 
     DuckDB lets one process hold a file read-write, so a writer that finds the file locked
     waits (up to `lock_timeout_seconds`) instead of failing at once: runs are serialised by
@@ -22,6 +26,8 @@ class PoolResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """
 
     path: str
+    certified_path: str
+    serving_path: str
     memory_limit: str = "4GB"
     threads: int = 2
     lock_timeout_seconds: float = 120.0
@@ -36,6 +42,7 @@ class PoolResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             con.execute(f"SET threads = {int(self.threads)}")
             con.execute(f"SET temp_directory = '{spill.as_posix()}'")
+            con.execute(f"ATTACH '{Path(self.certified_path).as_posix()}' AS {CERTIFIED}")
             yield con
         finally:
             con.close()

@@ -25,6 +25,19 @@ def pool_path() -> Path:
     return Path(os.environ.get("ONCEONLY_POOL", home() / "pool" / "pool.duckdb"))
 
 
+def certified_path() -> Path:
+    """ONCEONLY_CERTIFIED (default beside the pool): certified history and quality records.
+
+    A file of its own so that publishing a snapshot is a file copy, not a table copy.
+    """
+    return Path(os.environ.get("ONCEONLY_CERTIFIED", pool_path().with_name("certified.duckdb")))
+
+
+def serving_dir() -> Path:
+    """ONCEONLY_SERVING (default `$ONCEONLY_HOME/serving`): published read-only snapshots."""
+    return Path(os.environ.get("ONCEONLY_SERVING", home() / "serving"))
+
+
 def scratch_dir() -> Path:
     """Temporary files (transcoded CSVs); on the same volume as the pool for fast renames."""
     return home() / "tmp"

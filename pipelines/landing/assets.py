@@ -10,6 +10,7 @@ import dagster as dg
 
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
+from pipelines.asset_keys import files_partitions, landing_asset_key
 from pipelines.landing.errors import LandingError
 from pipelines.landing.files import LandingFile, content_hash, partition_key
 from pipelines.landing.loader import land_file
@@ -23,18 +24,6 @@ class LandingFileConfig(dg.Config):
     """The delivered file a run lands; set by the sensor, the schedules and the CLI."""
 
     path: str
-
-
-def landing_asset_key(contract_id: str) -> dg.AssetKey:
-    return dg.AssetKey(["landing", contract_id])
-
-
-def files_partitions_name(contract_id: str) -> str:
-    return f"{contract_id}_files"
-
-
-def files_partitions(contract_id: str) -> dg.DynamicPartitionsDefinition:
-    return dg.DynamicPartitionsDefinition(name=files_partitions_name(contract_id))
 
 
 def build_landing_asset(contract: Contract) -> dg.AssetsDefinition:

@@ -17,7 +17,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from contracts.keys.vectorised import check_credit_codes, check_id_numbers, check_subject_keys
+from contracts.keys.vectorised import (
+    KeyColumns,
+    SubjectKeyColumns,
+    check_credit_codes,
+    check_id_numbers,
+    check_subject_keys,
+)
 from contracts.model import Contract, KeyRole
 from pipelines.landing.files import LandingFile, content_hash, partition_key
 from pipelines.landing.readers import READERS
@@ -147,6 +153,7 @@ def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> pa.Table:
     for column in contract.key_columns:
         raw = con.sql(f"SELECT {quote_identifier(column.name)} FROM {STAGE}").to_arrow_table()
         values = raw.column(0)
+        checked: KeyColumns | SubjectKeyColumns
         if column.key_role is KeyRole.id_number:
             checked = check_id_numbers(values)
         elif column.key_role is KeyRole.credit_code:

@@ -14,11 +14,8 @@ from pathlib import Path
 import dagster as dg
 
 from contracts.model import Contract
-from pipelines.landing.assets import (
-    LandingFileConfig,
-    files_partitions_name,
-    landing_asset_key,
-)
+from pipelines.asset_keys import certified_asset_key, files_partitions_name, landing_asset_key
+from pipelines.landing.assets import LandingFileConfig
 from pipelines.landing.files import LandingFile, Unrecognised, content_hash, discover, partition_key
 
 HashCache = dict[str, tuple[int, int, str]]  # path -> (size, mtime_ns, sha256)
@@ -39,7 +36,7 @@ class PendingFile:
         return dg.RunRequest(
             run_key=f"{self.file.contract_id}:{self.partition_key}",
             partition_key=self.partition_key,
-            asset_selection=[key],
+            asset_selection=[key, certified_asset_key(self.file.contract_id)],
             run_config={
                 "ops": {
                     op_name: {"config": LandingFileConfig(path=str(self.file.path)).model_dump()}

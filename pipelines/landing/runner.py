@@ -1,4 +1,4 @@
-"""Landing every pending file now, in this process, recorded in the Dagster instance.
+"""Landing and certifying every pending file now, in this process, recorded in Dagster.
 
 This is what `onceonly ingest` and `make run` use: the same assets, resources and run
 records as the sensor's runs (they show in the Dagster UI), without a daemon.
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from contracts.registry import bundled_contracts
+from contracts.registry import bundled_contracts, dependency_order
+from pipelines.asset_keys import SNAPSHOT_KEY
 from pipelines.landing.files import Unrecognised
 from pipelines.landing.requests import PendingFile, new_partitions, settled_files
 from pipelines.resources import LandingZoneResource
@@ -21,7 +22,8 @@ from pipelines.resources import LandingZoneResource
 class FileOutcome:
     pending: PendingFile
     success: bool
-    metadata: dict[str, object]
+    landed: dict[str, object]
+    certified: dict[str, object]
     error: str | None
 
 
@@ -33,7 +35,10 @@ def land_pending(
     """Land each settled file as its own run; a failing file does not stop the others."""
     landing_zone = (defs.resources or {})["landing_zone"]
     assert isinstance(landing_zone, LandingZoneResource)
-    pending, unrecognised = settled_files(landing_zone.root_path, bundled_contracts(), 0.0, {})
+    contracts = bundled_contracts()
+    pending, unrecognised = settled_files(landing_zone.root_path, contracts, 0.0, {})
+    rank = {contract_id: i for i, contract_id in enumerate(dependency_order(contracts))}
+    pending.sort(key=lambda p: (rank[p.file.contract_id], p.file.path.name))
     for name, keys in new_partitions(instance, pending).items():
         instance.add_dynamic_partitions(name, keys)
     job = defs.resolve_implicit_global_asset_job_def()
@@ -54,13 +59,28 @@ def land_pending(
     return outcomes, unrecognised
 
 
+def publish_snapshot(defs: dg.Definitions, instance: dg.DagsterInstance) -> dict[str, object]:
+    """Materialise `serving/snapshot`: the certified pool as the API will read it."""
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=[SNAPSHOT_KEY]
+    )
+    events = result.get_asset_materialization_events()
+    return {k: v.value for k, v in events[0].materialization.metadata.items()} if events else {}
+
+
 def _outcome(item: PendingFile, result: dg.ExecuteInProcessResult) -> FileOutcome:
+    # A batch failing its blocking quality gate fails the run after both assets reported,
+    # so the figures are collected whether or not the run succeeded.
+    by_asset: dict[str, dict[str, object]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        by_asset[materialization.asset_key.path[0]] = {
+            k: v.value for k, v in materialization.metadata.items()
+        }
     if result.success:
-        events = result.get_asset_materialization_events()
-        metadata: dict[str, object] = (
-            {k: v.value for k, v in events[0].materialization.metadata.items()} if events else {}
+        return FileOutcome(
+            item, True, by_asset.get("landing", {}), by_asset.get("certified", {}), None
         )
-        return FileOutcome(item, True, metadata, None)
     failures = [e for e in result.all_events if e.is_step_failure]
     message = "the run failed; see its logs in the Dagster UI"
     if failures and failures[0].step_failure_data and failures[0].step_failure_data.error:
@@ -68,4 +88,6 @@ def _outcome(item: PendingFile, result: dg.ExecuteInProcessResult) -> FileOutcom
         while error.cause is not None:  # Dagster wraps the asset's own error; report that one
             error = error.cause
         message = error.message.strip().split(": ", 1)[-1]
-    return FileOutcome(item, False, {}, message)
+    return FileOutcome(
+        item, False, by_asset.get("landing", {}), by_asset.get("certified", {}), message
+    )

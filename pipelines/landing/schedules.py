@@ -10,7 +10,7 @@ import dagster as dg
 
 from contracts.model import Contract, UpdateCycle
 from contracts.registry import bundled_contracts
-from pipelines.landing.assets import files_partitions_name
+from pipelines.asset_keys import certified_asset_key, files_partitions_name, landing_asset_key
 from pipelines.landing.requests import settled_files
 from pipelines.resources import LandingZoneResource
 
@@ -42,7 +42,10 @@ def build_department_sweep(department: str, contracts: list[Contract]) -> dg.Sch
     @dg.schedule(
         name=f"{department}_landing_sweep",
         cron_schedule=CRON_BY_CYCLE[cycle],
-        target=dg.AssetSelection.assets(*(dg.AssetKey(["landing", c.id]) for c in contracts)),
+        target=dg.AssetSelection.assets(
+            *(landing_asset_key(c.id) for c in contracts),
+            *(certified_asset_key(c.id) for c in contracts),
+        ),
         execution_timezone="Asia/Shanghai",
         description=f"Lands any file of department {department} the sensor has not "
         f"(update cycle {cycle.value}), and reports late deliveries.",

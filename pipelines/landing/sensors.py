@@ -14,7 +14,7 @@ SENSOR_INTERVAL_SECONDS = 15
 @dg.sensor(
     name="landing_zone_sensor",
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-    target=dg.AssetSelection.key_prefixes(["landing"]),
+    target=dg.AssetSelection.key_prefixes(["landing"], ["certified"]),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the landing zone; one run per new file content (its hash).",
 )

@@ -45,7 +45,7 @@ def test_runs_materialise_into_a_real_duckdb_file(onceonly_home: Path) -> None:
     instance = get_instance()
     outcomes, unrecognised = land_pending(defs, instance)
     assert [o.success for o in outcomes] == [True]
-    assert outcomes[0].metadata["rows_landed"] == 5
+    assert outcomes[0].landed["rows_landed"] == 5
     assert [u.reason for u in unrecognised] == ["no contract named 'unknown_feed'"]
     pool = onceonly_home / "pool" / "pool.duckdb"
     with duckdb.connect(str(pool), read_only=True) as con:

@@ -1,0 +1,42 @@
+"""`onceonly quarantine`: rejected rows, back to the department that can fix them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Quarantined rows: export them to the owning department.", no_args_is_help=True
+)
+
+
+@app.command("export")
+def export(
+    dept: Annotated[str, typer.Option(help="Department code, e.g. ps, mr, hrss.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the files into.")] = Path(
+        "var/exports"
+    ),
+) -> None:
+    """Write open quarantined rows in the department's own format and headers, with the rules
+    each row broke, from the published snapshot."""
+    from contracts.registry import bundled_contracts
+    from pipelines import settings
+    from pipelines.certify.export import export_quarantine
+    from pipelines.certify.publish import current_snapshot
+
+    contracts = bundled_contracts()
+    if dept not in {c.department for c in contracts.values()}:
+        known = ", ".join(sorted({c.department for c in contracts.values()}))
+        typer.echo(f"Unknown department {dept!r}; departments are {known}.", err=True)
+        raise typer.Exit(code=2)
+    snapshot = current_snapshot(settings.serving_dir())
+    if snapshot is None:
+        typer.echo("Nothing published yet: run `onceonly ingest` first.", err=True)
+        raise typer.Exit(code=1)
+    written = export_quarantine(snapshot.path, contracts, dept, out)
+    for path, rows in written:
+        typer.echo(f"{path}: {rows} row(s)")
+    if not written:
+        typer.echo(f"No open quarantined rows for department {dept}.")

@@ -1,0 +1,1 @@
+"""Certification: contracts decide which landed rows become certified, reusable data."""

@@ -1,0 +1,166 @@
+"""Dagster assets of certification: the certified history per resource, and the snapshot.
+
+`certified/<resource>` is partitioned like `landing/<resource>` (one partition per delivered
+file), so each file is certified by the run that landed it. Its asset checks surface the Great
+Expectations gate: `quality_gate` is blocking, so a batch that fails it stops the run before
+`serving/snapshot`, and the previous snapshot keeps serving.
+"""
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from contracts.model import Contract
+from contracts.registry import bundled_contracts
+from pipelines.asset_keys import (
+    SNAPSHOT_KEY,
+    certified_asset_key,
+    files_partitions,
+    landing_asset_key,
+)
+from pipelines.certify.certifier import CertificationReport, certify_batch
+from pipelines.certify.publish import publish
+from pipelines.landing.assets import POOL_WRITER
+from pipelines.landing.staging import scalar
+from pipelines.resources import PoolResource
+
+QUALITY_GATE = "quality_gate"
+ROWS_ACCOUNTED = "rows_accounted"
+
+
+def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
+    key = certified_asset_key(contract.id)
+
+    @dg.asset(
+        key=key,
+        deps=[landing_asset_key(contract.id)],
+        partitions_def=files_partitions(contract.id),
+        group_name=contract.department,
+        owners=[f"team:{contract.department}"],
+        kinds={"duckdb", "great_expectations"},
+        pool=POOL_WRITER,
+        description=f"Certified history of {contract.name} under contract {contract.id} "
+        f"v{contract.version}: rows that meet the contract; the rest are quarantined.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                QUALITY_GATE,
+                asset=key,
+                blocking=True,
+                description="Great Expectations suite built from the contract: batch-level "
+                "expectations and the error rules re-asserted on the certified rows.",
+            ),
+            dg.AssetCheckSpec(
+                ROWS_ACCOUNTED,
+                asset=key,
+                blocking=True,
+                description="Rows landed = certified + quarantined + duplicates.",
+            ),
+        ],
+    )
+    def certified(context: dg.AssetExecutionContext, pool: PoolResource) -> dg.MaterializeResult:
+        with pool.connect() as con:
+            batch = scalar(
+                con,
+                "SELECT file_hash FROM landing.files WHERE partition_key = ? AND contract_id = ?",
+                [context.partition_key, contract.id],
+            )
+            if batch is None:
+                raise LookupError(
+                    f"partition {context.partition_key} of {contract.id} has not landed; "
+                    "materialise its landing asset first"
+                )
+            report = certify_batch(con, contract, batch, now=dt.datetime.now())
+        context.log.info(_summary(report))
+        return dg.MaterializeResult(
+            metadata=_metadata(report),
+            check_results=[_gate_check(report), _accounting_check(report)],
+        )
+
+    return certified
+
+
+def _summary(report: CertificationReport) -> str:
+    return (
+        f"{report.contract_id} {report.status}: landed {report.rows_landed}, certified "
+        f"{report.rows_certified} ({report.rows_new_versions} new versions), quarantined "
+        f"{report.rows_quarantined}, duplicates {report.rows_duplicate}"
+    )
+
+
+def _metadata(report: CertificationReport) -> dict[str, Any]:
+    return {
+        "status": report.status,
+        "rows_landed": report.rows_landed,
+        "rows_certified": report.rows_certified,
+        "rows_new_versions": report.rows_new_versions,
+        "rows_unchanged": report.rows_unchanged,
+        "rows_quarantined": report.rows_quarantined,
+        "rows_duplicate": report.rows_duplicate,
+        "rows_with_warnings": report.rows_with_warnings,
+        "conflicts": report.conflicts,
+        "quarantine_resolved": report.resolved,
+        "skipped_rules": "; ".join(report.skipped_rules),
+        **{f"score_{k}": round(v, 4) for k, v in report.scores.items()},
+        "seconds": round(report.seconds, 3),
+    }
+
+
+def _gate_check(report: CertificationReport) -> dg.AssetCheckResult:
+    outcomes = report.gate.get("outcomes", [])
+    assert isinstance(outcomes, list)
+    failed = [o for o in outcomes if not o["success"]]
+    return dg.AssetCheckResult(
+        check_name=QUALITY_GATE,
+        passed=report.status != "gate_failed",
+        metadata={
+            "expectations": len(outcomes),
+            "failed": len(failed),
+            "failures": "\n".join(
+                f"{o['rule_id']} ({o['severity']}): observed {o['observed_value']}"
+                + (f"; {o['error']}" if o.get("error") else "")
+                for o in failed
+            ),
+        },
+    )
+
+
+def _accounting_check(report: CertificationReport) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=ROWS_ACCOUNTED,
+        passed=report.accounted,
+        metadata={
+            "rows_landed": report.rows_landed,
+            "certified_quarantined_duplicate": report.rows_certified
+            + report.rows_quarantined
+            + report.rows_duplicate,
+        },
+    )
+
+
+@dg.asset(
+    key=SNAPSHOT_KEY,
+    deps=[certified_asset_key(c) for c in bundled_contracts()],
+    group_name="serving",
+    kinds={"duckdb"},
+    pool=POOL_WRITER,
+    automation_condition=dg.AutomationCondition.eager(),
+    description="Immutable, versioned snapshot of the certified pool that the API reads, "
+    "switched atomically; a failed batch never gets here.",
+)
+def serving_snapshot(context: dg.AssetExecutionContext, pool: PoolResource) -> dg.MaterializeResult:
+    with pool.connect() as con:
+        snapshot = publish(con, Path(pool.certified_path), Path(pool.serving_path))
+    context.log.info(f"published snapshot v{snapshot.version} ({snapshot.size_bytes:,} bytes)")
+    return dg.MaterializeResult(
+        metadata={
+            "version": snapshot.version,
+            "file": snapshot.path.name,
+            "size_bytes": snapshot.size_bytes,
+        }
+    )
+
+
+def certified_assets() -> list[dg.AssetsDefinition]:
+    return [build_certified_asset(c) for c in bundled_contracts().values()]

@@ -1,0 +1,263 @@
+"""Certifying one landed batch: rules, quarantine split, GE gate, history merge, all or nothing.
+
+Order matters for safety: everything before the merge writes only temporary tables, the gate
+runs on those, and the merge, quarantine, scores and the batch record commit in one
+transaction of the certified database. A process killed anywhere leaves either the batch fully
+certified or no trace of it, so a rerun never counts a row twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+
+from contracts.compiler import compile_contract
+from contracts.model import Contract
+from contracts.registry import bundled_contracts
+from pipelines.certify.classify import CANDIDATES, CLASSIFIED, classify
+from pipelines.certify.conflicts import record_conflicts
+from pipelines.certify.gate import GateResult, run_gate
+from pipelines.certify.history import merge_history
+from pipelines.certify.quarantine import (
+    quarantine_rule_breakers,
+    quarantine_whole_batch,
+    resolve_redelivered,
+)
+from pipelines.certify.schema import QUALITY, ensure_certified_schema, history_table
+from pipelines.certify.scores import record_scores
+from pipelines.landing.schema import SCHEMA as LANDING
+from pipelines.landing.staging import first_row, scalar
+
+
+@dataclass(frozen=True)
+class CertificationReport:
+    """What became of each landed row: `rows_landed == certified + quarantined + duplicate`."""
+
+    contract_id: str
+    batch: str
+    status: str  # certified | gate_failed | already_certified
+    rows_landed: int
+    rows_certified: int
+    rows_new_versions: int
+    rows_unchanged: int
+    rows_quarantined: int
+    rows_duplicate: int
+    rows_with_warnings: int
+    gate: dict[str, object] = field(default_factory=dict)
+    gate_failures: tuple[str, ...] = ()
+    skipped_rules: tuple[str, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    conflicts: int = 0
+    resolved: int = 0
+    seconds: float = 0.0
+
+    @property
+    def accounted(self) -> bool:
+        return self.rows_landed == self.rows_certified + self.rows_quarantined + self.rows_duplicate
+
+
+def certify_batch(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    batch: str,
+    *,
+    now: dt.datetime | None = None,
+    contracts: dict[str, Contract] | None = None,
+) -> CertificationReport:
+    started = time.perf_counter()
+    now = now or dt.datetime.now()
+    ensure_certified_schema(con, contract)
+    done = _previous_outcome(con, contract, batch)
+    if done is not None:
+        return done
+    landed = first_row(con, f"SELECT file_name FROM {LANDING}.files WHERE file_hash = ?", [batch])
+    if landed is None:
+        raise LookupError(f"batch {batch[:12]} of {contract.id} has not landed; land it first")
+    from contracts.expectations import build_suite  # Great Expectations takes seconds to import
+
+    references = _reference_table(con)
+    compiled = compile_contract(contract, as_of=now.date(), reference_table=references)
+    counts = classify(con, compiled, batch)
+    previous_rows = scalar(
+        con,
+        f"SELECT rows_certified FROM {QUALITY}.batches WHERE contract_id = ? AND status = "
+        "'certified' ORDER BY certified_at DESC LIMIT 1",
+        [contract.id],
+    )
+    suite = build_suite(
+        contract, previous_row_count=previous_rows, as_of=now, reference_table=references
+    )
+    gate = run_gate(con, CANDIDATES, suite)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        quarantine_rule_breakers(con, compiled, batch, now)
+        if gate.success:
+            merged = merge_history(con, contract, batch, now)
+            resolved = resolve_redelivered(con, contract, batch, now)
+            certified, quarantined = counts.rows_candidate, counts.rows_quarantined
+        else:
+            quarantine_whole_batch(con, contract, batch, _gate_failures(contract, gate), now)
+            merged, resolved = None, 0
+            certified, quarantined = 0, counts.rows_quarantined + counts.rows_candidate
+        scores = record_scores(con, compiled, batch, now)
+        conflicts = (
+            record_conflicts(con, contract, contracts or bundled_contracts(), batch, now)
+            if gate.success
+            else 0
+        )
+        _record_validations(con, contract, batch, gate, now)
+        report = CertificationReport(
+            contract_id=contract.id,
+            batch=batch,
+            status="certified" if gate.success else "gate_failed",
+            rows_landed=counts.rows_landed,
+            rows_certified=certified,
+            rows_new_versions=merged.new_versions if merged else 0,
+            rows_unchanged=merged.unchanged if merged else 0,
+            rows_quarantined=quarantined,
+            rows_duplicate=counts.rows_duplicate,
+            rows_with_warnings=counts.rows_with_warnings if gate.success else 0,
+            gate=gate.to_dict(),
+            gate_failures=tuple(
+                o.rule_id for o in gate.outcomes if not o.success and o.severity == "error"
+            ),
+            skipped_rules=tuple(f"{rule}: {why}" for rule, why in compiled.skipped),
+            scores=scores,
+            conflicts=conflicts,
+            resolved=resolved,
+            seconds=time.perf_counter() - started,
+        )
+        _record_batch(con, contract, batch, landed[0], report, now)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {CLASSIFIED}; DROP TABLE IF EXISTS {CANDIDATES}")
+    return report
+
+
+def _reference_table(con: duckdb.DuckDBPyConnection):  # type: ignore[no-untyped-def]
+    def resolve(resource: str) -> str | None:
+        exists = scalar(
+            con,
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'certified' "
+            "AND schema_name = 'main' AND table_name = ?",
+            [resource],
+        )
+        contract = bundled_contracts().get(resource)
+        return history_table(contract) if exists and contract else None
+
+    return resolve
+
+
+def _gate_failures(contract: Contract, gate: GateResult) -> dict[str, str]:
+    failures = {}
+    for outcome in gate.outcomes:
+        if not outcome.success and outcome.severity == "error":
+            observed = (
+                f"; observed {outcome.observed_value}" if outcome.observed_value is not None else ""
+            )
+            error = f"; {outcome.error}" if outcome.error else ""
+            failures[f"gate.{outcome.rule_id}"] = (
+                f"批次未通过质量闸门 / the batch failed the gate check {outcome.rule_id} "
+                f"({outcome.expectation_type}){observed}{error}"
+            )
+    return failures or {f"gate.{contract.id}": "批次未通过质量闸门 / the batch failed the gate"}
+
+
+def _record_validations(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    batch: str,
+    gate: GateResult,
+    now: dt.datetime,
+) -> None:
+    for outcome in gate.outcomes:
+        con.execute(
+            f"INSERT INTO {QUALITY}.validations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                contract.id,
+                batch,
+                outcome.rule_id,
+                outcome.expectation_type,
+                outcome.severity,
+                outcome.success,
+                json.dumps(outcome.observed_value, default=str, ensure_ascii=False),
+                outcome.unexpected_count,
+                json.dumps(outcome.examples, default=str, ensure_ascii=False),
+                outcome.error,
+                now,
+            ],
+        )
+
+
+def _record_batch(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    batch: str,
+    file_name: str,
+    report: CertificationReport,
+    now: dt.datetime,
+) -> None:
+    con.execute(
+        f"INSERT INTO {QUALITY}.batches VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            contract.id,
+            batch,
+            contract.version,
+            file_name,
+            contract.department,
+            report.status,
+            report.rows_landed,
+            report.rows_certified,
+            report.rows_new_versions,
+            report.rows_unchanged,
+            report.rows_quarantined,
+            report.rows_duplicate,
+            report.rows_with_warnings,
+            report.status == "certified",
+            list(report.gate_failures),
+            list(report.skipped_rules),
+            now,
+            report.seconds,
+        ],
+    )
+
+
+def _previous_outcome(
+    con: duckdb.DuckDBPyConnection, contract: Contract, batch: str
+) -> CertificationReport | None:
+    row = first_row(
+        con,
+        "SELECT rows_landed, rows_certified, rows_new_versions, rows_unchanged, "
+        f"rows_quarantined, rows_duplicate, rows_with_warnings, status FROM {QUALITY}.batches "
+        "WHERE contract_id = ? AND batch = ?",
+        [contract.id, batch],
+    )
+    if row is None:
+        return None
+    landed, certified, new, unchanged, quarantined, duplicate, warned, status = row
+    return CertificationReport(
+        contract_id=contract.id,
+        batch=batch,
+        status=f"already {status}",
+        rows_landed=landed,
+        rows_certified=certified,
+        rows_new_versions=new,
+        rows_unchanged=unchanged,
+        rows_quarantined=quarantined,
+        rows_duplicate=duplicate,
+        rows_with_warnings=warned,
+    )
+
+
+def report_dict(report: CertificationReport) -> dict[str, object]:
+    data = asdict(report)
+    data["accounted"] = report.accounted
+    return data

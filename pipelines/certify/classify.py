@@ -1,0 +1,69 @@
+"""One pass over a landed batch: typed values, broken rules, duplicates and key collisions.
+
+Leaves the temporary table `classified` (every landed row, typed, with `_errors`,
+`_warnings` and `_duplicate`) and `candidates` (the rows that may be certified), so the gate,
+the history merge and the quarantine all read the batch once more at most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from contracts.compiler import CompiledContract
+from pipelines.landing.schema import landed_table
+from pipelines.landing.staging import quote_identifier, scalar
+
+CLASSIFIED = "classified"
+CANDIDATES = "candidates"
+
+
+def record_key_rule(contract_id: str) -> str:
+    return f"{contract_id}.record_key_unique"
+
+
+@dataclass(frozen=True)
+class Classification:
+    rows_landed: int
+    rows_candidate: int
+    rows_quarantined: int
+    rows_duplicate: int
+    rows_with_warnings: int
+
+
+def classify(
+    con: duckdb.DuckDBPyConnection, compiled: CompiledContract, batch: str
+) -> Classification:
+    contract = compiled.contract
+    columns = ", ".join(quote_identifier(c.name) for c in contract.columns)
+    key = ", ".join(quote_identifier(k) for k in contract.record_key)
+    check = compiled.check_query(landed_table(contract), batch)
+    # Exact copies of an earlier row are duplicates, whatever rules they break; different rows
+    # claiming one record key in one batch are ambiguous, so none of them is certified.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CLASSIFIED} AS "
+        f"WITH checked AS ({check}), "
+        "marked AS (SELECT *, row_number() OVER "
+        f"(PARTITION BY {columns} ORDER BY _row_number) > 1 AS _duplicate FROM checked) "
+        "SELECT * EXCLUDE (_errors), CASE WHEN NOT _duplicate AND len(_errors) = 0 AND "
+        "count(*) FILTER (WHERE NOT _duplicate AND len(_errors) = 0) "
+        f"OVER (PARTITION BY {key}) > 1 THEN ['{record_key_rule(contract.id)}'] "
+        "ELSE _errors END AS _errors FROM marked"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CANDIDATES} AS SELECT * EXCLUDE (_errors, _duplicate) "
+        f"FROM {CLASSIFIED} WHERE NOT _duplicate AND len(_errors) = 0"
+    )
+    counts = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT _duplicate AND len(_errors) = 0), "
+        "count(*) FILTER (WHERE NOT _duplicate AND len(_errors) > 0), "
+        "count(*) FILTER (WHERE _duplicate), "
+        "count(*) FILTER (WHERE NOT _duplicate AND len(_errors) = 0 AND len(_warnings) > 0) "
+        f"FROM {CLASSIFIED}"
+    ).fetchall()[0]
+    return Classification(*(int(v) for v in counts))
+
+
+def candidate_count(con: duckdb.DuckDBPyConnection) -> int:
+    return int(scalar(con, f"SELECT count(*) FROM {CANDIDATES}"))

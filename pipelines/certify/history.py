@@ -1,0 +1,63 @@
+"""Certified history: a correction supersedes, never overwrites.
+
+Each certified record version carries `_valid_from` / `_valid_to` (knowledge time: when the
+exchange certified it) and the batch that certified it, so "what did we know about this
+subject on date D" is `_valid_from <= D AND (_valid_to IS NULL OR _valid_to > D)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from contracts.model import Contract
+from pipelines.certify.classify import CANDIDATES
+from pipelines.certify.schema import history_table
+from pipelines.landing.staging import quote_identifier, scalar
+
+INCOMING = "incoming"
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    new_versions: int
+    unchanged: int
+
+
+def as_of_condition(moment: str) -> str:
+    """SQL condition selecting the version valid at `moment` (an SQL timestamp expression)."""
+    return f"_valid_from <= {moment} AND (_valid_to IS NULL OR _valid_to > {moment})"
+
+
+def merge_history(
+    con: duckdb.DuckDBPyConnection, contract: Contract, batch: str, now: dt.datetime
+) -> MergeCounts:
+    table = history_table(contract)
+    names = [quote_identifier(c.name) for c in contract.columns]
+    fingerprint = ", ".join(f"coalesce(CAST({n} AS VARCHAR), chr(0))" for n in names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS SELECT *, "
+        f"md5(concat_ws(chr(31), {fingerprint})) AS _record_hash FROM {CANDIDATES}"
+    )
+    same_key = " AND ".join(
+        f"h.{quote_identifier(k)} IS NOT DISTINCT FROM i.{quote_identifier(k)}"
+        for k in contract.record_key
+    )
+    con.execute(
+        f"UPDATE {table} AS h SET _valid_to = ? FROM {INCOMING} AS i "
+        f"WHERE h._valid_to IS NULL AND {same_key} AND h._record_hash <> i._record_hash",
+        [now],
+    )
+    columns = ", ".join(f"i.{n}" for n in names)
+    con.execute(
+        f"INSERT INTO {table} SELECT {columns}, i._record_hash, ?, NULL, ?, i._row_number, "
+        f"i._file_name, i._department, i._warnings FROM {INCOMING} AS i WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {table} AS h WHERE h._valid_to IS NULL AND {same_key})",
+        [now, batch],
+    )
+    incoming = int(scalar(con, f"SELECT count(*) FROM {INCOMING}"))
+    new_versions = int(scalar(con, f"SELECT count(*) FROM {table} WHERE _batch = ?", [batch]))
+    con.execute(f"DROP TABLE {INCOMING}")
+    return MergeCounts(new_versions=new_versions, unchanged=incoming - new_versions)

@@ -1,0 +1,95 @@
+"""Publishing: an immutable, versioned snapshot of the certified database, switched atomically.
+
+DuckDB lets no other process open a file one process holds read-write, so readers never open
+the certified database itself. After a certification commits, the database is checkpointed
+and copied to `pool_vN.duckdb`; `current.duckdb` is then re-pointed at it with a hard link
+and `os.replace`, which is atomic. A reader that opened the previous snapshot keeps reading
+it (its inode lives on) and never sees half a batch; the next open sees the new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.resources import CERTIFIED
+
+CURRENT = "current.duckdb"
+MANIFEST = "current.json"
+VERSION_FILE = re.compile(r"^pool_v(\d+)\.duckdb$")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    path: Path
+    published_at: dt.datetime
+    size_bytes: int
+
+
+def versions(serving: Path) -> list[int]:
+    found = (VERSION_FILE.match(p.name) for p in serving.glob("pool_v*.duckdb"))
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def current_snapshot(serving: Path) -> Snapshot | None:
+    manifest = serving / MANIFEST
+    if not manifest.exists():
+        return None
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return Snapshot(
+        version=int(data["version"]),
+        path=serving / data["file"],
+        published_at=dt.datetime.fromisoformat(data["published_at"]),
+        size_bytes=int(data["size_bytes"]),
+    )
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection, certified_path: Path, serving: Path, keep: int = 5
+) -> Snapshot:
+    """Snapshot the certified database (attached to `con`) and make it the current one."""
+    serving.mkdir(parents=True, exist_ok=True)
+    version = (versions(serving) or [0])[-1] + 1
+    target = serving / f"pool_v{version}.duckdb"
+    partial = target.with_suffix(".partial")
+    con.execute(f"CHECKPOINT {CERTIFIED}")  # the file alone now holds every committed change
+    shutil.copyfile(certified_path, partial)
+    _fsync(partial)
+    os.replace(partial, target)
+    link = serving / f".{CURRENT}.next"
+    link.unlink(missing_ok=True)
+    os.link(target, link)
+    os.replace(link, serving / CURRENT)
+    published = dt.datetime.now()
+    snapshot = Snapshot(version, target, published, target.stat().st_size)
+    _write_manifest(serving, snapshot)
+    for old in versions(serving)[:-keep]:
+        (serving / f"pool_v{old}.duckdb").unlink(missing_ok=True)
+    return snapshot
+
+
+def _write_manifest(serving: Path, snapshot: Snapshot) -> None:
+    text = json.dumps(
+        {
+            "version": snapshot.version,
+            "file": snapshot.path.name,
+            "published_at": snapshot.published_at.isoformat(),
+            "size_bytes": snapshot.size_bytes,
+        }
+    )
+    partial = serving / f".{MANIFEST}.next"
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, serving / MANIFEST)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
