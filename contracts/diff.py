@@ -79,6 +79,9 @@ def diff_contracts(old: Contract, new: Contract) -> ContractDiff:
             changes.append(
                 Change(f"schema.{name}", f"key role {before.key_role} -> {after.key_role}", True)
             )
+        described = ("description", "classification", "item", "authoritative", "unique")
+        if any(getattr(before, f) != getattr(after, f) for f in described):
+            changes.append(Change(f"schema.{name}", "description or classification changed", False))
         if set(before.aliases) - set(after.aliases):
             changes.append(Change(f"schema.{name}", "header alias removed", True))
         elif set(after.aliases) - set(before.aliases):

@@ -38,9 +38,11 @@ def lint(directory: Path = DEFINITIONS_DIR) -> list[LintProblem]:
                 problems.append(_parse_error(path, message))
     for path, contract in contracts.values():
         problems += _lint_rules(path, contract)
+    if problems:  # cross-contract checks would only repeat what a broken file already says
+        return problems
+    for path, contract in contracts.values():
         problems += _lint_references(path, contract, {k: v for k, (_, v) in contracts.items()})
-    problems += _lint_items(contracts)
-    return problems
+    return problems + _lint_items(contracts)
 
 
 def _parse_error(path: Path, message: str) -> LintProblem:

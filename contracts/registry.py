@@ -49,6 +49,7 @@ def _describe(path: Path, text: str, error: ValidationError) -> str:
         message = item["msg"].removeprefix("Value error, ")
         if not location and (found := PATH_IN_MESSAGE.search(message)):
             location = [int(p) if p.isdigit() else p for p in found.group(1).split(".")]
+            message = message.replace(f"{found.group(1)} ", "", 1)
         dotted = ".".join(str(p) for p in location) or "(top level)"
         problems.append(f"{path.name}, line {_line(text, location)}, {dotted}: {message}")
     return "\n".join(problems)

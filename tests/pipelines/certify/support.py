@@ -36,7 +36,13 @@ def person(
 
 
 def people(count: int, start: int = 1) -> list[list[str]]:
-    return [person(sequence=f"{n:03d}", name=f"居民{n}") for n in range(start, start + count)]
+    """`count` distinct residents; numbers past 999 move on to the next birth date."""
+    first = dt.date(1990, 3, 7)
+    rows = []
+    for n in range(start, start + count):
+        birth = (first + dt.timedelta(days=(n - 1) // 999)).strftime("%Y%m%d")
+        rows.append(person(birth=birth, sequence=f"{(n - 1) % 999 + 1:03d}", name=f"居民{n}"))
+    return rows
 
 
 class Pool:
