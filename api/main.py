@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.routers import health, resources
+from api.routers.steward_routes import STEWARD_ROUTERS
 
 
 def create_app() -> FastAPI:
@@ -16,6 +17,8 @@ def create_app() -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(resources.router)
+    for router in STEWARD_ROUTERS:
+        app.include_router(router)
     return app
 
 

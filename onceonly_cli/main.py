@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from onceonly_cli import feeds, serve
+from onceonly_cli import catalogue, contract, feeds, quarantine, serve, token
 
 app = typer.Typer(
     help="onceonly: once-only data-sharing exchange for government service centres.",
@@ -15,6 +15,10 @@ app.command("generate")(feeds.generate)
 app.command("ingest")(feeds.ingest)
 app.command("status")(feeds.status)
 app.command("serve")(serve.serve)
+app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(token.app, name="token")
+app.add_typer(contract.app, name="contract")
+app.add_typer(quarantine.app, name="quarantine")
 
 if __name__ == "__main__":
     app()

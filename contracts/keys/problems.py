@@ -101,6 +101,10 @@ class KeyFormatError(ValueError):
         self.problem = problem
         self.raw = raw
 
+    def __reduce__(self) -> tuple[type[KeyFormatError], tuple[Problem, str | None]]:
+        """Survive pickling (process pools, Dagster), which replays __init__ with .args."""
+        return KeyFormatError, (self.problem, self.raw)
+
 
 @dataclass(frozen=True)
 class KeyCheck:

@@ -108,6 +108,7 @@ def _validate(
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
+    from great_expectations.datasource.fluent import SQLDatasource
 
     from pipelines.certify import ge_duckdb
 
@@ -119,10 +120,12 @@ def _validate(
         ),
     )
     source = context.data_sources.add_sql(
-        DATASOURCE,
-        connection_string="duckdb://",
-        create_temp_table=False,
-        kwargs=ge_duckdb.engine_kwargs(con),
+        datasource=SQLDatasource(
+            name=DATASOURCE,
+            connection_string="duckdb://",
+            create_temp_table=False,
+            kwargs=ge_duckdb.engine_kwargs(con),
+        )
     )
     results: list[ExpectationValidationResult] = []
     try:
@@ -154,7 +157,9 @@ def _numbered(suite: ExpectationSuite) -> list[ExpectationConfiguration]:
 def _outcomes(
     configurations: list[ExpectationConfiguration], results: list[ExpectationValidationResult]
 ) -> list[ExpectationOutcome]:
-    by_position = {r.expectation_config.meta[POSITION]: r for r in results}
+    by_position = {
+        r.expectation_config.meta[POSITION]: r for r in results if r.expectation_config is not None
+    }
     return [_outcome(c, by_position.get(p)) for p, c in enumerate(configurations)]
 
 

@@ -94,9 +94,8 @@ def adapt_execution_engine(engine: SqlAlchemyExecutionEngine) -> None:
             "regex expectations work without this glue and remove it"
         )
     engine.dialect_module = postgresql
-    column = sa.column("probe")
-    regex = get_dialect_regex_expression(column, "^a", engine.dialect_module)
-    rendered = str(regex.compile(dialect=engine.dialect)) if regex is not None else ""
+    regex = get_dialect_regex_expression(sa.column("probe"), "^a", engine.dialect_module)
+    rendered = str(regex) if regex is not None else ""
     if not rendered.startswith("probe ~ "):
         raise GlueOutdatedError(f"GE no longer renders regex matching as `~` here: {rendered!r}")
     rows = engine.execute_query(sa.text("SELECT 42 AS answer")).fetchall()

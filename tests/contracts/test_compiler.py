@@ -265,5 +265,5 @@ def test_sql_escape_hatch_accepts_only_a_predicate_over_columns(
 
 def test_bad_regex_is_a_rule_error() -> None:
     c = contract([{"id": "t.re", "kind": "regex", "column": "name", "pattern": "([a-z"}])
-    with pytest.raises(RuleError, match="t.re"):
+    with pytest.raises(RuleError, match=r"t\.re"):
         compile_contract(c, as_of=AS_OF)

@@ -29,7 +29,8 @@ from pipelines.resources import PoolResource
 pool = PoolResource(path=sys.argv[1], certified_path=sys.argv[2], serving_path=sys.argv[3])
 with pool.connect() as con:
     print("ready", flush=True)
-    certify_batch(con, bundled_contracts()["ps_population"], sys.argv[4], now=dt.datetime(2026, 11, 21))
+    contract = bundled_contracts()["ps_population"]
+    certify_batch(con, contract, sys.argv[4], now=dt.datetime(2026, 11, 21))
 print("finished", flush=True)
 """
 
