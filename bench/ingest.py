@@ -85,7 +85,7 @@ def _landing_zone(base: Path, persons: int, enterprises: int, seed: int) -> Path
             landing, persons=persons, enterprises=enterprises, seed=seed
         )
         counts = {
-            "all": summary.total_rows,
+            "all": summary.rows,
             "excel": sum(f.rows for f in summary.files if f.format == "excel"),
         }
         marker.write_text(json.dumps(counts))

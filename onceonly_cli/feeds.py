@@ -65,7 +65,8 @@ def generate(
     for item in summary.files:
         table.add_row(item.department, item.resource_id, item.path.name, f"{item.rows:,}")
     console.print(table)
-    console.print(f"{summary.total_rows:,} rows in {summary.seconds:.1f} s")
+    dirt = ", ".join(f"{kind} {count:,}" for kind, count in summary.dirt.items())
+    console.print(f"{summary.rows:,} rows in {summary.seconds:.1f} s; dirt injected: {dirt}")
 
 
 def ingest() -> None:
@@ -147,34 +148,52 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
 
 
 def status() -> None:
-    """Rows per resource in the pool: landed, rejected with a reason, with key problems."""
-    path = settings.pool_path()
-    if not path.exists():
-        console.print(f"No pool at {path} yet: run `onceonly ingest`.")
+    """What the published snapshot holds per resource: batches, certified, quarantined,
+    duplicates, open quarantine, quality score, and the last gate failure if any."""
+    from pipelines.certify.publish import current_snapshot
+
+    snapshot = current_snapshot(settings.serving_dir())
+    if snapshot is None:
+        console.print("Nothing published yet: run `onceonly ingest`.")
         raise typer.Exit(code=1)
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(snapshot.path), read_only=True)
     try:
-        rows = con.execute(
-            "SELECT contract_id, count(*), sum(rows_read), sum(rows_landed), sum(rows_rejected), "
-            "sum(rows_with_key_problems), round(sum(seconds), 2) "
-            "FROM landing.files GROUP BY contract_id ORDER BY contract_id"
-        ).fetchall()
+        rows = con.execute(STATUS_SQL).fetchall()
     finally:
         con.close()
-    table = Table(title=f"Pool {path}")
-    for header in (
+    table = Table(
+        title=f"Certified pool, snapshot v{snapshot.version} "
+        f"({snapshot.published_at:%Y-%m-%d %H:%M})"
+    )
+    headers = (
         "resource",
-        "files",
-        "rows read",
+        "batches",
         "landed",
-        "rejected",
-        "key problems",
-        "seconds",
-    ):
-        table.add_column(header, justify="left" if header == "resource" else "right")
-    for row in rows:
-        table.add_row(row[0], *(f"{v:,}" for v in row[1:]))
+        "certified",
+        "quarantined",
+        "duplicates",
+        "open quarantine",
+        "score",
+        "last gate failure",
+    )
+    for header in headers:
+        table.add_column(
+            header, justify="left" if header in ("resource", "last gate failure") else "right"
+        )
+    for contract_id, *figures, score, failure in rows:
+        table.add_row(contract_id, *(f"{v:,}" for v in figures), f"{score:.1%}", failure or "")
     console.print(table)
+
+
+STATUS_SQL = """
+SELECT b.contract_id, count(*), sum(rows_landed), sum(rows_certified), sum(rows_quarantined),
+       sum(rows_duplicate),
+       (SELECT count(*) FROM quality.quarantine q
+        WHERE q.contract_id = b.contract_id AND q.status = 'open'),
+       sum(rows_certified) / greatest(sum(rows_landed) - sum(rows_duplicate), 1),
+       max(CASE WHEN status = 'gate_failed' THEN array_to_string(gate_failures, ', ') END)
+FROM quality.batches AS b GROUP BY b.contract_id ORDER BY b.contract_id
+"""
 
 
 def _progress() -> Progress:

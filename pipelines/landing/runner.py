@@ -18,6 +18,10 @@ from pipelines.landing.requests import PendingFile, new_partitions, settled_file
 from pipelines.resources import LandingZoneResource
 
 
+# The terminal shows a progress bar and a summary; each run's full log stays in Dagster's storage.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 @dataclass(frozen=True)
 class FileOutcome:
     pending: PendingFile
@@ -48,7 +52,7 @@ def land_pending(
             progress(index, len(pending), item)
         request = item.run_request()
         result = job.execute_in_process(
-            run_config=request.run_config,
+            run_config={**dict(request.run_config or {}), **QUIET},
             instance=instance,
             partition_key=item.partition_key,
             asset_selection=list(request.asset_selection or []),
@@ -62,7 +66,7 @@ def land_pending(
 def publish_snapshot(defs: dg.Definitions, instance: dg.DagsterInstance) -> dict[str, object]:
     """Materialise `serving/snapshot`: the certified pool as the API will read it."""
     result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=instance, asset_selection=[SNAPSHOT_KEY]
+        instance=instance, asset_selection=[SNAPSHOT_KEY], run_config=QUIET
     )
     events = result.get_asset_materialization_events()
     return {k: v.value for k, v in events[0].materialization.metadata.items()} if events else {}
