@@ -132,7 +132,7 @@ def _pipeline(base: Path) -> dict[str, float]:
     from pipelines.landing.runner import land_pending
 
     started = time.perf_counter()
-    outcomes, _ = land_pending(build_definitions(), get_instance())
+    outcomes, _ = land_pending(build_definitions(), get_instance(), certify=False)
     seconds = time.perf_counter() - started
     failed = [o.pending.file.path.name for o in outcomes if not o.success]
     if failed:
