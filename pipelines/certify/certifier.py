@@ -27,7 +27,12 @@ from pipelines.certify.quarantine import (
     quarantine_whole_batch,
     resolve_redelivered,
 )
-from pipelines.certify.schema import QUALITY, ensure_certified_schema, history_table
+from pipelines.certify.schema import (
+    QUALITY,
+    certified_table_exists,
+    ensure_certified_schema,
+    history_table,
+)
 from pipelines.certify.scores import record_scores
 from pipelines.landing.schema import SCHEMA as LANDING
 from pipelines.landing.staging import first_row, scalar
@@ -143,14 +148,10 @@ def certify_batch(
 
 def _reference_table(con: duckdb.DuckDBPyConnection):  # type: ignore[no-untyped-def]
     def resolve(resource: str) -> str | None:
-        exists = scalar(
-            con,
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'certified' "
-            "AND schema_name = 'main' AND table_name = ?",
-            [resource],
-        )
         contract = bundled_contracts().get(resource)
-        return history_table(contract) if exists and contract else None
+        if contract is None or not certified_table_exists(con, resource):
+            return None
+        return history_table(contract)
 
     return resolve
 

@@ -12,7 +12,7 @@ import datetime as dt
 import duckdb
 
 from contracts.model import Column, Contract, KeyRole
-from pipelines.certify.schema import QUALITY, history_table
+from pipelines.certify.schema import QUALITY, certified_table_exists, history_table
 from pipelines.landing.staging import quote_identifier
 
 
@@ -74,7 +74,7 @@ def _compare(
         authority_subject.key_role != other_subject.key_role
     ):
         return 0
-    if not _table_exists(con, authority) or not _table_exists(con, other):
+    if not certified_table_exists(con, authority.id) or not certified_table_exists(con, other.id):
         return 0
     q = quote_identifier
     in_batch = "a._batch = ?" if batch_is_authority else "o._batch = ?"
@@ -90,12 +90,3 @@ def _compare(
         [authority_column.item, authority.id, other.id, batch, now, batch],
     ).fetchall()
     return int(rows[0][0]) if rows else 0
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, contract: Contract) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'certified' "
-        "AND schema_name = 'main' AND table_name = ?",
-        [contract.id],
-    ).fetchall()
-    return bool(rows[0][0])

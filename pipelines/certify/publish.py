@@ -2,9 +2,11 @@
 
 DuckDB lets no other process open a file one process holds read-write, so readers never open
 the certified database itself. After a certification commits, the database is checkpointed
-and copied to `pool_vN.duckdb`; `current.duckdb` is then re-pointed at it with a hard link
-and `os.replace`, which is atomic. A reader that opened the previous snapshot keeps reading
-it (its inode lives on) and never sees half a batch; the next open sees the new version.
+and copied to `pool_vN.duckdb`, the key-lookup layout is built beside it (`layout_vN/`),
+`current.duckdb` is re-pointed at the copy with a hard link and `os.replace`, and last the
+manifest `current.json` naming both is replaced; each replace is atomic. A reader that opened
+the previous snapshot keeps reading it (its inode lives on) and never sees half a batch; the
+next open sees the new version.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from contracts.model import Contract
+from contracts.registry import bundled_contracts
+from pipelines.certify.layout import build_layout
 from pipelines.resources import CERTIFIED
 
 CURRENT = "current.duckdb"
@@ -32,6 +37,7 @@ class Snapshot:
     path: Path
     published_at: dt.datetime
     size_bytes: int
+    layout: Path  # folder of the key-lookup layout built from this snapshot
 
 
 def versions(serving: Path) -> list[int]:
@@ -49,11 +55,16 @@ def current_snapshot(serving: Path) -> Snapshot | None:
         path=serving / data["file"],
         published_at=dt.datetime.fromisoformat(data["published_at"]),
         size_bytes=int(data["size_bytes"]),
+        layout=serving / data["layout"],
     )
 
 
 def publish(
-    con: duckdb.DuckDBPyConnection, certified_path: Path, serving: Path, keep: int = 5
+    con: duckdb.DuckDBPyConnection,
+    certified_path: Path,
+    serving: Path,
+    contracts: dict[str, Contract] | None = None,
+    keep: int = 5,
 ) -> Snapshot:
     """Snapshot the certified database (attached to `con`) and make it the current one."""
     serving.mkdir(parents=True, exist_ok=True)
@@ -64,15 +75,19 @@ def publish(
     shutil.copyfile(certified_path, partial)
     _fsync(partial)
     os.replace(partial, target)
+    layout = serving / f"layout_v{version}"
+    shutil.rmtree(layout, ignore_errors=True)
+    build_layout(con, contracts or bundled_contracts(), layout)
     link = serving / f".{CURRENT}.next"
     link.unlink(missing_ok=True)
     os.link(target, link)
     os.replace(link, serving / CURRENT)
     published = dt.datetime.now()
-    snapshot = Snapshot(version, target, published, target.stat().st_size)
+    snapshot = Snapshot(version, target, published, target.stat().st_size, layout)
     _write_manifest(serving, snapshot)
     for old in versions(serving)[:-keep]:
         (serving / f"pool_v{old}.duckdb").unlink(missing_ok=True)
+        shutil.rmtree(serving / f"layout_v{old}", ignore_errors=True)
     return snapshot
 
 
@@ -83,6 +98,7 @@ def _write_manifest(serving: Path, snapshot: Snapshot) -> None:
             "file": snapshot.path.name,
             "published_at": snapshot.published_at.isoformat(),
             "size_bytes": snapshot.size_bytes,
+            "layout": snapshot.layout.name,
         }
     )
     partial = serving / f".{MANIFEST}.next"

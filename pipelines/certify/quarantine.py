@@ -67,12 +67,16 @@ def quarantine_rule_breakers(
     )
     static = _sql_map({k: v for k, v in reasons.items() if k not in key_rules})
     key_rule_list = ", ".join(quote_literal(r) for r in key_rules) or "''"
-    listed = f"list_transform(list_filter(c._errors, lambda r: r NOT IN ({key_rule_list})), lambda r: {static}[r])"
+    listed = (
+        f"list_transform(list_filter(c._errors, lambda r: r NOT IN ({key_rule_list})), "
+        f"lambda r: {static}[r])"
+    )
     if key_reasons:
         listed = f"list_concat([{key_reasons}], {listed})"
     con.execute(
         f"INSERT INTO {QUALITY}.quarantine SELECT ?, ?, ?, c._file_name, c._row_number, "
-        f"{record_key_text(contract, 'c')}, c._errors, list_filter({listed}, lambda x: x IS NOT NULL), "
+        f"{record_key_text(contract, 'c')}, c._errors, "
+        f"list_filter({listed}, lambda x: x IS NOT NULL), "
         f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL "
         f"FROM {CLASSIFIED} AS c JOIN {landed_table(contract)} AS l "
         "ON l._file_hash = c._file_hash AND l._row_number = c._row_number "

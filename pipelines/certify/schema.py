@@ -69,6 +69,15 @@ def history_columns(contract: Contract) -> dict[str, str]:
     return columns
 
 
+def certified_table_exists(con: duckdb.DuckDBPyConnection, contract_id: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
+        "AND schema_name = 'main' AND table_name = ?",
+        [CERTIFIED, contract_id],
+    ).fetchall()
+    return bool(rows[0][0])
+
+
 def ensure_certified_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {QUALITY}")
     for ddl in QUALITY_DDL:

@@ -1,0 +1,74 @@
+"""The serving layout: per resource, current certified rows sorted by subject key, in Arrow.
+
+Key lookups are what the exchange API does all day. DuckDB needs an index (which nearly
+triples the file) to answer them in under a millisecond; a sorted Arrow file, memory-mapped,
+with its keys in a fixed-width NumPy array for binary search, answers them in microseconds
+and costs one sort at publish time. DuckDB stays the engine for history and analytics.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from contracts.model import Contract
+from pipelines.certify.conflicts import subject_column
+from pipelines.certify.schema import certified_table_exists, history_table
+from pipelines.landing.staging import quote_identifier
+
+KEY_WIDTH = 18  # both one-number keys are 18 characters once normalised
+BATCH_ROWS = 1_000_000
+MANIFEST = "layout.json"
+
+
+def build_layout(
+    con: duckdb.DuckDBPyConnection, contracts: dict[str, Contract], target: Path
+) -> dict[str, dict[str, object]]:
+    """Write `<target>/<resource>.arrow` and `.keys.npy` for every resource with a subject."""
+    target.mkdir(parents=True, exist_ok=True)
+    written: dict[str, dict[str, object]] = {}
+    for contract in contracts.values():
+        subject = subject_column(contract)
+        if subject is None or not certified_table_exists(con, contract.id):
+            continue
+        key = quote_identifier(subject.name)
+        query = (
+            f"SELECT * EXCLUDE (_record_hash, _valid_to) FROM {history_table(contract)} "
+            f"WHERE _valid_to IS NULL AND length({key}) = {KEY_WIDTH} ORDER BY {key}, _row_number"
+        )
+        reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
+        assert reader is not None
+        data_path = target / f"{contract.id}.arrow"
+        rows = 0
+        keys: list[np.ndarray] = []
+        with pa.OSFile(str(data_path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as out:
+            for batch in reader:
+                out.write_batch(batch)
+                rows += batch.num_rows
+                keys.append(_fixed_width(batch.column(subject.name)))
+        np.save(
+            target / f"{contract.id}.keys.npy",
+            np.concatenate(keys) if keys else np.empty(0, dtype=f"S{KEY_WIDTH}"),
+        )
+        written[contract.id] = {"key": subject.name, "rows": rows, "file": data_path.name}
+    (target / MANIFEST).write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
+    return written
+
+
+def _fixed_width(column: pa.Array) -> np.ndarray:
+    """The keys as one contiguous `S18` array, straight from the Arrow data buffer."""
+    values = column.cast(pa.string())
+    if values.null_count or pc.any(pc.not_equal(pc.utf8_length(values), KEY_WIDTH)).as_py():
+        raise ValueError("subject keys must all be 18 characters in the serving layout")
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset :]
+    start = int(offsets[0])
+    data = values.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8)[start : start + KEY_WIDTH * len(values)]
+    return raw.view(f"S{KEY_WIDTH}").copy()
