@@ -1,4 +1,4 @@
-"""Response models of the API (every response has one, so the OpenAPI description is exact)."""
+"""Response models of the health and resource routes."""
 
 from __future__ import annotations
 
@@ -9,20 +9,27 @@ from pydantic import BaseModel, Field
 
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
-    pool_present: bool
     version: str = Field(examples=["0.1.0"])
 
 
+class Readiness(BaseModel):
+    ready: bool
+    snapshot_version: int | None = Field(examples=[3])
+    snapshot_age_seconds: float | None = Field(examples=[42.0])
+
+
 class ResourceSummary(BaseModel):
-    """One department resource as landed in the pool."""
+    """One department resource as certified in the published snapshot."""
 
     id: str = Field(examples=["ps_population"])
     name: str = Field(examples=["人口基本信息"])
     department: str = Field(examples=["ps"])
     department_name: str = Field(examples=["公安局"])
     sharing_type: str = Field(examples=["conditional"])
-    files_landed: int = Field(examples=[2])
+    batches: int = Field(examples=[2])
     rows_landed: int = Field(examples=[20000])
-    rows_rejected: int = Field(examples=[3])
-    rows_with_key_problems: int = Field(examples=[410])
-    last_delivery_at: dt.datetime | None = None
+    rows_certified: int = Field(examples=[19850])
+    rows_quarantined: int = Field(examples=[120])
+    rows_duplicate: int = Field(examples=[30])
+    last_certified_at: dt.datetime | None = None
+    last_batch_failed_gate: bool = False

@@ -6,7 +6,10 @@ import os
 from pathlib import Path
 
 
-def pool_path() -> Path:
-    """ONCEONLY_POOL (default `$ONCEONLY_HOME/pool/pool.duckdb`), shared with the pipelines."""
-    home = Path(os.environ.get("ONCEONLY_HOME", "var"))
-    return Path(os.environ.get("ONCEONLY_POOL", home / "pool" / "pool.duckdb"))
+def home() -> Path:
+    return Path(os.environ.get("ONCEONLY_HOME", "var"))
+
+
+def serving_dir() -> Path:
+    """ONCEONLY_SERVING (default `$ONCEONLY_HOME/serving`): snapshots the pipelines publish."""
+    return Path(os.environ.get("ONCEONLY_SERVING", home() / "serving"))

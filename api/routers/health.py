@@ -1,17 +1,37 @@
-"""Liveness for load balancers and `make run`; deliberately unauthenticated and data-free."""
+"""Liveness and readiness, for load balancers and `make run`; no subject data here."""
 
 from __future__ import annotations
 
 from importlib.metadata import version
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 
-from api.models import Health
-from api.settings import pool_path
+from api.models import Health, Readiness
+from api.serving import NoSnapshot, watcher
+from api.settings import serving_dir
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health, summary="Is the API up, and is there a pool?")
+@router.get("/health", response_model=Health, summary="Is the process up?")
 def health() -> Health:
-    return Health(status="ok", pool_present=pool_path().exists(), version=version("onceonly"))
+    return Health(status="ok", version=version("onceonly"))
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    summary="Is a certified snapshot in service, and how old is it?",
+    responses={503: {"model": Readiness, "description": "No snapshot published yet"}},
+)
+def ready(response: Response) -> Readiness:
+    try:
+        snapshot = watcher(serving_dir()).current()
+    except NoSnapshot:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return Readiness(ready=False, snapshot_version=None, snapshot_age_seconds=None)
+    return Readiness(
+        ready=True,
+        snapshot_version=snapshot.version,
+        snapshot_age_seconds=round(snapshot.age_seconds, 1),
+    )

@@ -1,41 +1,40 @@
-"""What the pool holds, per department resource (catalogue-level figures, no subject data)."""
+"""What the pool holds, per department resource: certification figures, no subject data."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import duckdb
 from fastapi import APIRouter, Depends
 
+from api.auth import Caller, current_caller
+from api.deps import current_snapshot
 from api.models import ResourceSummary
-from api.pool import read_pool
+from api.serving import Snapshot
 from contracts.registry import bundled_contracts
 
 router = APIRouter(prefix="/v1/resources", tags=["resources"])
 
 FIGURES_SQL = """
-SELECT contract_id, count(*), sum(rows_landed), sum(rows_rejected),
-       sum(rows_with_key_problems), max(loaded_at)
-FROM landing.files GROUP BY contract_id
+SELECT contract_id, count(*), sum(rows_landed), sum(rows_certified), sum(rows_quarantined),
+       sum(rows_duplicate), max(certified_at) FILTER (WHERE status = 'certified'),
+       bool_or(status = 'gate_failed' AND certified_at = max_at)
+FROM (SELECT *, max(certified_at) OVER (PARTITION BY contract_id) AS max_at
+      FROM quality.batches)
+GROUP BY contract_id
 """
 
 
-@router.get("", response_model=list[ResourceSummary], summary="Resources in the pool")
+@router.get("", response_model=list[ResourceSummary], summary="Resources in the certified pool")
 def list_resources(
-    con: Annotated[duckdb.DuckDBPyConnection, Depends(read_pool)],
+    caller: Annotated[Caller, Depends(current_caller)],
+    snapshot: Annotated[Snapshot, Depends(current_snapshot)],
 ) -> list[ResourceSummary]:
-    has_files = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'landing' AND table_name = 'files'"
-    ).fetchall()[0]
-    figures = (
-        {row[0]: row[1:] for row in con.execute(FIGURES_SQL).fetchall()}
-        if has_files and has_files[0]
-        else {}
-    )
+    figures = {row[0]: row[1:] for row in snapshot.query(FIGURES_SQL, [])}
     summaries = []
     for contract in bundled_contracts().values():
-        files, landed, rejected, problems, last = figures.get(contract.id, (0, 0, 0, 0, None))
+        batches, landed, certified, quarantined, duplicates, last, failing = figures.get(
+            contract.id, (0, 0, 0, 0, 0, None, False)
+        )
         summaries.append(
             ResourceSummary(
                 id=contract.id,
@@ -43,11 +42,13 @@ def list_resources(
                 department=contract.department,
                 department_name=contract.owner.department_name,
                 sharing_type=contract.sharing.type.value,
-                files_landed=files,
+                batches=batches,
                 rows_landed=landed or 0,
-                rows_rejected=rejected or 0,
-                rows_with_key_problems=problems or 0,
-                last_delivery_at=last,
+                rows_certified=certified or 0,
+                rows_quarantined=quarantined or 0,
+                rows_duplicate=duplicates or 0,
+                last_certified_at=last,
+                last_batch_failed_gate=bool(failing),
             )
         )
     return summaries

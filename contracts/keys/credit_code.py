@@ -2,8 +2,9 @@
 
 Differs from ``stdnum.cn.uscc`` on purpose: GB 32100 lets positions 1-8 hold letters
 (registration authorities and entity types such as "N" or "Y" exist), and the organisation
-code embedded in positions 9-17 carries its own GB 11714 check character, which catches
-typing errors that the outer check character misses when two characters are swapped.
+code embedded in positions 9-17 carries its own GB 11714 check character, so a code whose
+embedded check fails was never issued, even when the outer check character agrees (as it
+does for codes made up by tools that only compute the outer one).
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def normalize_credit_code(raw: str, aliases: Mapping[str, str] | None = None) ->
         return key
     if len(key) in (ORG_CODE_LENGTH, LEGACY_LENGTH):
         target = _resolve_legacy(key, raw, aliases or {})
-        return normalize_credit_code(target)
+        try:
+            return normalize_credit_code(target)
+        except KeyFormatError as error:
+            raise KeyFormatError(error.problem, raw) from error
     raise KeyFormatError(Problem.BAD_LENGTH, raw)
 
 

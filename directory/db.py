@@ -1,0 +1,123 @@
+"""Engine, sessions and automatic migration for the directory database.
+
+SQLite is the embedded default and must be safe with the API and the pipelines writing from
+different processes: WAL lets readers run beside one writer, a busy timeout makes writers
+queue instead of failing, and write transactions start with BEGIN IMMEDIATE so that a
+read-then-write (every optimistic-locked edit) takes the write lock up front rather than
+failing with SQLITE_BUSY when another writer got there in between. PostgreSQL needs none
+of that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+_WRITE = "onceonly_write"
+_BUSY_TIMEOUT_SECONDS = 30
+
+
+class Database:
+    """One engine per URL, with read and write sessions; migrated to head when opened."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.engine = _create_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        upgrade(self)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; rolled back at the end, so it can never write by accident."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on any exception."""
+        with self._sessions() as session:
+            session.connection(execution_options={_WRITE: True})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction (migrations use it)."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{_WRITE: True})
+            with connection.begin():
+                yield connection
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_SECONDS})
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 driver (it would not BEGIN before
+    # SELECT or DDL); `_begin_sqlite_transaction` emits BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    write = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    # A package resource, so the migrations ship inside the installed `directory` package.
+    config.set_main_option("script_location", "directory:migrations")
+    return config
+
+
+def upgrade(database: Database) -> None:
+    """Bring the schema to the newest migration; a no-op (one SELECT) when already there."""
+    config = _alembic_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with database.engine.connect() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
+    # Under the write lock, so two processes opening a new file migrate it once.
+    with database.write_connection() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the directory database, applied by `directory.db.upgrade` on open."""

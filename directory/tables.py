@@ -1,0 +1,256 @@
+"""The directory's tables (SQLAlchemy ORM), one place for the schema the migrations build.
+
+Entries keep their whole catalogue document as JSON beside the few columns that are filtered
+on, so a new catalogue field is a model change, not a migration; versions keep the document as
+it was, which is what makes show/restore exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps stored as UTC and read back timezone-aware on SQLite and PostgreSQL alike.
+
+    SQLite has no time zone type; without this a value would come back naive on one backend
+    and aware on the other, and "is this grant still valid" would depend on the database.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JsonDocument,
+        list[Any]: JsonDocument,
+    }
+
+
+class Entry(Base):
+    """The current state of one catalogue entry (政务信息资源目录条目)."""
+
+    __tablename__ = "catalogue_entries"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    provider_department: Mapped[str] = mapped_column(String(32), index=True)
+    sharing_type: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    contract_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]]
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class EntryVersion(Base):
+    """One saved version of an entry: the whole document, the field-level diff, who and why."""
+
+    __tablename__ = "entry_versions"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    document: Mapped[dict[str, Any]]
+    changes: Mapped[list[Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class EntryFigures(Base):
+    """Live figures the pipelines report per resource; not steward edits, so not versioned."""
+
+    __tablename__ = "entry_figures"
+
+    code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), primary_key=True)
+    last_batch: Mapped[str] = mapped_column(String(128))
+    certified_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    quality_score: Mapped[float] = mapped_column(Float)
+    certified_rows: Mapped[int] = mapped_column(Integer)
+
+
+class ServiceItem(Base):
+    """A government service item (政务服务事项) as the centre runs it."""
+
+    __tablename__ = "service_items"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    department: Mapped[str] = mapped_column(String(32), index=True)
+    window: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    promised_working_days: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(16))
+    base_daily_volume: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class Material(Base):
+    """An application material (申请材料) a service item asks for."""
+
+    __tablename__ = "materials"
+    __table_args__ = (UniqueConstraint("service_item_code", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_item_code: Mapped[str] = mapped_column(
+        ForeignKey("service_items.code", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    required: Mapped[bool] = mapped_column(Boolean)
+
+
+class MaterialSource(Base):
+    """One data item that, with the material's other sources, stands in for the material."""
+
+    __tablename__ = "material_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("materials.id", ondelete="CASCADE"), index=True
+    )
+    resource_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
+    item_name: Mapped[str] = mapped_column(String(64))
+
+
+class FormField(Base):
+    """A field of the service item's application form and the data item that fills it."""
+
+    __tablename__ = "form_fields"
+    __table_args__ = (UniqueConstraint("service_item_code", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_item_code: Mapped[str] = mapped_column(
+        ForeignKey("service_items.code", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    resource_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
+    item_name: Mapped[str] = mapped_column(String(64))
+
+
+class Bundle(Base):
+    """A theme bundle (一件事): service items an applicant usually needs together."""
+
+    __tablename__ = "bundles"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+
+
+class BundleItem(Base):
+    __tablename__ = "bundle_items"
+
+    bundle_code: Mapped[str] = mapped_column(
+        ForeignKey("bundles.code", ondelete="CASCADE"), primary_key=True
+    )
+    service_item_code: Mapped[str] = mapped_column(
+        ForeignKey("service_items.code"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ShareRequest(Base):
+    """A department's request to read a resource for a service item; once granted, a grant."""
+
+    __tablename__ = "share_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    requester_department: Mapped[str] = mapped_column(String(32), index=True)
+    resource_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
+    items: Mapped[list[Any] | None]
+    service_item_code: Mapped[str] = mapped_column(ForeignKey("service_items.code"))
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    daily_quota: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ShareRequestEvent(Base):
+    """One step of a share request's life; the ids also tell readers the grants changed."""
+
+    __tablename__ = "share_request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("share_requests.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """Someone who calls the API: a role and the department they act for."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class ApiToken(Base):
+    """An API token, kept only as its SHA-256 so a leaked database leaks no usable token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

@@ -1,0 +1,234 @@
+"""`onceonly catalogue`: the resource directory from the command line.
+
+The CLI works on the directory database directly (ONCEONLY_DIRECTORY_URL), so it acts as an
+admin of the centre; `--as` names the user an edit is recorded under and applies that user's
+role and department instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from directory import labels
+from directory.actors import Actor, Role
+from directory.errors import DirectoryError, ValidationFailed
+from directory.model import SharingType, Status
+from directory.publish import DEFAULT_BASE_URI, as_dcat, as_json
+from directory.sample import load_sample
+from directory.store import Directory, open_directory
+from directory.summary import format_summary, summarise
+from directory.tabular import TableFormat, export_table, import_table
+
+app = typer.Typer(
+    help="The resource catalogue: search, show, history, restore, export and import.",
+    no_args_is_help=True,
+)
+EXPORT_FORMATS = ("csv", "xlsx", "json", "jsonld")
+
+
+@contextmanager
+def guarded() -> Iterator[Directory]:
+    """Open the directory; turn its errors into a message and exit status 1, not a trace."""
+    directory = open_directory()
+    try:
+        yield directory
+    except DirectoryError as error:
+        typer.secho(f"error [{error.code}]: {error.message}", fg="red", err=True)
+        if isinstance(error, ValidationFailed):
+            for problem in error.problems:
+                typer.echo(f"  {problem.field}: {problem.message} -> {problem.fix}", err=True)
+        raise typer.Exit(1) from error
+    finally:
+        directory.close()
+
+
+def _actor(directory: Directory, user: str | None) -> Actor:
+    if user is not None:
+        return directory.identity.get_user(user).actor
+    return Actor(f"cli:{getpass.getuser()}"[:64], Role.admin, "gsc")
+
+
+AsUser = Annotated[
+    str | None, typer.Option("--as", help="Record the edit as this user (their role applies).")
+]
+
+
+@app.command("list")
+def list_entries(
+    query: Annotated[str, typer.Option("--query", "-q", help="Words or fragments.")] = "",
+    department: Annotated[str | None, typer.Option(help="Provider department code.")] = None,
+    sharing_type: Annotated[SharingType | None, typer.Option(help="Sharing type.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Lifecycle status.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
+    """List or search catalogue entries (Chinese substrings and bigrams, best first)."""
+    with guarded() as directory:
+        result = directory.search.search(
+            query,
+            department,
+            sharing_type.value if sharing_type else None,
+            status.value if status else None,
+            limit,
+        )
+        typer.echo(f"{result.total} entries" + (f" match {query!r}" if query else ""))
+        for hit in result.hits:
+            typer.echo(
+                f"{hit.code}  {hit.name}  {hit.provider_name}  "
+                f"{labels.label(SharingType(hit.sharing_type))}  {labels.label(Status(hit.status))}"
+                + (f"  score {hit.score}" if query else "")
+            )
+
+
+@app.command()
+def show(
+    code: Annotated[str, typer.Argument(help="Resource code, e.g. 302001/000001.")],
+    version: Annotated[int | None, typer.Option(help="Show this earlier version.")] = None,
+) -> None:
+    """Show an entry (as JSON), now or at an earlier version."""
+    with guarded() as directory:
+        if version is None:
+            view = directory.entries.get(code)
+            document, shown = view.document.as_json(), view.version
+        else:
+            document, shown = directory.entries.version(code, version).document, version
+        typer.echo(json.dumps({"version": shown, **document}, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def history(code: Annotated[str, typer.Argument(help="Resource code.")]) -> None:
+    """Every version of an entry: who, when, why, and what changed field by field."""
+    with guarded() as directory:
+        for version in directory.entries.history(code):
+            typer.echo(
+                f"v{version.version}  {version.created_at:%Y-%m-%d %H:%M}  {version.author}  "
+                f"[{version.kind.value}]  {version.reason}"
+            )
+            for change in version.changes:
+                before = json.dumps(change.before, ensure_ascii=False)
+                after = json.dumps(change.after, ensure_ascii=False)
+                typer.echo(f"    {change.field}: {before} -> {after}")
+
+
+@app.command()
+def restore(
+    code: Annotated[str, typer.Argument(help="Resource code.")],
+    version: Annotated[int, typer.Argument(help="The version to bring back.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the history).")],
+    expected_version: Annotated[
+        int | None, typer.Option(help="Refuse if the entry moved past this version.")
+    ] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Save an earlier version as the newest one (nothing in the history is lost)."""
+    with guarded() as directory:
+        current = expected_version or directory.entries.get(code).version
+        view = directory.entries.restore(code, version, current, _actor(directory, as_user), reason)
+        typer.echo(f"{code} restored from version {version} as version {view.version}")
+
+
+@app.command()
+def dependents(code: Annotated[str, typer.Argument(help="Resource code.")]) -> None:
+    """Which service items depend on a resource, and through which materials and fields."""
+    with guarded() as directory:
+        found = directory.services.dependents(code)
+        typer.echo(f"{len(found)} service items depend on {code}")
+        for item in found:
+            typer.echo(f"{item.code}  {item.name}  ({item.department})")
+            for material, items in item.materials.items():
+                typer.echo(f"    material {material}: {', '.join(items)}")
+            for field, name in item.form_fields.items():
+                typer.echo(f"    field {field}: {name}")
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="File to write.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)} (default: suffix)."),
+    ] = None,
+    base_uri: Annotated[str, typer.Option(help="IRI base for JSON-LD.")] = DEFAULT_BASE_URI,
+) -> None:
+    """Export the whole catalogue: CSV/Excel to edit and import, JSON, or DCAT JSON-LD."""
+    chosen = fmt or path.suffix.lstrip(".").lower()
+    if chosen not in EXPORT_FORMATS:
+        typer.secho(f"error: unknown format {chosen!r}; use {', '.join(EXPORT_FORMATS)}", err=True)
+        raise typer.Exit(2)
+    with guarded() as directory:
+        entries = directory.entries.all()
+        if chosen in ("csv", "xlsx"):
+            rows = export_table(entries, path, TableFormat(chosen))
+            typer.echo(f"{len(entries)} entries ({rows} rows, one per data item) -> {path}")
+            return
+        at = dt.datetime.now(dt.UTC)
+        document = (
+            as_json(entries, directory.figures.all(), at)
+            if chosen == "json"
+            else as_dcat(entries, at, base_uri)
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+        typer.echo(f"{len(entries)} entries -> {path}")
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="A CSV or Excel file made by `export`.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded on every changed entry).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List changes and errors, write nothing.")
+    ] = False,
+    as_user: AsUser = None,
+) -> None:
+    """Import a bulk edit; lists every change and error, writes nothing if any row is bad."""
+    with guarded() as directory:
+        report = import_table(directory.db, path, _actor(directory, as_user), reason, dry_run)
+        for change in report.changes:
+            typer.echo(f"{change.action} {change.code} (row {change.row})")
+            for item in change.changes:
+                before = json.dumps(item.before, ensure_ascii=False)
+                after = json.dumps(item.after, ensure_ascii=False)
+                typer.echo(f"    {item.field}: {before} -> {after}")
+        for error in report.errors:
+            typer.secho(f"row {error.row}, {error.column}: {error.reason}", fg="red", err=True)
+        typer.echo(
+            f"{len(report.changes)} entries to change, {report.unchanged} unchanged, "
+            f"{len(report.errors)} errors; "
+            + ("written." if report.applied else "nothing written.")
+        )
+        if report.errors:
+            raise typer.Exit(1)
+
+
+@app.command()
+def sync() -> None:
+    """Seed or update entries from the bundled contracts, showing what each change did."""
+    with guarded() as directory:
+        for result in directory.sync_contracts():
+            typer.echo(f"{result.contract_id}: {result.action} {result.code}")
+            for change in result.changes if result.action == "updated" else []:
+                typer.echo(f"    {change.field}: {change.before} -> {change.after}")
+            for problem in result.problems:
+                typer.echo(f"    blocked: {problem}")
+
+
+@app.command()
+def summary() -> None:
+    """The catalogue, the share requests and the once-only figure, as they are now."""
+    with guarded() as directory:
+        typer.echo(format_summary(summarise(directory)))
+
+
+@app.command()
+def sample() -> None:
+    """Load the sample directory (once; later runs change nothing) and print its summary."""
+    with guarded() as directory:
+        typer.echo(format_summary(load_sample(directory)))
