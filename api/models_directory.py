@@ -182,6 +182,14 @@ class DependentModel(BaseModel):
     form_fields: dict[str, str] = Field(examples=[{"单位名称": "name"}])
 
 
+class CatalogueExport(BaseModel):
+    """The whole catalogue: each entry's document plus version, update and live figures."""
+
+    exported_at: dt.datetime
+    count: int = Field(examples=[9])
+    entries: list[dict[str, Any]]
+
+
 class ContractSyncModel(BaseModel):
     contract_id: str = Field(examples=["mr_enterprise"])
     code: str = Field(examples=[EXAMPLE_CODE])

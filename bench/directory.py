@@ -29,21 +29,85 @@ sys.path.insert(0, str(ROOT))
 from directory.actors import SYSTEM  # noqa: E402
 from directory.departments import departments  # noqa: E402
 from directory.entries import VersionKind, write_new  # noqa: E402
+from directory.errors import RequestRefused  # noqa: E402
 from directory.store import Directory, open_directory  # noqa: E402
 
 TOPICS = (
-    "企业年报 食品抽检 社保缴费 低保对象 婚姻登记 房屋交易 公积金贷款 车辆登记 税收征管 医保结算 "
-    "户籍迁移 出入境证件 建设工程 环境监测 交通违法 学籍管理 卫生许可 劳动仲裁 残疾人证 退役军人 "
-    "特种设备 药品经营 农村土地 水利工程 林权登记 文化市场 旅游企业 安全生产 消防验收 城市管理 "
-    "养老服务 殡葬管理 慈善组织 社会团体 民办学校 医疗机构 执业医师 护士注册 职业资格 就业登记 "
-    "失业保险 工伤认定 生育津贴 住房补贴 公租房 人才引进 科技项目 专利资助 商标质押 股权出质"
-).split()
+    "企业年报",
+    "食品抽检",
+    "社保缴费",
+    "低保对象",
+    "婚姻登记",
+    "房屋交易",
+    "公积金贷款",
+    "车辆登记",
+    "税收征管",
+    "医保结算",
+    "户籍迁移",
+    "出入境证件",
+    "建设工程",
+    "环境监测",
+    "交通违法",
+    "学籍管理",
+    "卫生许可",
+    "劳动仲裁",
+    "残疾人证",
+    "退役军人",
+    "特种设备",
+    "药品经营",
+    "农村土地",
+    "水利工程",
+    "林权登记",
+    "文化市场",
+    "旅游企业",
+    "安全生产",
+    "消防验收",
+    "城市管理",
+    "养老服务",
+    "殡葬管理",
+    "慈善组织",
+    "社会团体",
+    "民办学校",
+    "医疗机构",
+    "执业医师",
+    "护士注册",
+    "职业资格",
+    "就业登记",
+    "失业保险",
+    "工伤认定",
+    "生育津贴",
+    "住房补贴",
+    "公租房",
+    "人才引进",
+    "科技项目",
+    "专利资助",
+    "商标质押",
+    "股权出质",
+)
 QUALIFIERS = ("基本", "变更", "注销", "统计", "明细", "汇总", "历史", "审批", "备案", "核查")
 SUFFIXES = ("信息", "数据", "记录", "台账", "目录")
 LABELS = (
-    "统一社会信用代码 公民身份号码 姓名 性别 出生日期 住所 联系电话 登记机关 登记日期 有效期至 "
-    "证照编号 法定代表人 注册资本 经营范围 缴费基数 参保状态 审批结果 办理时限 受理时间 行政区划"
-).split()
+    "统一社会信用代码",
+    "公民身份号码",
+    "姓名",
+    "性别",
+    "出生日期",
+    "住所",
+    "联系电话",
+    "登记机关",
+    "登记日期",
+    "有效期至",
+    "证照编号",
+    "法定代表人",
+    "注册资本",
+    "经营范围",
+    "缴费基数",
+    "参保状态",
+    "审批结果",
+    "办理时限",
+    "受理时间",
+    "行政区划",
+)
 TYPES = ("string", "string", "string", "integer", "decimal", "date", "timestamp", "boolean")
 
 
@@ -76,7 +140,7 @@ def _entry(n: int, rng: random.Random) -> dict[str, Any]:
         },
         "provider_department": department.code,
         "provider_name": department.name,
-        "abstract": f"{department.name}在{topic}工作中形成的{name}，按{rng.choice(QUALIFIERS)}口径汇总。",
+        "abstract": f"{department.name}在{topic}工作中形成的{name}，按{rng.choice(SUFFIXES)}汇总。",
         "data_items": items,
         "sharing_type": sharing,
         "sharing_condition": "仅限办理相关政务服务事项" if sharing == "conditional" else "",
@@ -111,7 +175,7 @@ def _build(directory: Directory, entries: int, seed: int) -> None:
     open_resources = [
         e for e in directory.entries.all() if e.document.sharing_type.value == "unconditional"
     ]
-    for n in range(1000):
+    for _ in range(1000):
         resource = open_resources[rng.randrange(len(open_resources))]
         item = f"41019{rng.randrange(200):05d}"
         department = directory.services.get(item).item.department
@@ -120,7 +184,7 @@ def _build(directory: Directory, entries: int, seed: int) -> None:
         names = [i.name for i in resource.document.data_items[:3]]
         try:
             directory.requests.submit(SYSTEM, department, resource.code, item, "bench", "", names)
-        except Exception:  # a duplicate draw: that grant exists already
+        except RequestRefused:  # a duplicate draw: that grant exists already
             continue
 
 

@@ -36,10 +36,6 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         upgrade(self)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; rolled back at the end, so it can never write by accident."""

@@ -428,6 +428,9 @@ def _view(session: Session, request: ShareRequest, today: dt.date) -> RequestVie
     )
     asked = local_date(request.requested_at)
     status = RequestStatus(request.status)
+    if status is RequestStatus.granted and request.valid_until and request.valid_until < today:
+        # Shown as it is even before `expire_due` records the step (a daily job).
+        status = RequestStatus.expired
     answered = local_date(request.decided_at) if request.decided_at else today
     age = working_days_between(asked, answered)
     return RequestView(

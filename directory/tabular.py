@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,6 @@ _LIST_SPLIT = re.compile(r"\s*[;；、,，]\s*")
 class Kind(StrEnum):
     text = "text"
     optional_text = "optional_text"
-    integer = "integer"
     optional_integer = "optional_integer"
     date = "date"
     boolean = "boolean"
@@ -259,7 +258,7 @@ def _typed(column: Column, text: str) -> tuple[Any, str]:
         return None, ""
     if kind is Kind.optional_text:
         return text, ""
-    if kind in (Kind.integer, Kind.optional_integer):
+    if kind is Kind.optional_integer:
         return (int(text), "") if re.fullmatch(r"\d+", text) else (None, "not a whole number")
     if kind is Kind.date:
         try:
@@ -461,8 +460,14 @@ def import_table(
     db: Database, path: Path, actor: Actor, reason: str, dry_run: bool
 ) -> ImportReport:
     """Check the sheet; unless `dry_run` or any error, write every change in one transaction."""
-    table = read_table(path)
     report = ImportReport()
+    try:
+        table = read_table(path)
+    except (CalamineError, UnicodeDecodeError, csv.Error) as error:
+        report.errors.append(
+            CellError(0, "", f"cannot read {path.name} ({error}); export the sheet again")
+        )
+        return report
     if not reason.strip():
         report.errors.append(CellError(0, "", "no reason given; say why you import this sheet"))
     if dry_run:

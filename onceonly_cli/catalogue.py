@@ -181,7 +181,9 @@ def export(
 
 @app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="A CSV or Excel file made by `export`.")],
+    path: Annotated[
+        Path, typer.Argument(help="A CSV or Excel file made by `export`.", exists=True)
+    ],
     reason: Annotated[str, typer.Option(help="Why (recorded on every changed entry).")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List changes and errors, write nothing.")
@@ -218,6 +220,17 @@ def sync() -> None:
                 typer.echo(f"    {change.field}: {change.before} -> {change.after}")
             for problem in result.problems:
                 typer.echo(f"    blocked: {problem}")
+
+
+@app.command()
+def expire() -> None:
+    """Record the expiry of grants whose validity has ended (schedule it daily)."""
+    with guarded() as directory:
+        expired = directory.requests.expire_due()
+        typer.echo(
+            f"{len(expired)} grants expired"
+            + (f": #{', #'.join(map(str, expired))}" if expired else "")
+        )
 
 
 @app.command()

@@ -10,13 +10,14 @@ after the code come before the plain one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller, current_caller, get_directory, require_role
 from api.models_directory import (
+    CatalogueExport,
     DependentModel,
     EntryCreate,
     EntryHit,
@@ -97,10 +98,11 @@ def create_entry(body: EntryCreate, caller: Editor, directory: Dir) -> EntryResp
 @router.get(
     "/export.json",
     summary="The whole catalogue as JSON, with versions and live figures",
-    response_model=dict[str, Any],
+    response_model=CatalogueExport,
 )
-def export_json(_caller: Reader, directory: Dir) -> dict[str, Any]:
-    return as_json(directory.entries.all(), directory.figures.all(), dt.datetime.now(dt.UTC))
+def export_json(_caller: Reader, directory: Dir) -> CatalogueExport:
+    exported = as_json(directory.entries.all(), directory.figures.all(), dt.datetime.now(dt.UTC))
+    return CatalogueExport.model_validate(exported)
 
 
 @router.get(

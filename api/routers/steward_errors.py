@@ -61,7 +61,7 @@ def _directory_error(error: DirectoryError) -> JSONResponse:
     if isinstance(error, EditConflict):
         body.current_version = error.current
         body.changed_fields = error.fields
-    code = next(s for cls, s in _STATUS.items() if isinstance(error, cls))
+    code = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
     return _json(code, body)
 
 

@@ -31,8 +31,10 @@ from pipelines.landing.schema import SCHEMA, ensure_landing_schema, landed_table
 from pipelines.landing.staging import (
     STAGE,
     STAGE_REJECTS,
+    StageResult,
     first_row,
     quote_identifier,
+    row_numbers,
     scalar,
 )
 
@@ -94,7 +96,7 @@ def land_file(
     con.execute("BEGIN TRANSACTION")
     try:
         staged = READERS[contract.source.format](con, file.path, contract, scratch)
-        key_problems = _insert_landed(con, file, contract, file_hash)
+        key_problems = _insert_landed(con, file, contract, file_hash, staged)
         rows_landed = scalar(con, f"SELECT count(*) FROM {STAGE}")
         rows_rejected = scalar(con, f"SELECT count(*) FROM {STAGE_REJECTS}")
         con.execute(
@@ -127,7 +129,8 @@ def land_file(
                 dt.datetime.now(),
             ],
         )
-        con.execute(f"DROP TABLE {STAGE}; DROP TABLE {STAGE_REJECTS}")
+        for statement in (*staged.cleanup, f"DROP TABLE {STAGE_REJECTS}"):
+            con.execute(statement)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -147,12 +150,21 @@ def land_file(
     )
 
 
-def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> pa.Table:
-    """Normalised keys for every staged row, computed column-at-a-time in Arrow."""
-    arrays: dict[str, pa.Array] = {}
+def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract, staged: StageResult) -> pa.Table:
+    """Row identity, file line and normalised keys of every staged row, computed in Arrow."""
+    names = ", ".join(quote_identifier(c.name) for c in contract.key_columns)
+    stage = con.execute(
+        f"SELECT _ordinal, _row_number{', ' + names if names else ''} FROM {STAGE}"
+    ).to_arrow_table()
+    assert stage is not None
+    ordinals = stage.column("_ordinal")
+    if staged.reject_lines is not None:
+        numbers = pa.array(row_numbers(ordinals.to_numpy(), staged.reject_lines))
+    else:
+        numbers = stage.column("_row_number")
+    arrays: dict[str, pa.Array | pa.ChunkedArray] = {"_ordinal": ordinals, "_row_number": numbers}
     for column in contract.key_columns:
-        raw = con.sql(f"SELECT {quote_identifier(column.name)} FROM {STAGE}").to_arrow_table()
-        values = raw.column(0)
+        values = stage.column(column.name)
         checked: KeyColumns | SubjectKeyColumns
         if column.key_role is KeyRole.id_number:
             checked = check_id_numbers(values)
@@ -171,10 +183,14 @@ def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> pa.Table:
 
 
 def _insert_landed(
-    con: duckdb.DuckDBPyConnection, file: LandingFile, contract: Contract, file_hash: str
+    con: duckdb.DuckDBPyConnection,
+    file: LandingFile,
+    contract: Contract,
+    file_hash: str,
+    staged: StageResult,
 ) -> int:
     """Insert the staged rows with their keys; returns how many rows have a key problem."""
-    keys = _key_table(con, contract)
+    keys = _key_table(con, contract, staged)
     select: list[str] = []
     targets: list[str] = []
     for column in contract.columns:
@@ -187,12 +203,14 @@ def _insert_landed(
             targets.append(quote_identifier(target))
             select.append(expression)
     targets += ["_department", "_file_name", "_file_hash", "_row_number", "_loaded_at"]
-    select += ["?", "?", "?", "s._row_number", "current_localtimestamp()"]
+    select += ["?", "?", "?", "k._row_number", "current_localtimestamp()"]
     con.register("stage_keys", keys)
     try:
+        # A hash join on the row identity: parallel, unlike a positional join.
         con.execute(
             f"INSERT INTO {landed_table(contract)} ({', '.join(targets)}) "
-            f"SELECT {', '.join(select)} FROM {STAGE} AS s POSITIONAL JOIN stage_keys AS k",
+            f"SELECT {', '.join(select)} FROM {STAGE} AS s "
+            "JOIN stage_keys AS k ON k._ordinal = s._ordinal",
             [file.department, file.path.name, file_hash],
         )
     finally:

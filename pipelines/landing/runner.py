@@ -17,7 +17,6 @@ from pipelines.landing.files import Unrecognised
 from pipelines.landing.requests import PendingFile, new_partitions, settled_files
 from pipelines.resources import LandingZoneResource
 
-
 # The terminal shows a progress bar and a summary; each run's full log stays in Dagster's storage.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

@@ -1,9 +1,11 @@
 """The shape every reader leaves behind: two temporary tables in the landing connection.
 
-`stage` holds one row per parsed record: the contract's columns as raw text (VARCHAR, exactly
-as delivered) plus `_row_number`, the record's position in the file. `stage_rejects` holds
-every record that could not be parsed, with its raw text and the reason. Readers differ only
-in how they fill these two tables, so the loader and its accounting are format-blind.
+`stage` (a table or view) holds one row per parsed record: the contract's columns as raw text
+(VARCHAR, exactly as delivered), `_ordinal` (a unique row id the loader joins on) and
+`_row_number`, the record's position in the file (NULL where the loader computes it from
+`StageResult.reject_lines`). `stage_rejects` holds every record that could not be parsed, with
+its raw text and the reason. Readers differ only in how they fill these, so the loader and its
+accounting are format-blind.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from contracts.model import Contract
 from pipelines.landing.headers import HeaderMap
@@ -26,6 +29,10 @@ class StageResult:
     header_map: HeaderMap
     encoding: str | None = None
     notes: tuple[str, ...] = field(default=())
+    # CSV only: file lines the parser rejected; `_ordinal` is then the dense parse order and
+    # the loader derives each row's line from it (see `row_numbers`).
+    reject_lines: tuple[int, ...] | None = None
+    cleanup: tuple[str, ...] = (f"DROP TABLE {STAGE}",)
 
 
 def first_row(
@@ -45,6 +52,20 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return row[0] if row else None
 
 
+def row_numbers(ordinals: np.ndarray, reject_lines: tuple[int, ...]) -> np.ndarray:
+    """The file line of each parsed CSV row, from its parse order (header is line 1).
+
+    Parsed rows come in file order with the rejected ones left out, so the k-th parsed row sits
+    after every rejected line whose place among the data rows is at or before k. Blank lines
+    and values spanning lines are not counted, so this is a record position.
+    """
+    if not reject_lines:
+        return ordinals + 2
+    rejected = np.asarray(reject_lines, dtype=np.int64) - 2
+    parsed_before = rejected - np.arange(len(rejected), dtype=np.int64)
+    return ordinals + 2 + np.searchsorted(parsed_before, ordinals, side="right")
+
+
 def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -55,7 +76,14 @@ def quote_literal(text: str) -> str:
 
 def create_stage_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     columns = ", ".join(f"{quote_identifier(c.name)} VARCHAR" for c in contract.columns)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} ({columns}, _row_number BIGINT)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} "
+        f"({columns}, _row_number BIGINT, _ordinal BIGINT AS (_row_number))"
+    )
+    create_rejects_table(con)
+
+
+def create_rejects_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGE_REJECTS} "
         "(_row_number BIGINT, raw VARCHAR, reason VARCHAR)"

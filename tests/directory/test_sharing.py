@@ -175,6 +175,9 @@ def test_grants_expire(sample: Directory) -> None:
     assert sample.grants.may_read("mr", code, ["name"], ITEM, until)
     assert not sample.grants.may_read("mr", code, ["name"], ITEM, until + dt.timedelta(days=1))
     assert sample.requests.expire_due(at(until)) == []
+    after = until + dt.timedelta(days=1)
+    assert sample.requests.get(request.id, today=after).status is RequestStatus.expired
+    assert sample.requests.get(request.id, today=until).status is RequestStatus.granted
     expired = sample.requests.expire_due(at(until + dt.timedelta(days=1)))
     assert request.id in expired
     view = sample.requests.get(request.id)

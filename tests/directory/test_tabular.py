@@ -193,3 +193,11 @@ def test_gbk_csv_from_excel_and_unknown_columns(catalogue: Directory, tmp_path: 
         catalogue.db, write_csv(tmp_path / "renamed.csv", table), ADMIN, "x", True
     )
     assert [(e.row, e.column) for e in report.errors] == [(1, "简介"), (1, "信息资源摘要")]
+
+
+def test_an_unreadable_workbook_is_one_error(catalogue: Directory, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    report = import_table(catalogue.db, broken, ADMIN, "x", dry_run=False)
+    assert len(report.errors) == 1 and "cannot read broken.xlsx" in report.errors[0].reason
+    assert not report.applied

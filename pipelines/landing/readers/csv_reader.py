@@ -11,8 +11,6 @@ import io
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from contracts.model import Contract
 from pipelines.landing.encoding import sniff_encoding, transcode_to_utf8
@@ -22,7 +20,7 @@ from pipelines.landing.staging import (
     STAGE,
     STAGE_REJECTS,
     StageResult,
-    create_stage_tables,
+    create_rejects_table,
     quote_literal,
     scalar,
     select_mapped,
@@ -75,15 +73,15 @@ def _stage_utf8(
         int(line)
         for (line,) in con.execute("SELECT DISTINCT line FROM csv_rejects ORDER BY line").fetchall()
     ]
-    create_stage_tables(con, contract)
-    row_count = int(scalar(con, "SELECT count(*) FROM csv_raw"))
-    row_numbers = pa.table({"_row_number": _row_numbers(row_count, reject_lines)})
-    con.register("csv_row_numbers", row_numbers)
+    first = scalar(con, "SELECT min(rowid) FROM csv_raw") or 0
+    # A view, not a copy: `_ordinal` is the parse order; the loader turns it into file lines.
     con.execute(
-        f"INSERT INTO {STAGE} SELECT {select_mapped(contract, header_map, lambda i: f'raw.c{i}')}, "
-        "n._row_number FROM csv_raw AS raw POSITIONAL JOIN csv_row_numbers AS n"
+        f"CREATE OR REPLACE TEMP VIEW {STAGE} AS SELECT "
+        f"{select_mapped(contract, header_map, lambda i: f'raw.c{i}')}, "
+        f"raw.rowid - {int(first)} AS _ordinal, CAST(NULL AS BIGINT) AS _row_number "
+        "FROM csv_raw AS raw"
     )
-    con.unregister("csv_row_numbers")
+    create_rejects_table(con)
     reasons = " ".join(
         f"WHEN '{kind}' THEN {quote_literal(text)}" for kind, text in REJECT_REASONS.items()
     )
@@ -93,11 +91,17 @@ def _stage_utf8(
         "ELSE CAST(error_type AS VARCHAR) END || ' (' || error_message || ')', '; ') "
         "FROM csv_rejects GROUP BY line"
     )
-    con.execute("DROP TABLE csv_raw; DROP TABLE csv_rejects; DROP TABLE csv_scans")
+    con.execute("DROP TABLE csv_rejects; DROP TABLE csv_scans")
     notes = (f"encoding {encoding}",) + (
         (f"ignored columns: {', '.join(header_map.ignored)}",) if header_map.ignored else ()
     )
-    return StageResult(header_map=header_map, encoding=encoding, notes=notes)
+    return StageResult(
+        header_map=header_map,
+        encoding=encoding,
+        notes=notes,
+        reject_lines=tuple(reject_lines),
+        cleanup=(f"DROP VIEW {STAGE}", "DROP TABLE csv_raw"),
+    )
 
 
 def _first_line(source: Path) -> str:
@@ -110,18 +114,3 @@ def _first_line(source: Path) -> str:
             "Ask the department to deliver the file with its header row first",
         )
     return line.rstrip("\r\n")
-
-
-def _row_numbers(row_count: int, reject_lines: list[int]) -> np.ndarray:
-    """The file line of each parsed row, given the lines DuckDB rejected (header is line 1).
-
-    Parsed rows come back in file order with the rejected ones left out, so the k-th parsed
-    row sits after every rejected line whose place among the data rows is at or before k.
-    Blank lines and values spanning lines are not counted, so this is a record position.
-    """
-    ordinals = np.arange(row_count, dtype=np.int64)
-    if not reject_lines:
-        return ordinals + 2
-    rejected = np.asarray(reject_lines, dtype=np.int64) - 2
-    parsed_before = rejected - np.arange(len(rejected), dtype=np.int64)
-    return ordinals + 2 + np.searchsorted(parsed_before, ordinals, side="right")

@@ -1,0 +1,124 @@
+"""`onceonly catalogue` and `onceonly token` against a real directory file."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from directory.store import Directory
+from onceonly_cli.main import app
+from tests.directory.fixtures import open_sample
+
+runner = CliRunner()
+FIRMS = "302001/000001"
+
+
+@pytest.fixture
+def sample(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directory]:
+    opened = open_sample(tmp_path_factory.getbasetemp(), onceonly_home)
+    yield opened
+    opened.close()
+
+
+def run(*args: str, code: int = 0) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["catalogue"],
+        *[["catalogue", c] for c in ("list", "show", "history", "restore", "dependents")],
+        *[["catalogue", c] for c in ("export", "import", "sync", "expire", "summary", "sample")],
+        ["token"],
+        *[["token", c] for c in ("create", "revoke", "list")],
+    ],
+)
+def test_help_everywhere(command: list[str]) -> None:
+    assert "Usage" in run(*command, "--help")
+
+
+def test_list_show_history_dependents(sample: Directory) -> None:
+    listed = run("catalogue", "list", "-q", "不动产")
+    assert "1 entries match '不动产'" in listed and "不动产登记信息" in listed
+    shown = json.loads(run("catalogue", "show", FIRMS))
+    assert shown["version"] == 2 and shown["name"] == "企业登记信息"
+    assert json.loads(run("catalogue", "show", FIRMS, "--version", "1"))["status"] == "draft"
+    history = run("catalogue", "history", FIRMS)
+    assert "v2" in history and "[edited]" in history and 'status: "draft" -> "published"' in history
+    assert "4101000013" in run("catalogue", "dependents", FIRMS)
+    missing = runner.invoke(app, ["catalogue", "show", "399999/000001"])
+    assert missing.exit_code == 1 and "error [not_found]" in missing.output
+
+
+def test_export_dry_run_import_and_restore(sample: Directory, tmp_path: Path) -> None:
+    exported = tmp_path / "catalogue.csv"
+    assert "9 entries" in run("catalogue", "export", str(exported))
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        table = list(csv.reader(handle))
+    column = table[0].index("信息资源摘要")
+    for row in table[1:]:
+        if row[0] == FIRMS:
+            row[column] = "批量修改的摘要"
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(table)
+
+    dry = run("catalogue", "import", str(edited), "--reason", "批量整理", "--dry-run")
+    assert f"update {FIRMS} (row 12)" in dry and 'abstract: "' in dry
+    assert "1 entries to change, 8 unchanged, 0 errors; nothing written." in dry
+    assert sample.entries.get(FIRMS).version == 2
+    done = run("catalogue", "import", str(edited), "--reason", "批量整理", "--as", "mr_steward")
+    assert "written." in done and sample.entries.get(FIRMS).version == 3
+    assert "[imported]  批量整理" in run("catalogue", "history", FIRMS)
+
+    run("catalogue", "restore", FIRMS, "2", "--reason", "撤销批量修改")
+    assert sample.entries.get(FIRMS).document.abstract.startswith("市场监管部门")
+
+    table[1][table[0].index("共享类型")] = "随便共享"
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(table)
+    failed = runner.invoke(app, ["catalogue", "import", str(bad), "--reason", "x"])
+    assert failed.exit_code == 1
+    assert "row 2, 共享类型: '随便共享' is not a known value" in failed.output
+    assert "nothing written" in failed.output
+    assert sample.entries.get(FIRMS).version == 4
+
+
+def test_json_and_jsonld_exports(sample: Directory, tmp_path: Path) -> None:
+    run("catalogue", "export", str(tmp_path / "c.json"))
+    assert json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))["count"] == 9
+    run("catalogue", "export", str(tmp_path / "c.jsonld"))
+    assert (
+        json.loads((tmp_path / "c.jsonld").read_text(encoding="utf-8"))["@type"] == "dcat:Catalog"
+    )
+    assert "unknown format" in run("catalogue", "export", str(tmp_path / "c.txt"), code=2)
+
+
+def test_summary_and_sample(sample: Directory) -> None:
+    text = run("catalogue", "sample")
+    assert "Resource catalogue: 9 entries" in text and "Once-only figure on" in text
+    assert "Share requests:" in run("catalogue", "summary")
+    assert run("catalogue", "expire") == "0 grants expired\n"  # the sample's expiry is recorded
+
+
+def test_tokens(sample: Directory) -> None:
+    created = run("token", "create", "wang.li", "--role", "steward", "--department", "mr")
+    token = created.strip().splitlines()[-1]
+    assert token.startswith("oo_") and "created user wang.li" in created
+    assert sample.identity.authenticate(token).name == "wang.li"
+    listed = run("token", "list", "--user", "wang.li")
+    assert "active" in listed and token not in listed
+    token_id = listed.split()[0].lstrip("#")
+    assert "revoked" in run("token", "revoke", token_id)
+    assert "revoked" in run("token", "list")
+    assert "give --role and --department" in run("token", "create", "nobody", code=1)
+    assert "roles are not changed" in run("token", "create", "wang.li", "--role", "admin", code=1)
