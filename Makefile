@@ -18,9 +18,11 @@ install: .venv/.installed
 	$(UV) sync --frozen
 	@touch $@
 
-run: install  ## generate the sample landing zone (once), land it, print the summary, serve the API
+run: install  ## sample landing zone (once), land + certify + publish, sample catalogue, serve
 	@test -d $(ONCEONLY_HOME)/landing || $(ONCEONLY) generate --persons $(SAMPLE_PERSONS) --enterprises $(SAMPLE_ENTERPRISES) --case-days 730
 	$(ONCEONLY) ingest
+	$(ONCEONLY) catalogue sample
+	$(ONCEONLY) demo
 	$(ONCEONLY) serve --host 127.0.0.1 --port 8000
 
 ui: install  ## the Dagster UI (and daemon, for the sensor and schedules) on the same workspace

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from onceonly_cli import catalogue, contract, feeds, quarantine, serve, token
+from onceonly_cli import catalogue, contract, demo, feeds, quarantine, serve, token
 
 app = typer.Typer(
     help="onceonly: once-only data-sharing exchange for government service centres.",
@@ -15,6 +15,7 @@ app.command("generate")(feeds.generate)
 app.command("ingest")(feeds.ingest)
 app.command("status")(feeds.status)
 app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(token.app, name="token")
 app.add_typer(contract.app, name="contract")

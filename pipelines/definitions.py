@@ -9,7 +9,7 @@ from pipelines.certify.assets import certified_assets, serving_snapshot
 from pipelines.landing.assets import landing_assets
 from pipelines.landing.schedules import department_sweeps
 from pipelines.landing.sensors import landing_zone_sensor
-from pipelines.resources import LandingZoneResource, PoolResource
+from pipelines.resources import DirectoryResource, LandingZoneResource, PoolResource
 
 
 def build_definitions() -> dg.Definitions:
@@ -23,6 +23,7 @@ def build_definitions() -> dg.Definitions:
                 certified_path=str(settings.certified_path()),
                 serving_path=str(settings.serving_dir()),
             ),
+            "directory": DirectoryResource(),
             "landing_zone": LandingZoneResource(
                 root=str(settings.landing_root()), scratch=str(settings.scratch_dir())
             ),

@@ -10,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from directory.store import Directory, open_directory
+
 LOCK_RETRY_SECONDS = 0.5
 CERTIFIED = "certified"  # catalog name of the attached certified-history database
 
@@ -75,3 +77,20 @@ class LandingZoneResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     @property
     def scratch_path(self) -> Path:
         return Path(self.scratch)
+
+
+class DirectoryResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """The resource directory (catalogue), where certification posts each entry's live figures.
+
+    `url` is a SQLAlchemy URL; None means the embedded default (ONCEONLY_DIRECTORY_URL).
+    """
+
+    url: str | None = None
+
+    @contextmanager
+    def open(self) -> Iterator[Directory]:
+        directory = open_directory(self.url)
+        try:
+            yield directory
+        finally:
+            directory.close()

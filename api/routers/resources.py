@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends
 from api.auth import Caller, current_caller
 from api.deps import current_snapshot
 from api.models import ResourceSummary
+from api.routers.steward_errors import StewardRoute
 from api.serving import Snapshot
 from contracts.registry import bundled_contracts
 
-router = APIRouter(prefix="/v1/resources", tags=["resources"])
+router = APIRouter(prefix="/v1/resources", tags=["resources"], route_class=StewardRoute)
 
 FIGURES_SQL = """
 SELECT contract_id, count(*), sum(rows_landed), sum(rows_certified), sum(rows_quarantined),

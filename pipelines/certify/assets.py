@@ -22,9 +22,10 @@ from pipelines.asset_keys import (
 )
 from pipelines.certify.certifier import CertificationReport, certify_batch
 from pipelines.certify.publish import publish
+from pipelines.certify.schema import history_table
 from pipelines.landing.assets import POOL_WRITER
 from pipelines.landing.staging import scalar
-from pipelines.resources import PoolResource
+from pipelines.resources import DirectoryResource, PoolResource
 
 QUALITY_GATE = "quality_gate"
 ROWS_ACCOUNTED = "rows_accounted"
@@ -59,7 +60,9 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
             ),
         ],
     )
-    def certified(context: dg.AssetExecutionContext, pool: PoolResource) -> dg.MaterializeResult:
+    def certified(
+        context: dg.AssetExecutionContext, pool: PoolResource, directory: DirectoryResource
+    ) -> dg.MaterializeResult:
         with pool.connect() as con:
             batch = scalar(
                 con,
@@ -72,13 +75,44 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
                     "materialise its landing asset first"
                 )
             report = certify_batch(con, contract, batch, now=dt.datetime.now())
+            current_rows = int(
+                scalar(
+                    con, f"SELECT count(*) FROM {history_table(contract)} WHERE _valid_to IS NULL"
+                )
+            )
         context.log.info(_summary(report))
+        if report.status == "certified":
+            _post_figures(context, directory, report, current_rows)
         return dg.MaterializeResult(
             metadata=_metadata(report),
             check_results=[_gate_check(report), _accounting_check(report)],
         )
 
     return certified
+
+
+def _post_figures(
+    context: dg.AssetExecutionContext,
+    directory: DirectoryResource,
+    report: CertificationReport,
+    current_rows: int,
+) -> None:
+    """Give the catalogue entry its live figures: last batch, quality score, certified rows."""
+    with directory.open() as catalogue:
+        entry = catalogue.entries.by_contract(report.contract_id)
+        if entry is None:
+            context.log.warning(
+                f"no catalogue entry for {report.contract_id}; run `onceonly catalogue sync`"
+            )
+            return
+        landed = report.rows_landed - report.rows_duplicate
+        catalogue.figures.record(
+            entry.code,
+            report.batch,
+            dt.datetime.now().astimezone(),
+            report.rows_certified / landed if landed else 1.0,
+            current_rows,
+        )
 
 
 def _summary(report: CertificationReport) -> str:

@@ -31,7 +31,8 @@ INDEX_COLUMN = "_row_number"
 DATASOURCE = "onceonly_pool"
 POSITION = "gate_position"
 # Column and table expectations: observed values, counts and, for a few failing rows, their
-# `_row_number` and value; one LIMIT query per column expectation on top of the aggregates.
+# `_row_number` and value. GE bundles their counts into a few aggregate queries, then
+# runs two LIMIT queries (values, row numbers) per column expectation.
 COLUMN_FORMAT = {
     "result_format": "SUMMARY",
     "partial_unexpected_count": EXAMPLES,
@@ -67,7 +68,9 @@ class ExpectationOutcome:
 
 @dataclass(frozen=True)
 class GateResult:
-    success: bool  # every error-level expectation passed
+    """The gate's verdict on one batch; `success` is False when any outcome blocks it."""
+
+    success: bool
     outcomes: list[ExpectationOutcome]
     seconds: float
 
@@ -83,7 +86,8 @@ class GateResult:
 def run_gate(con: duckdb.DuckDBPyConnection, table: str, suite: ExpectationSuite) -> GateResult:
     """Validate `table` (a table or TEMP table on `con`, with `_row_number`) against `suite`.
 
-    Runs on `con` itself, outside any transaction of the caller's, and leaves none open.
+    Call it outside the caller's transaction: GE reads through `con` itself in autocommit
+    mode, and nothing is begun, committed, rolled back or closed on it.
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
         raise ValueError(f"table must be a plain identifier, got {table!r}")

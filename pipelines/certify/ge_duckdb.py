@@ -7,7 +7,7 @@ module: everything here acts on objects that exist only for one gate run.
 
 1. Who owns the connection (DB-API level, :class:`BorrowedConnection`). duckdb-engine's
    ``Dialect.do_begin`` calls the DB-API ``begin()``, a real DuckDB ``BEGIN``, each time
-   SQLAlchemy autobegins, and SQLAlchemy rolls back when a connection goes back to the pool.
+   SQLAlchemy autobegins, and SQLAlchemy rolls that back when its connection is closed.
    duckdb-engine's cursor is the DuckDB connection itself, so that ROLLBACK replaces the result
    of the query just run; ``SqlAlchemyExecutionEngine.execute_query()`` fetches only after its
    ``with engine.connect()`` block has returned the connection, so every SQL metric saw no
@@ -71,11 +71,14 @@ class BorrowedConnection(ConnectionWrapper):
 
 
 def engine_kwargs(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """``sqlalchemy.create_engine`` arguments (GE's ``add_sql(kwargs=...)``) that reach `con`."""
+    """``sqlalchemy.create_engine`` arguments (a GE SQL datasource's ``kwargs``) that reach `con`.
+
+    One static pool slot, as there is one DuckDB connection: duckdb-engine would otherwise pick
+    a QueuePool, and two wrappers of one connection would overwrite each other's results.
+    """
     return {
         "creator": lambda: BorrowedConnection(con),
         "poolclass": sa.pool.StaticPool,
-        "pool_reset_on_return": None,
     }
 
 

@@ -153,7 +153,7 @@ def land_file(
 def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract, staged: StageResult) -> pa.Table:
     """Row identity, file line and normalised keys of every staged row, computed in Arrow."""
     names = ", ".join(quote_identifier(c.name) for c in contract.key_columns)
-    stage = con.execute(
+    stage = con.sql(
         f"SELECT _ordinal, _row_number{', ' + names if names else ''} FROM {STAGE}"
     ).to_arrow_table()
     assert stage is not None

@@ -1,0 +1,71 @@
+"""Keyed pseudonyms for applicant keys, so analysts can count repeat applicants without IDs.
+
+A plain hash of an ID number is no protection: the key space (region x birth date x serial)
+is small enough to enumerate. An HMAC under a secret key is not reversible without the key,
+and the same applicant gets the same pseudonym in every build while the key stays the same.
+The key comes from `ONCEONLY_PSEUDONYM_KEY`, or is generated once into
+`$ONCEONLY_HOME/keys/pseudonym.key` (owner-only); it is never written to an analytical file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipelines import settings
+
+KEY_ENV = "ONCEONLY_PSEUDONYM_KEY"
+MIN_KEY_CHARS = 16
+PSEUDONYM_HEX = 20  # 80 bits: no collisions in practice among a city's applicants
+
+
+def key_path() -> Path:
+    return settings.home() / "keys" / "pseudonym.key"
+
+
+def pseudonym_key() -> bytes:
+    """The configured key, else the stored one, generated on first use."""
+    configured = os.environ.get(KEY_ENV)
+    if configured is not None:
+        if len(configured) < MIN_KEY_CHARS:
+            raise ValueError(
+                f"{KEY_ENV} must be at least {MIN_KEY_CHARS} characters; generate one with "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
+        return configured.encode("utf-8")
+    path = key_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # atomic: if another process won the race, keep its key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="ascii").strip().encode("ascii")
+
+
+def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array:
+    """HMAC-SHA256 of each value (hex, truncated); nulls stay null. Each distinct value is
+    hashed once: applicants come back, so a city's cases have far fewer distinct keys."""
+    seen: dict[str, str] = {}
+    out: list[str | None] = []
+    for value in values.to_pylist():
+        if value is None:
+            out.append(None)
+            continue
+        pseudonym = seen.get(value)
+        if pseudonym is None:
+            digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+            pseudonym = seen[value] = digest[:PSEUDONYM_HEX]
+        out.append(pseudonym)
+    return pa.array(out, type=pa.string())

@@ -1,0 +1,76 @@
+"""Analytics configuration: warning thresholds, forecast horizon, workbench limits, and paths.
+
+Thresholds and limits are configuration, not code: a centre sets them in a YAML file
+(`ONCEONLY_ANALYTICS_CONFIG`, default `$ONCEONLY_HOME/analytics.yaml`) with the same shape as
+`AnalyticsSettings`; anything it leaves out keeps the default below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines import settings
+
+CONFIG_ENV = "ONCEONLY_ANALYTICS_CONFIG"
+DATABASE_FILE = "analytics.duckdb"
+MANIFEST_FILE = "analytics.json"
+LEVELS = (80, 95)  # prediction intervals every forecast carries
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WarningPolicy(_Section):
+    """红黄绿: yellow from `yellow_working_days` before the deadline, red once overdue (after
+    `red_grace_working_days` more working days, 0 by default)."""
+
+    yellow_working_days: int = Field(default=1, ge=0)
+    red_grace_working_days: int = Field(default=0, ge=0)
+
+
+class ForecastSettings(_Section):
+    horizon_days: int = Field(default=28, ge=7, le=366, description="calendar days ahead")
+    windows: int = Field(default=4, ge=1, le=20, description="rolling-origin backtest windows")
+    jobs: int = Field(default=1, ge=1, description="worker processes for model fitting")
+
+
+class WorkbenchSettings(_Section):
+    row_limit: int = Field(default=10_000, ge=1)
+    seconds: float = Field(default=10.0, gt=0)
+    memory_limit: str = "1GB"
+    threads: int = Field(default=2, ge=1)
+    max_query_chars: int = Field(default=20_000, ge=100)
+
+
+class AnalyticsSettings(_Section):
+    warnings: WarningPolicy = WarningPolicy()
+    forecast: ForecastSettings = ForecastSettings()
+    workbench: WorkbenchSettings = WorkbenchSettings()
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV, settings.home() / "analytics.yaml"))
+
+
+def load_settings() -> AnalyticsSettings:
+    """The configured settings, or the defaults when there is no file."""
+    path = config_path()
+    if not path.exists():
+        return AnalyticsSettings()
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return AnalyticsSettings.model_validate(document)
+
+
+def database_path() -> Path:
+    """The published analytical database, beside the snapshots it is computed from."""
+    return settings.serving_dir() / DATABASE_FILE
+
+
+def work_dir() -> Path:
+    """Intermediate results of the analytics assets (Parquet), under ONCEONLY_HOME."""
+    return settings.home() / "analytics"
