@@ -117,7 +117,7 @@ class CompiledContract:
             *(exp.column(n) for n in LINEAGE),
             _rule_list(self.rules, Severity.error).as_("_errors"),
             _rule_list(self.rules, Severity.warning).as_("_warnings"),
-        ).from_(inner.subquery("typed"))
+        ).from_(inner.subquery(ROW_ALIAS))
         return outer.sql(dialect=dialect)
 
     def reasons(self) -> dict[str, str]:
@@ -125,6 +125,7 @@ class CompiledContract:
 
 
 VALID_TO = "_valid_to"
+ROW_ALIAS = "typed"  # the checked row, as correlated subqueries (reference rules) name it
 LINEAGE = ("_row_number", "_file_hash", "_file_name", "_department", "_loaded_at")
 
 
@@ -365,14 +366,16 @@ def _matches_id(
 
 
 def _reference(rule: Reference, table: str) -> CompiledRule:
-    value = _col(rule.column)
-    # Only the current version of each referenced record counts (history keeps valid_to).
+    value = exp.column(rule.column, table=ROW_ALIAS, quoted=True)
+    # Only the current version of each referenced record counts (history keeps valid_to);
+    # NOT EXISTS rather than NOT IN, which a single NULL in the referenced column would defeat.
+    referenced = exp.column(rule.resource_column, table="ref", quoted=True)
     known = (
-        exp.select(exp.column(rule.resource_column, quoted=True))
-        .from_(table)
-        .where(exp.column(VALID_TO).is_(exp.null()))
+        exp.select("1")
+        .from_(exp.to_table(table).as_("ref"))
+        .where(exp.and_(referenced.eq(value), exp.column(VALID_TO, table="ref").is_(exp.null())))
     )
-    violation = exp.and_(value.is_(exp.null()).not_(), exp.not_(value.isin(query=known)))
+    violation = exp.and_(value.is_(exp.null()).not_(), exp.not_(exp.Exists(this=known)))
     return CompiledRule(
         rule,
         violation,

@@ -25,7 +25,7 @@ import great_expectations.expectations as gxe
 from great_expectations.expectations.expectation import Expectation
 from sqlglot import exp
 
-from contracts.compiler import DIALECT, CompiledRule, compile_contract
+from contracts.compiler import DIALECT, ROW_ALIAS, CompiledRule, compile_contract
 from contracts.keys.checksums import USCC_ALPHABET
 from contracts.model import Column, Contract, KeyRole, LogicalType
 from contracts.rules import (
@@ -247,11 +247,18 @@ def _bound(limit: float | str | None, column: Column) -> float | dt.date | dt.da
 def _unexpected_rows(contract: Contract, entry: CompiledRule, meta: dict[str, str]) -> Expectation:
     """The rows breaking the compiled rule, with `_row_number` and the columns it reads."""
     own = {c.name for c in contract.columns}
-    read = (c.name for c in entry.violation.find_all(exp.Column) if c.name in own)
+    read = (
+        c.name
+        for c in entry.violation.find_all(exp.Column)
+        if c.name in own and c.table in ("", ROW_ALIAS)
+    )
     columns = ", ".join(_quoted(name) for name in dict.fromkeys([ROW_NUMBER, *read]))
     condition = _literal(entry.violation.sql(dialect=DIALECT))
     return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=f"SELECT {columns} FROM {{batch}} WHERE {condition}",
+        # The compiled rules name the checked row `typed` (reference rules correlate on it).
+        unexpected_rows_query=(
+            f"SELECT {columns} FROM (SELECT * FROM {{batch}}) AS {ROW_ALIAS} WHERE {condition}"
+        ),
         description=entry.reason,
         meta=meta,
     )

@@ -127,10 +127,10 @@ def certify_batch(
             rows_duplicate=counts.rows_duplicate,
             rows_with_warnings=counts.rows_with_warnings if gate.success else 0,
             gate=gate.to_dict(),
-            gate_failures=tuple(
-                o.rule_id for o in gate.outcomes if not o.success and o.severity == "error"
+            gate_failures=tuple(o.rule_id for o in gate.failures),
+            skipped_rules=tuple(
+                f"{skip['rule_id']}: {skip['reason']}" for skip in suite.meta["skipped_rules"]
             ),
-            skipped_rules=tuple(f"{rule}: {why}" for rule, why in compiled.skipped),
             scores=scores,
             conflicts=conflicts,
             resolved=resolved,
@@ -158,16 +158,15 @@ def _reference_table(con: duckdb.DuckDBPyConnection):  # type: ignore[no-untyped
 
 def _gate_failures(contract: Contract, gate: GateResult) -> dict[str, str]:
     failures = {}
-    for outcome in gate.outcomes:
-        if not outcome.success and outcome.severity == "error":
-            observed = (
-                f"; observed {outcome.observed_value}" if outcome.observed_value is not None else ""
-            )
-            error = f"; {outcome.error}" if outcome.error else ""
-            failures[f"gate.{outcome.rule_id}"] = (
-                f"批次未通过质量闸门 / the batch failed the gate check {outcome.rule_id} "
-                f"({outcome.expectation_type}){observed}{error}"
-            )
+    for outcome in gate.failures:
+        observed = (
+            f"; observed {outcome.observed_value}" if outcome.observed_value is not None else ""
+        )
+        error = f"; {outcome.error}" if outcome.error else ""
+        failures[f"gate.{outcome.rule_id}"] = (
+            f"批次未通过质量闸门 / the batch failed the gate check {outcome.rule_id} "
+            f"({outcome.expectation_type}){observed}{error}"
+        )
     return failures or {f"gate.{contract.id}": "批次未通过质量闸门 / the batch failed the gate"}
 
 
