@@ -42,7 +42,7 @@ def read_current_cases(snapshot: Path) -> pa.Table:
                 f"the snapshot {snapshot} holds no {CASES_TABLE}: land and certify a case "
                 "file (`onceonly ingest`) first"
             )
-        return con.execute(CURRENT_CASES_SQL).to_arrow_table()
+        return con.sql(CURRENT_CASES_SQL).to_arrow_table()
 
 
 def case_records(cases: pa.Table, calendar: OfficialCalendar, key: bytes) -> pa.Table:

@@ -53,4 +53,4 @@ def case_statistics(records: pa.Table, as_of: dt.date) -> pa.Table:
         ORDER BY grain, dimension, key, period_start"""
     with duckdb.connect() as con:
         con.register("records", records)
-        return con.execute(query, {"as_of": as_of}).to_arrow_table()
+        return con.sql(query, params={"as_of": as_of}).to_arrow_table()

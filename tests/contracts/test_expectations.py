@@ -180,7 +180,9 @@ def test_query_expectations_keep_braces_and_colons_literal() -> None:
     formatted = query.format(batch="t")
     assert "'^[a-z]{2}$'" in formatted
     assert "'\\:x'" in formatted  # SQLAlchemy's text() turns \: back into a colon
-    assert formatted.startswith('SELECT "_row_number", "name" FROM (SELECT * FROM t) AS typed WHERE')
+    assert formatted.startswith(
+        'SELECT "_row_number", "name" FROM (SELECT * FROM t) AS typed WHERE'
+    )
 
 
 def test_references_without_certified_data_are_skipped() -> None:
