@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routers import health, resources
+from api.middleware import ExchangeMiddleware
+from api.routers import extracts, health, resources
 from api.routers.steward_routes import STEWARD_ROUTERS
 
 
@@ -13,10 +14,16 @@ def create_app() -> FastAPI:
         title="onceonly exchange API",
         version="0.1.0",
         description="Certified department data for back offices, so applicants never "
-        "resubmit what the government already holds.",
+        "resubmit what the government already holds. Authenticate with `Authorization: "
+        "Bearer <token>` (tokens from `onceonly token create`). Errors share one JSON shape, "
+        '`{"code": ..., "message": ...}`, whose message says what to do.',
     )
+    # /health, /ready and /metrics carry no data and answer unauthenticated, for the load
+    # balancer and Prometheus; every other route requires a bearer token.
+    app.add_middleware(ExchangeMiddleware)
     app.include_router(health.router)
     app.include_router(resources.router)
+    app.include_router(extracts.router)
     for router in STEWARD_ROUTERS:
         app.include_router(router)
     return app

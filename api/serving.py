@@ -59,12 +59,20 @@ class Snapshot:
 
     def query(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
         """A read on the snapshot's DuckDB file (history, as-of); one cursor per call."""
+        return self._run(sql, params)[1]
+
+    def query_records(self, sql: str, params: list[object]) -> list[dict[str, Any]]:
+        names, rows = self._run(sql, params)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _run(self, sql: str, params: list[object]) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self._lock:
             if self._connection is None:
                 self._connection = duckdb.connect(str(self.path), read_only=True)
             cursor = self._connection.cursor()
         try:
-            return cursor.execute(sql, params).fetchall()
+            rows = cursor.execute(sql, params).fetchall()
+            return [d[0] for d in cursor.description or []], rows
         finally:
             cursor.close()
 

@@ -41,6 +41,7 @@ class Decision:
     reason: str
     request_id: int | None = None
     daily_quota: int | None = None
+    items: frozenset[str] | None = None  # what the grant names (None: the whole resource)
 
 
 Key = tuple[str, str, str]
@@ -104,6 +105,7 @@ class GrantIndex:
                     f"granted by request #{grant.request_id}",
                     grant.request_id,
                     grant.daily_quota,
+                    grant.items,
                 )
         return Decision(
             False,

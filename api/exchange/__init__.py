@@ -1,0 +1,1 @@
+"""The exchange itself: who may read what, and the answers clerks get (no HTTP here)."""

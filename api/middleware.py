@@ -1,0 +1,134 @@
+"""Request plumbing for every route: request id, size limit, rate limit, Prometheus metrics.
+
+Plain ASGI middleware (not Starlette's BaseHTTPMiddleware, which costs a task per request),
+so it stays cheap on the exchange's hottest paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY_BYTES = int(os.environ.get("ONCEONLY_MAX_BODY_BYTES", 2 << 20))
+RATE_PER_SECOND = float(os.environ.get("ONCEONLY_RATE_LIMIT", 500))
+BURST = RATE_PER_SECOND * 2
+
+REQUESTS = Counter("onceonly_requests_total", "API requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "onceonly_request_seconds",
+    "API request latency",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+
+
+async def _reply(send: Send, status: int, body: dict[str, str], request_id: str) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class _Buckets:
+    """Token buckets per bearer token (keyed by a hash: the token itself is never kept)."""
+
+    def __init__(self) -> None:
+        self._state: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            tokens, stamp = self._state.get(key, (BURST, now))
+            tokens = min(BURST, tokens + (now - stamp) * RATE_PER_SECOND)
+            if tokens < 1:
+                self._state[key] = (tokens, now)
+                return False
+            self._state[key] = (tokens - 1, now)
+            return True
+
+
+class ExchangeMiddleware:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.buckets = _Buckets()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        if scope["path"] == "/metrics":
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": generate_latest()})
+            return
+        length = int(headers.get(b"content-length", b"0") or 0)
+        if length > MAX_BODY_BYTES:
+            await _reply(
+                send,
+                413,
+                {
+                    "code": "request_too_large",
+                    "message": f"requests are limited to {MAX_BODY_BYTES} bytes; split the batch",
+                },
+                request_id,
+            )
+            return
+        authorization = headers.get(b"authorization")
+        if authorization and not self.buckets.allow(hashlib.sha256(authorization).hexdigest()):
+            await _reply(
+                send,
+                429,
+                {
+                    "code": "rate_limited",
+                    "message": f"over {RATE_PER_SECOND:.0f} requests/s on this token; slow down",
+                },
+                request_id,
+            )
+            return
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            name = getattr(route, "path", "unmatched")
+            REQUESTS.labels(scope["method"], name, str(status_holder["status"])).inc()
+            LATENCY.labels(name).observe(time.perf_counter() - started)

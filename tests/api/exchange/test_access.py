@@ -1,0 +1,123 @@
+"""The authorisation matrix: every role x sharing type x grant state x item needed or not.
+
+Grants come from a real directory (the sample, with one request revoked for the test); every
+cell that must be refused is refused, with a reason code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.exchange.access import RefusalCode, decide
+from directory.actors import Role
+from directory.model import SharingType
+from directory.store import Directory
+from tests.directory.fixtures import open_sample, steward
+
+PEOPLE = "301001/000001"  # 人口基本信息, provided by ps
+WITH_GRANT = "4101000004"  # mr holds an approved grant on PEOPLE for this item
+WITHOUT_GRANT = "4101000035"  # and none for this one
+REVOKED = "4101000001"  # revoked below
+
+
+@pytest.fixture(scope="module")
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directory]:
+    home = tmp_path_factory.mktemp("access") / "var"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ONCEONLY_HOME", str(home))
+        patch.delenv("ONCEONLY_DIRECTORY_URL", raising=False)
+        opened = open_sample(tmp_path_factory.getbasetemp(), home)
+        request = next(
+            r for r in opened.requests.list("mr", "outgoing")
+            if r.resource_code == PEOPLE and r.service_item_code == REVOKED
+        )
+        opened.requests.revoke(request.id, steward("ps"), "测试：撤销授权")
+        yield opened
+        opened.close()
+
+
+GRANTS = {  # grant state -> (service item, day of the read)
+    "present": (WITH_GRANT, dt.date.today()),
+    "absent": (WITHOUT_GRANT, dt.date.today()),
+    "expired": (WITH_GRANT, dt.date.today() + dt.timedelta(days=800)),
+    "revoked": (REVOKED, dt.date.today()),
+}
+CALLERS = [
+    (Role.clerk, "mr"), (Role.clerk, "ps"), (Role.steward, "ps"), (Role.steward, "mr"),
+    (Role.analyst, "gsc"), (Role.auditor, "gsc"), (Role.admin, "gsc"),
+]
+
+
+def expected(role: Role, department: str, sharing: SharingType, grant: str, needed: bool) -> bool:
+    if role is Role.steward:
+        return department == "ps"
+    if role is not Role.clerk or not needed:
+        return False
+    if department == "ps":
+        return True
+    if sharing is SharingType.unconditional:
+        return True
+    return sharing is SharingType.conditional and grant == "present"
+
+
+@pytest.mark.parametrize(
+    ("caller", "sharing", "grant", "needed"),
+    list(itertools.product(CALLERS, SharingType, GRANTS, [True, False])),
+    ids=lambda v: getattr(v, "value", str(v)),
+)
+def test_matrix(
+    directory: Directory,
+    caller: tuple[Role, str],
+    sharing: SharingType,
+    grant: str,
+    needed: bool,
+) -> None:
+    role, department = caller
+    entry = directory.entries.get(PEOPLE).document.model_copy(
+        update={"sharing_type": sharing, "data_items": [
+            i.model_copy(update={"sharing_type": None})
+            for i in directory.entries.get(PEOPLE).document.data_items
+        ]}
+    )
+    service_item, day = GRANTS[grant]
+    decision = decide(
+        role=role, department=department, entry=entry, wanted=frozenset({"name"}),
+        needed=frozenset({"name"}) if needed else frozenset(), service_item=service_item,
+        grants=directory.grants, on=day,
+    )
+    allowed = expected(role, department, sharing, grant, needed)
+    assert decision.any_allowed is allowed
+    if not allowed:
+        code, reason = decision.refused["name"]
+        assert isinstance(code, RefusalCode) and reason
+
+
+def test_sensitive_items_are_masked_unless_the_grant_names_them(directory: Directory) -> None:
+    entry = directory.entries.get(PEOPLE).document
+    sensitive = [i.model_copy(update={"classification": "sensitive"}) if i.name == "name" else i
+                 for i in entry.data_items]
+    masked_entry = entry.model_copy(update={"data_items": sensitive})
+    decision = decide(
+        role=Role.clerk, department="mr", entry=masked_entry, wanted=frozenset({"name"}),
+        needed=frozenset({"name"}), service_item=WITH_GRANT, grants=directory.grants,
+        on=dt.date.today(),
+    )
+    granted = directory.grants.check("mr", PEOPLE, frozenset({"name"}), WITH_GRANT)
+    assert decision.allowed == {"name"}
+    assert (decision.masked == {"name"}) is (granted.items is None or "name" not in granted.items)
+
+
+def test_refusals_name_the_fix(directory: Directory, tmp_path: Path) -> None:
+    entry = directory.entries.get(PEOPLE).document
+    decision = decide(
+        role=Role.clerk, department="mr", entry=entry, wanted=frozenset({"name"}),
+        needed=frozenset({"name"}), service_item=WITHOUT_GRANT, grants=directory.grants,
+        on=dt.date.today(),
+    )
+    code, reason = decision.refused["name"]
+    assert code is RefusalCode.no_grant and "share request" in reason
