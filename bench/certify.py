@@ -102,7 +102,10 @@ def _prepare(base: Path, persons: int, seed: int) -> None:
     from pipelines.samples import generate_landing_zone
 
     landing = base / "landing"
-    if not (base / "generated").exists():
+    shared = ROOT / "var" / "bench" / "ingest" / f"p{persons}_e{max(persons // 10, 100)}_s{seed}"
+    if (shared / "generated.json").exists():  # reuse the ingestion bench's landing zone
+        landing = shared / "landing"
+    elif not (base / "generated").exists():
         shutil.rmtree(base, ignore_errors=True)
         started = time.perf_counter()
         generate_landing_zone(
