@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.middleware import ExchangeMiddleware
-from api.routers import extracts, health, resources
+from api.routers import analytics, audit, clerk, extracts, health, objections, resources
 from api.routers.steward_routes import STEWARD_ROUTERS
 
 
@@ -23,7 +23,11 @@ def create_app() -> FastAPI:
     app.add_middleware(ExchangeMiddleware)
     app.include_router(health.router)
     app.include_router(resources.router)
+    app.include_router(clerk.router)
     app.include_router(extracts.router)
+    app.include_router(analytics.router)
+    app.include_router(objections.router)
+    app.include_router(audit.router)
     for router in STEWARD_ROUTERS:
         app.include_router(router)
     return app

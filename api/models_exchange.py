@@ -156,6 +156,14 @@ class ObjectionRequest(BaseModel):
     case_no: str = Field(min_length=1, max_length=64, examples=["ZZ2026112100001"])
 
 
+class ObjectionFiled(BaseModel):
+    id: int = Field(examples=[12])
+    status: str = Field(examples=["open"])
+    resource: str = Field(examples=["ps_population"])
+    item: str = Field(examples=["address"])
+    provider_department: str = Field(examples=["ps"])
+
+
 class ReadRecord(BaseModel):
     """One read of a subject's data, for the citizen's who-read-my-data page."""
 

@@ -11,12 +11,14 @@ from collections.abc import Iterable
 
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
+from directory.audit import AuditLog
 from directory.contract_sync import ContractSync, sync_contracts
 from directory.db import Database
 from directory.entries import EntryStore
 from directory.figures import LiveFigures
 from directory.grants import GrantIndex
 from directory.identity import Identity
+from directory.objections import Objections
 from directory.onceonly import OnceOnlyFigure, once_only_figure
 from directory.search import SearchIndex
 from directory.services import ServiceMap
@@ -35,6 +37,8 @@ class Directory:
         self.services = ServiceMap(self.db)
         self.requests = ShareRequests(self.db, self.grants.invalidate)
         self.identity = Identity(self.db)
+        self.audit = AuditLog(self.db)
+        self.objections = Objections(self.db, self.audit.subject_hash)
 
     def sync_contracts(self, contracts: dict[str, Contract] | None = None) -> list[ContractSync]:
         """Seed or update entries from the contracts (default: those shipped with the code)."""

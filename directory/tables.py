@@ -254,3 +254,74 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class AuditEntry(Base):
+    """One entry of the audit log. `entry` (its canonical JSON) is the record and is what the
+    hash covers; the columns beside it repeat some of its fields so reads can filter on them,
+    and `verify` checks they still agree with it (see directory/audit.py)."""
+
+    __tablename__ = "audit_entries"
+
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    department: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    subject_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    entry: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The audit log's single bookkeeping row: the newest entry (head) and the last pruned one
+    (anchor). Every append locks and moves it, which serialises appends on PostgreSQL as BEGIN
+    IMMEDIATE does on SQLite, and lets `verify` notice entries cut off the end of the log."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    head_sequence: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    anchor_sequence: Mapped[int] = mapped_column(Integer)
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+    anchored_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class Objection(Base):
+    """A data objection (数据异议): a clerk reports a certified value as wrong; the provider
+    department's steward corrects it at the source or rejects the claim with a reason."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_key: Mapped[str] = mapped_column(String(32))
+    subject_hash: Mapped[str] = mapped_column(String(64), index=True)
+    resource: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(String(64))
+    provider_department: Mapped[str] = mapped_column(String(32), index=True)
+    claimed_value: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text)
+    service_item: Mapped[str] = mapped_column(String(40))
+    case_no: Mapped[str] = mapped_column(String(64))
+    filed_by: Mapped[str] = mapped_column(String(64))
+    filed_department: Mapped[str] = mapped_column(String(32))
+    filed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+
+class ObjectionEvent(Base):
+    """One step of an objection's life; the ids also tell readers the open objections changed."""
+
+    __tablename__ = "objection_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text)

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from onceonly_cli import catalogue, contract, demo, feeds, quarantine, serve, token
+from onceonly_cli import (
+    analytics,
+    audit,
+    catalogue,
+    contract,
+    demo,
+    extract,
+    feeds,
+    forecast,
+    quarantine,
+    serve,
+    sql,
+    token,
+)
 
 app = typer.Typer(
     help="onceonly: once-only data-sharing exchange for government service centres.",
@@ -20,6 +33,11 @@ app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(token.app, name="token")
 app.add_typer(contract.app, name="contract")
 app.add_typer(quarantine.app, name="quarantine")
+app.add_typer(analytics.app, name="analytics")
+app.add_typer(forecast.app, name="forecast")
+app.add_typer(extract.app, name="extract")
+app.add_typer(audit.app, name="audit")
+app.command("sql")(sql.sql)
 
 if __name__ == "__main__":
     app()

@@ -41,7 +41,7 @@ def build_layout(
             f"SELECT * EXCLUDE (_record_hash, _valid_to) FROM {history_table(contract)} "
             f"WHERE _valid_to IS NULL AND length({key}) = {KEY_WIDTH} ORDER BY {key}, _row_number"
         )
-        reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
+        reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
         assert reader is not None
         data_path = target / f"{contract.id}.arrow"
         rows = 0

@@ -33,7 +33,8 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directory]:
         patch.delenv("ONCEONLY_DIRECTORY_URL", raising=False)
         opened = open_sample(tmp_path_factory.getbasetemp(), home)
         request = next(
-            r for r in opened.requests.list("mr", "outgoing")
+            r
+            for r in opened.requests.list("mr", "outgoing")
             if r.resource_code == PEOPLE and r.service_item_code == REVOKED
         )
         opened.requests.revoke(request.id, steward("ps"), "测试：撤销授权")
@@ -48,8 +49,13 @@ GRANTS = {  # grant state -> (service item, day of the read)
     "revoked": (REVOKED, dt.date.today()),
 }
 CALLERS = [
-    (Role.clerk, "mr"), (Role.clerk, "ps"), (Role.steward, "ps"), (Role.steward, "mr"),
-    (Role.analyst, "gsc"), (Role.auditor, "gsc"), (Role.admin, "gsc"),
+    (Role.clerk, "mr"),
+    (Role.clerk, "ps"),
+    (Role.steward, "ps"),
+    (Role.steward, "mr"),
+    (Role.analyst, "gsc"),
+    (Role.auditor, "gsc"),
+    (Role.admin, "gsc"),
 ]
 
 
@@ -79,16 +85,24 @@ def test_matrix(
 ) -> None:
     role, department = caller
     entry = directory.entries.get(PEOPLE).document.model_copy(
-        update={"sharing_type": sharing, "data_items": [
-            i.model_copy(update={"sharing_type": None})
-            for i in directory.entries.get(PEOPLE).document.data_items
-        ]}
+        update={
+            "sharing_type": sharing,
+            "data_items": [
+                i.model_copy(update={"sharing_type": None})
+                for i in directory.entries.get(PEOPLE).document.data_items
+            ],
+        }
     )
     service_item, day = GRANTS[grant]
     decision = decide(
-        role=role, department=department, entry=entry, wanted=frozenset({"name"}),
-        needed=frozenset({"name"}) if needed else frozenset(), service_item=service_item,
-        grants=directory.grants, on=day,
+        role=role,
+        department=department,
+        entry=entry,
+        wanted=frozenset({"name"}),
+        needed=frozenset({"name"}) if needed else frozenset(),
+        service_item=service_item,
+        grants=directory.grants,
+        on=day,
     )
     allowed = expected(role, department, sharing, grant, needed)
     assert decision.any_allowed is allowed
@@ -99,12 +113,19 @@ def test_matrix(
 
 def test_sensitive_items_are_masked_unless_the_grant_names_them(directory: Directory) -> None:
     entry = directory.entries.get(PEOPLE).document
-    sensitive = [i.model_copy(update={"classification": "sensitive"}) if i.name == "name" else i
-                 for i in entry.data_items]
+    sensitive = [
+        i.model_copy(update={"classification": "sensitive"}) if i.name == "name" else i
+        for i in entry.data_items
+    ]
     masked_entry = entry.model_copy(update={"data_items": sensitive})
     decision = decide(
-        role=Role.clerk, department="mr", entry=masked_entry, wanted=frozenset({"name"}),
-        needed=frozenset({"name"}), service_item=WITH_GRANT, grants=directory.grants,
+        role=Role.clerk,
+        department="mr",
+        entry=masked_entry,
+        wanted=frozenset({"name"}),
+        needed=frozenset({"name"}),
+        service_item=WITH_GRANT,
+        grants=directory.grants,
         on=dt.date.today(),
     )
     granted = directory.grants.check("mr", PEOPLE, frozenset({"name"}), WITH_GRANT)
@@ -115,8 +136,13 @@ def test_sensitive_items_are_masked_unless_the_grant_names_them(directory: Direc
 def test_refusals_name_the_fix(directory: Directory, tmp_path: Path) -> None:
     entry = directory.entries.get(PEOPLE).document
     decision = decide(
-        role=Role.clerk, department="mr", entry=entry, wanted=frozenset({"name"}),
-        needed=frozenset({"name"}), service_item=WITHOUT_GRANT, grants=directory.grants,
+        role=Role.clerk,
+        department="mr",
+        entry=entry,
+        wanted=frozenset({"name"}),
+        needed=frozenset({"name"}),
+        service_item=WITHOUT_GRANT,
+        grants=directory.grants,
         on=dt.date.today(),
     )
     code, reason = decision.refused["name"]

@@ -1,0 +1,223 @@
+"""Auditors' endpoints on the audit log: list entries with filters, and verify the hash chain.
+
+Auditors only (separation of duties: admins manage users, not the log). Every read of the log
+is itself logged, and so is every refused attempt, because who looked at the log is what an
+auditor of the auditors asks. There is deliberately no endpoint that writes, edits or deletes
+entries: the exchange appends them, and only `onceonly audit prune` deletes, for retention.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from api.auth import Caller, current_caller, get_directory, require_role
+from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
+from directory.actors import Role
+from directory.audit import AuditRecord, actor_event
+from directory.store import Directory
+from directory.workdays import CHINA
+
+router = APIRouter(
+    prefix="/v1/audit", tags=["audit"], route_class=StewardRoute, responses=ERROR_RESPONSES
+)
+Dir = Annotated[Directory, Depends(get_directory)]
+HASH_EXAMPLE = "3f1c9a5e0b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e2f4b6d8c0a2e4f6b8d0c2a"
+_REQUEST_ID_MAX = 64
+_only_auditors = require_role(Role.auditor)
+
+
+class AuditEntryModel(BaseModel):
+    """One audit entry: who did what, for which case, about which subject (keyed hash)."""
+
+    sequence: int = Field(examples=[1042])
+    at: dt.datetime
+    user: str = Field(examples=["wang.li"])
+    department: str = Field(examples=["mr"])
+    role: str = Field(examples=["clerk"])
+    action: str = Field(examples=["prefill"])
+    outcome: str = Field(examples=["served"], description="served, refused or partial")
+    service_item: str | None = Field(examples=["4101000001"])
+    case_no: str | None = Field(examples=["GSC-2026-000123"])
+    subject_hash: str | None = Field(
+        examples=[HASH_EXAMPLE], description="HMAC-SHA256 of the normalised subject key"
+    )
+    resources: list[str] = Field(examples=[["ps_population"]])
+    items: list[str] = Field(examples=[["name", "id_number"]])
+    reason: str = Field(examples=[""], description="Why something was refused")
+    request_id: str = Field(examples=["7c0e2f6a9d3b4e58a1c2d3e4f5a6b7c8"])
+    hash: str = Field(description="sha256(previous entry's hash + this entry's canonical JSON)")
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryModel] = Field(description="Newest first")
+    limit: int = Field(examples=[100])
+    offset: int = Field(examples=[0])
+    next_offset: int | None = Field(examples=[100], description="None on the last page")
+
+
+class AuditVerificationModel(BaseModel):
+    ok: bool = Field(examples=[False])
+    checked: int = Field(examples=[1041], description="Entries that held up")
+    first_bad_sequence: int | None = Field(examples=[1042])
+    problem: str = Field(
+        examples=["entry #1042 was edited: department changed since it was appended"]
+    )
+    head_sequence: int = Field(
+        examples=[20417], description="Newest entry; note it with head_hash outside the system"
+    )
+    head_hash: str = Field(examples=[HASH_EXAMPLE])
+
+
+def request_id(request: Request) -> str:
+    """The id the exchange middleware gave this request (and echoes in X-Request-ID), so an
+    audit entry can be matched to a response; the caller's header, or a new id, without it."""
+    known = getattr(request.state, "request_id", None)
+    if known:
+        return str(known)
+    return request.headers.get("x-request-id", "")[:_REQUEST_ID_MAX] or uuid.uuid4().hex
+
+
+def auditor(
+    request: Request, caller: Annotated[Caller, Depends(current_caller)], directory: Dir
+) -> Caller:
+    """Auditors only; a refused attempt on the log is itself logged."""
+    try:
+        return _only_auditors(caller)
+    except HTTPException:
+        directory.audit.append(
+            actor_event(
+                caller.actor,
+                "audit.read",
+                "refused",
+                reason=f"a {caller.role.value} may not read the audit log",
+                request_id=request_id(request),
+            )
+        )
+        raise
+
+
+Auditor = Annotated[Caller, Depends(auditor)]
+
+
+@router.get(
+    "/entries",
+    response_model=AuditPage,
+    summary="Audit entries matching every filter given, newest first (auditors)",
+)
+def list_entries(
+    request: Request,
+    caller: Auditor,
+    directory: Dir,
+    user: Annotated[str | None, Query(max_length=64, examples=["wang.li"])] = None,
+    department: Annotated[str | None, Query(max_length=32, examples=["mr"])] = None,
+    subject_hash: Annotated[
+        str | None, Query(pattern="^[0-9a-f]{64}$", examples=[HASH_EXAMPLE])
+    ] = None,
+    action: Annotated[str | None, Query(max_length=32, examples=["prefill"])] = None,
+    outcome: Literal["served", "refused", "partial"] | None = None,
+    since: Annotated[
+        dt.datetime | None,
+        Query(description="From this moment on (inclusive); without a zone, China time"),
+    ] = None,
+    until: Annotated[
+        dt.datetime | None, Query(description="Before this moment; without a zone, China time")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPage:
+    since, until = _aware(since), _aware(until)
+    found = directory.audit.entries(
+        user=user,
+        department=department,
+        subject_hash=subject_hash,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+        limit=limit + 1,
+        offset=offset,
+    )
+    given = {
+        "user": user,
+        "department": department,
+        "subject_hash": subject_hash,
+        "action": action,
+        "outcome": outcome,
+        "since": since,
+        "until": until,
+    }
+    described = ", ".join(f"{k}={v}" for k, v in given.items() if v is not None)
+    directory.audit.append(
+        actor_event(
+            caller.actor,
+            "audit.read",
+            "served",
+            subject_hash=subject_hash,
+            reason=f"list entries ({described or 'no filters'}), offset {offset}",
+            request_id=request_id(request),
+        )
+    )
+    return AuditPage(
+        entries=[_entry(r) for r in found[:limit]],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if len(found) > limit else None,
+    )
+
+
+@router.get(
+    "/verify",
+    response_model=AuditVerificationModel,
+    summary="Recompute the hash chain: finds an edited, deleted or reordered entry (auditors)",
+)
+def verify(request: Request, caller: Auditor, directory: Dir) -> AuditVerificationModel:
+    result = directory.audit.verify()
+    verdict = "ok" if result.ok else f"broken at #{result.first_bad_sequence}"
+    directory.audit.append(
+        actor_event(
+            caller.actor,
+            "audit.read",
+            "served",
+            reason=f"verify: {verdict}",
+            request_id=request_id(request),
+        )
+    )
+    return AuditVerificationModel(
+        ok=result.ok,
+        checked=result.checked,
+        first_bad_sequence=result.first_bad_sequence,
+        problem=result.problem,
+        head_sequence=result.head_sequence,
+        head_hash=result.head_hash,
+    )
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=CHINA)
+
+
+def _entry(record: AuditRecord) -> AuditEntryModel:
+    return AuditEntryModel(
+        sequence=record.sequence,
+        at=record.at,
+        user=record.user,
+        department=record.department,
+        role=record.role,
+        action=record.action,
+        outcome=record.outcome,
+        service_item=record.service_item,
+        case_no=record.case_no,
+        subject_hash=record.subject_hash,
+        resources=list(record.resources),
+        items=list(record.items),
+        reason=record.reason,
+        request_id=record.request_id,
+        hash=record.hash,
+    )

@@ -1,0 +1,451 @@
+"""Back-office clerks: certified facts about an applicant, for a service item and a case.
+
+Every route here names the service item and the case (as X-Road's `issue` ties a read to a
+case), normalises the key with the pipelines' own code, answers from one published snapshot,
+and writes one audit entry, whether it served, partly served or refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, status
+
+from api.auth import Caller, current_caller, get_directory, require_role
+from api.deps import current_snapshot
+from api.exchange.answers import Objections, Reader, lookup, prefill
+from api.exchange.catalogue import CatalogueCache
+from api.models_exchange import (
+    BundleAnswer,
+    BundleRequest,
+    MaterialAnswer,
+    ObjectionFiled,
+    ObjectionFlag,
+    ObjectionRequest,
+    PrefillAnswer,
+    PrefillField,
+    ReadRecord,
+    Refusal,
+    SubjectAnswer,
+    VerifyAnswer,
+    VerifyRequest,
+    VerifyResult,
+)
+from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
+from api.serving import Snapshot
+from contracts.keys import check_subject_key
+from directory.actors import Role
+from directory.audit import AuditEvent
+from directory.services import ServiceItemView
+from directory.store import Directory
+from directory.workdays import local_today
+
+router = APIRouter(
+    prefix="/v1", tags=["clerk"], route_class=StewardRoute, responses=ERROR_RESPONSES
+)
+
+SUBJECT_EXAMPLE = "410102198503071234"
+CaseNo = Annotated[str, Query(min_length=1, max_length=64, description="办件编号 of the case")]
+ServiceItem = Annotated[str, Query(min_length=1, max_length=40, description="事项编码")]
+AsOf = Annotated[
+    dt.datetime | None,
+    Query(description="Answer as the pool stood at this moment (for reviewing a past case)"),
+]
+
+_caches: dict[int, CatalogueCache] = {}
+
+
+def catalogue_of(directory: Directory) -> CatalogueCache:
+    if id(directory) not in _caches:
+        _caches[id(directory)] = CatalogueCache(directory)
+    return _caches[id(directory)]
+
+
+def _normalise(raw: str) -> tuple[str, str]:
+    checked = check_subject_key(raw)
+    if checked.value is None or checked.kind is None:
+        problem = checked.problem
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail={
+                "code": f"subject_{problem.value if problem else 'invalid'}",
+                "message": f"{problem.message}; {problem.advice}" if problem else "not a key",
+            },
+        )
+    return checked.value, checked.kind
+
+
+def _service_item(directory: Directory, code: str) -> ServiceItemView:
+    item = catalogue_of(directory).current().service_items.get(code)
+    if item is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail={
+                "code": "unknown_service_item",
+                "message": f"no service item {code}; list them at /v1/directory/services",
+            },
+        )
+    return item
+
+
+def _objections(directory: Directory, subject_hash: str) -> Objections:
+    flags: dict[tuple[str, str], list[ObjectionFlag]] = {}
+    for key, views in directory.objections.open_items(subject_hash).items():
+        flags[key] = [
+            ObjectionFlag(objection_id=v.id, claimed_value=v.claimed_value, filed_at=v.filed_at)
+            for v in views
+        ]
+    return flags
+
+
+class Exchange:
+    """Per-request plumbing shared by the routes: reader, audit entry."""
+
+    def __init__(
+        self,
+        request: Request,
+        caller: Caller,
+        directory: Directory,
+        snapshot: Snapshot,
+    ) -> None:
+        self.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        self.caller = caller
+        self.directory = directory
+        self.snapshot = snapshot
+
+    def reader(
+        self, item: ServiceItemView, subject_hash: str | None, as_of: dt.datetime | None
+    ) -> Reader:
+        return Reader(
+            role=self.caller.role,
+            department=self.caller.department,
+            service_item=item,
+            state=catalogue_of(self.directory).current(),
+            snapshot=self.snapshot,
+            grants=self.directory.grants,
+            on=as_of.date() if as_of else local_today(),
+            as_of=as_of,
+            objections=_objections(self.directory, subject_hash) if subject_hash else {},
+        )
+
+    def audit(
+        self,
+        action: str,
+        *,
+        service_item: str | None,
+        case_no: str | None,
+        subject: str | None,
+        resources: list[str],
+        items: list[str],
+        refused: list[Refusal],
+        reason: str = "",
+    ) -> None:
+        if not resources and (refused or reason):
+            outcome = "refused"
+        else:
+            outcome = "partial" if refused else "served"
+        self.directory.audit.append(
+            AuditEvent(
+                at=dt.datetime.now().astimezone(),
+                user=self.caller.name,
+                department=self.caller.department,
+                role=self.caller.role.value,
+                action=action,
+                outcome=outcome,
+                service_item=service_item,
+                case_no=case_no,
+                subject_hash=self.directory.audit.subject_hash(subject) if subject else None,
+                resources=tuple(resources),
+                items=tuple(items),
+                reason=reason or "; ".join(f"{r.resource}: {r.reason}" for r in refused),
+                request_id=self.request_id,
+            )
+        )
+
+
+def exchange(
+    request: Request,
+    caller: Annotated[Caller, Depends(current_caller)],
+    directory: Annotated[Directory, Depends(get_directory)],
+    snapshot: Annotated[Snapshot, Depends(current_snapshot)],
+) -> Exchange:
+    return Exchange(request, caller, directory, snapshot)
+
+
+@router.get(
+    "/subjects/{subject}",
+    response_model=SubjectAnswer,
+    summary="Certified data about a person or organisation, for a service item and case",
+)
+def subject_lookup(
+    ex: Annotated[Exchange, Depends(exchange)],
+    subject: Annotated[
+        str, Path(description="ID number or credit code", examples=[SUBJECT_EXAMPLE])
+    ],
+    service_item: ServiceItem,
+    case_no: CaseNo,
+    as_of: AsOf = None,
+) -> SubjectAnswer:
+    item = _service_item(ex.directory, service_item)
+    key, kind = _normalise(subject)
+    reader = ex.reader(item, ex.directory.audit.subject_hash(key), as_of)
+    resources, refused = lookup(reader, key)
+    ex.audit(
+        "subject.lookup",
+        service_item=service_item,
+        case_no=case_no,
+        subject=key,
+        resources=[r.resource for r in resources if r.records],
+        items=sorted({i for r in resources for rec in r.records for i in rec.items}),
+        refused=refused,
+    )
+    _forbid_if_nothing(resources, refused)
+    return SubjectAnswer(
+        subject=key,
+        subject_kind=kind,
+        service_item=service_item,
+        case_no=case_no,
+        snapshot_version=ex.snapshot.version,
+        as_of=as_of,
+        resources=resources,
+        refused=refused,
+    )
+
+
+@router.get(
+    "/prefill",
+    response_model=PrefillAnswer,
+    summary="Prefill a service item's form for an applicant, and say which materials remain",
+)
+def prefill_form(
+    ex: Annotated[Exchange, Depends(exchange)],
+    service_item: ServiceItem,
+    subject: Annotated[
+        str, Query(description="ID number or credit code", examples=[SUBJECT_EXAMPLE])
+    ],
+    case_no: CaseNo,
+    as_of: AsOf = None,
+) -> PrefillAnswer:
+    item = _service_item(ex.directory, service_item)
+    key, kind = _normalise(subject)
+    answer = prefill(ex.reader(item, ex.directory.audit.subject_hash(key), as_of), key)
+    served = [f for f in answer.fields if f.provenance is not None]
+    ex.audit(
+        "prefill",
+        service_item=service_item,
+        case_no=case_no,
+        subject=key,
+        resources=sorted({f.resource for f in served}),
+        items=sorted({f.item for f in served}),
+        refused=answer.refused,
+    )
+    return PrefillAnswer(
+        service_item=service_item,
+        service_item_name=item.item.name,
+        subject=key,
+        subject_kind=kind,
+        case_no=case_no,
+        snapshot_version=ex.snapshot.version,
+        as_of=as_of,
+        fields=answer.fields,
+        materials=answer.materials,
+        materials_no_longer_needed=sum(m.no_longer_needed for m in answer.materials),
+        materials_total=len(answer.materials),
+        refused=answer.refused,
+    )
+
+
+@router.post(
+    "/prefill/bundle",
+    response_model=BundleAnswer,
+    summary="Prefill a theme bundle (一件事): each fact and each remaining material once",
+)
+def prefill_bundle(
+    ex: Annotated[Exchange, Depends(exchange)], body: Annotated[BundleRequest, Body()]
+) -> BundleAnswer:
+    state = catalogue_of(ex.directory).current()
+    bundle = state.bundles.get(body.bundle)
+    if bundle is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail={
+                "code": "unknown_bundle",
+                "message": f"no bundle {body.bundle}; list them at /v1/directory/bundles",
+            },
+        )
+    key, _ = _normalise(body.subject)
+    subject_hash = ex.directory.audit.subject_hash(key)
+    fields: dict[tuple[str, str], PrefillField] = {}
+    materials: dict[str, MaterialAnswer] = {}
+    refused: dict[tuple[str, str, str], Refusal] = {}
+    for code in bundle.service_items:
+        answer = prefill(ex.reader(_service_item(ex.directory, code), subject_hash, None), key)
+        for f in answer.fields:
+            current = fields.get((f.resource, f.item))
+            if current is None or (current.provenance is None and f.provenance is not None):
+                fields[(f.resource, f.item)] = f
+        for m in answer.materials:
+            # A material still needed by any item of the bundle is still brought, once.
+            seen = materials.get(m.material)
+            if seen is None or (seen.no_longer_needed and not m.no_longer_needed):
+                materials[m.material] = m
+        for r in answer.refused:
+            refused.setdefault((r.resource, r.code, r.reason), r)
+    served = [f for f in fields.values() if f.provenance is not None]
+    ex.audit(
+        "bundle.prefill",
+        service_item=",".join(bundle.service_items),
+        case_no=body.case_no,
+        subject=key,
+        resources=sorted({f.resource for f in served}),
+        items=sorted({f.item for f in served}),
+        refused=list(refused.values()),
+    )
+    return BundleAnswer(
+        bundle=bundle.code,
+        bundle_name=bundle.name,
+        subject=key,
+        case_no=body.case_no,
+        snapshot_version=ex.snapshot.version,
+        service_items=list(bundle.service_items),
+        fields=list(fields.values()),
+        materials=list(materials.values()),
+        refused=list(refused.values()),
+    )
+
+
+@router.post(
+    "/subjects/verify",
+    response_model=VerifyAnswer,
+    summary="Bulk check: up to 1,000 keys, whether each is valid and held in certified data",
+)
+def verify_subjects(
+    ex: Annotated[Exchange, Depends(exchange)], body: Annotated[VerifyRequest, Body()]
+) -> VerifyAnswer:
+    item = _service_item(ex.directory, body.service_item)
+    reader = ex.reader(item, None, None)
+    readable = [c for c, items in reader.needed().items() if reader.decide(c, items).any_allowed]
+    results = []
+    for raw in body.subjects:
+        checked = check_subject_key(raw)
+        if checked.value is None:
+            results.append(
+                VerifyResult(
+                    subject=raw,
+                    normalised=None,
+                    valid_key=False,
+                    problem=checked.problem.value if checked.problem else None,
+                    found_in=[],
+                )
+            )
+            continue
+        found = [c for c in readable if ex.snapshot.rows(c, checked.value)]
+        results.append(
+            VerifyResult(subject=raw, normalised=checked.value, valid_key=True, found_in=found)
+        )
+    ex.audit(
+        "batch.verify",
+        service_item=body.service_item,
+        case_no=body.case_no,
+        subject=None,
+        resources=readable,
+        items=[],
+        refused=[],
+        reason="" if readable else "no resource of this service item is readable",
+    )
+    return VerifyAnswer(
+        service_item=body.service_item,
+        case_no=body.case_no,
+        snapshot_version=ex.snapshot.version,
+        results=results,
+    )
+
+
+@router.get(
+    "/subjects/{subject}/reads",
+    response_model=list[ReadRecord],
+    summary="Who read this subject's data: when, which department, for which case (auditors)",
+)
+def who_read(
+    subject: Annotated[str, Path(examples=[SUBJECT_EXAMPLE])],
+    caller: Annotated[Caller, Depends(require_role(Role.auditor))],
+    directory: Annotated[Directory, Depends(get_directory)],
+) -> list[ReadRecord]:
+    key, _ = _normalise(subject)
+    return [
+        ReadRecord(
+            at=entry.at,
+            department=entry.department,
+            role=entry.role,
+            action=entry.action,
+            service_item=entry.service_item,
+            case_no=entry.case_no,
+            resources=list(entry.resources),
+            items=list(entry.items),
+            outcome=entry.outcome,
+        )
+        for entry in directory.audit.reads_of(directory.audit.subject_hash(key))
+    ]
+
+
+def _forbid_if_nothing(resources: Sequence[object], refused: list[Refusal]) -> None:
+    if not resources and refused:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "code": refused[0].code,
+                "message": "; ".join(f"{r.resource}: {r.reason}" for r in refused),
+            },
+        )
+
+
+@router.post(
+    "/objections",
+    response_model=ObjectionFiled,
+    status_code=status.HTTP_201_CREATED,
+    summary="Report a certified value as wrong (数据异议); it goes to the provider's steward",
+)
+def file_objection(
+    ex: Annotated[Exchange, Depends(exchange)], body: Annotated[ObjectionRequest, Body()]
+) -> ObjectionFiled:
+    if ex.caller.role is not Role.clerk:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "code": "role_may_not_object",
+                "message": "objections are filed by clerks handling a case",
+            },
+        )
+    _service_item(ex.directory, body.service_item)
+    key, _ = _normalise(body.subject)
+    subject_hash = ex.directory.audit.subject_hash(key)
+    view = ex.directory.objections.file(
+        ex.caller.actor,
+        subject_key=key,
+        subject_hash=subject_hash,
+        resource=body.resource,
+        item=body.item,
+        claimed_value=body.claimed_value,
+        note=body.note,
+        service_item=body.service_item,
+        case_no=body.case_no,
+    )
+    ex.audit(
+        "objection.file",
+        service_item=body.service_item,
+        case_no=body.case_no,
+        subject=key,
+        resources=[body.resource],
+        items=[body.item],
+        refused=[],
+    )
+    return ObjectionFiled(
+        id=view.id,
+        status=view.status.value,
+        resource=view.resource,
+        item=view.item,
+        provider_department=view.provider_department,
+    )

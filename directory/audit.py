@@ -1,0 +1,544 @@
+"""The audit log: every read of subject data and every refusal, kept so that it can be audited.
+
+Why it is built this way:
+- Subjects appear only as a keyed hash (HMAC-SHA256 of the normalised key), so the log can
+  answer "who read my data" without holding raw ID numbers; a leaked log cannot be reversed
+  by hashing all 18-digit numbers without the key. The key comes from ONCEONLY_AUDIT_KEY or
+  is generated once under $ONCEONLY_HOME/keys/; every process writing one log must use the
+  same key, so set the variable when the API runs on more than one host.
+- Tamper-evident: each entry stores its canonical JSON and hash = sha256(previous hash +
+  canonical JSON), so `verify` finds an edited, deleted or reordered entry by recomputing the
+  chain. One chain row records the newest entry (cutting off the end of the log shows) and
+  the anchor `prune` leaves (retention deletes old entries without breaking the chain).
+- Fast enough to sit on every read: an append is one short Core write transaction; threads
+  queue on a lock, processes on the database (BEGIN IMMEDIATE on SQLite, the locked chain row
+  on PostgreSQL), which is also what keeps the sequence and the chain without gaps.
+- Nothing edits or deletes an entry except `prune`, which refuses to run on a log that does
+  not verify (it would erase the evidence) or inside the retention period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from contracts.keys import check_subject_key
+from contracts.keys.id_number import clean_key
+from directory.actors import SYSTEM, Actor
+from directory.db import Database
+from directory.entries import now
+from directory.errors import InvalidState, Problem, ValidationFailed
+from directory.settings import home
+from directory.tables import AuditChain, AuditEntry
+
+GENESIS = "0" * 64
+KEY_ENV = "ONCEONLY_AUDIT_KEY"
+RETENTION_ENV = "ONCEONLY_AUDIT_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 1825  # five years
+OUTCOMES = ("served", "refused", "partial")
+_CHAIN = 1  # id of the one chain row
+
+_CHAIN_ROW = select(
+    AuditChain.head_sequence,
+    AuditChain.head_hash,
+    AuditChain.anchor_sequence,
+    AuditChain.anchor_hash,
+).where(AuditChain.id == _CHAIN)
+_HEAD = _CHAIN_ROW.with_for_update()  # the write lock on PostgreSQL; SQLite ignores it
+_MOVE_HEAD = update(AuditChain).where(AuditChain.id == _CHAIN)
+# Moves the head only from where this process last left it: a match proves no other process
+# appended in between (and takes the row lock on PostgreSQL), so the head need not be read.
+_MOVE_HEAD_FROM = _MOVE_HEAD.where(
+    AuditChain.head_sequence == bindparam("old_sequence"),
+    AuditChain.head_hash == bindparam("old_hash"),
+)
+_INSERT = insert(AuditEntry)
+_RECORD = select(AuditEntry.sequence, AuditEntry.entry, AuditEntry.hash)
+# What `verify` reads of an entry: sequence, entry, hash and the columns that repeat it.
+_Checked = Row[int, str, str, dt.datetime, str, str, str, str, str | None]
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """What happened: who (user, department, role), did what (action), with what outcome,
+    for which service item and case, about which subject (keyed hash), returning which
+    resources and items; `reason` says why something was refused."""
+
+    at: dt.datetime
+    user: str
+    department: str
+    role: str
+    action: str
+    outcome: str  # one of OUTCOMES
+    service_item: str | None = None
+    case_no: str | None = None
+    subject_hash: str | None = None
+    resources: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+    reason: str = ""
+    request_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditRecord(AuditEvent):
+    """An event as stored: its place in the chain and the hash that seals it."""
+
+    sequence: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    ok: bool
+    checked: int
+    first_bad_sequence: int | None
+    problem: str
+    head_sequence: int
+    head_hash: str
+
+
+def actor_event(
+    actor: Actor,
+    action: str,
+    outcome: str,
+    *,
+    at: dt.datetime | None = None,
+    subject_hash: str | None = None,
+    resources: Sequence[str] = (),
+    items: Sequence[str] = (),
+    reason: str = "",
+    request_id: str = "",
+) -> AuditEvent:
+    """An event by `actor`, now, for actions that are not tied to a service item and case."""
+    return AuditEvent(
+        at=at or now(),
+        user=actor.name,
+        department=actor.department,
+        role=actor.role.value,
+        action=action,
+        outcome=outcome,
+        subject_hash=subject_hash,
+        resources=tuple(resources),
+        items=tuple(items),
+        reason=reason,
+        request_id=request_id,
+    )
+
+
+def retention_days() -> int:
+    """ONCEONLY_AUDIT_RETENTION_DAYS (default 1825): entries younger than this are never pruned."""
+    raw = os.environ.get(RETENTION_ENV, "").strip()
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    if not raw.isdigit():
+        raise ValidationFailed(
+            [
+                Problem(
+                    RETENTION_ENV,
+                    f"{raw!r} is not a number of days",
+                    "set a whole number of days, e.g. 1825 for five years",
+                )
+            ],
+            "the audit settings",
+        )
+    return int(raw)
+
+
+def audit_key() -> bytes:
+    """The HMAC key for subject hashes: ONCEONLY_AUDIT_KEY, else `$ONCEONLY_HOME/keys/audit.key`."""
+    configured = os.environ.get(KEY_ENV, "")
+    if configured:
+        return configured.encode("utf-8")
+    return _stored_key(home() / "keys" / "audit.key")
+
+
+def _stored_key(path: Path) -> bytes:
+    """Read the key file, creating it (0600) first if needed; two processes racing to create
+    it agree on one key, because the file only appears, complete, through an atomic link."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".audit-key-")  # 0600
+        try:
+            with os.fdopen(handle, "w", encoding="ascii") as file:
+                file.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    return path.read_bytes().strip()
+
+
+def canonical_json(sequence: int, event: AuditEvent) -> str:
+    """The exact text an entry's hash covers: sorted keys, no spaces, UTC microseconds."""
+    document = {
+        "sequence": sequence,
+        "at": _instant(event.at),
+        "user": event.user,
+        "department": event.department,
+        "role": event.role,
+        "action": event.action,
+        "outcome": event.outcome,
+        "service_item": event.service_item,
+        "case_no": event.case_no,
+        "subject_hash": event.subject_hash,
+        "resources": list(event.resources),
+        "items": list(event.items),
+        "reason": event.reason,
+        "request_id": event.request_id,
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def chain_hash(previous: str, text: str) -> str:
+    return hashlib.sha256((previous + text).encode("utf-8")).hexdigest()
+
+
+def _instant(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._key: bytes | None = None
+        self._head: tuple[int, str] | None = None  # (sequence, hash) after our last append
+
+    def subject_hash(self, key: str) -> str:
+        """The keyed hash of a subject key, normalised first so that every spelling of one
+        person or organisation (15-digit ID, lower-case x, full-width digits) hashes alike."""
+        if self._key is None:
+            self._key = audit_key()
+        checked = check_subject_key(key)
+        normal = checked.value if checked.value is not None else clean_key(key)
+        return hmac.new(self._key, normal.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def append(self, event: AuditEvent) -> int:
+        """Append one event; returns its sequence number."""
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Iterable[AuditEvent]) -> list[int]:
+        """Append events in one transaction (all or none); returns their sequence numbers."""
+        batch = list(events)
+        problems = [p for n, e in enumerate(batch) for p in _problems(e, n, len(batch))]
+        if problems:
+            raise ValidationFailed(problems, "the audit event")
+        if not batch:
+            return []
+        with self._lock, self._db.write_connection() as connection:
+            return self._write(connection, batch)
+
+    def entries(
+        self,
+        *,
+        user: str | None = None,
+        department: str | None = None,
+        subject_hash: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[AuditRecord]:
+        """Entries matching every filter given, newest first; `since` inclusive, `until` not."""
+        conditions: list[ColumnElement[bool]] = []
+        for column, value in (
+            (AuditEntry.user_name, user),
+            (AuditEntry.department, department),
+            (AuditEntry.subject_hash, subject_hash),
+            (AuditEntry.action, action),
+            (AuditEntry.outcome, outcome),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if since is not None:
+            conditions.append(AuditEntry.at >= since)
+        if until is not None:
+            conditions.append(AuditEntry.at < until)
+        query = _RECORD.where(*conditions).order_by(AuditEntry.sequence.desc())
+        with self._db.read() as session:
+            rows = session.execute(query.limit(limit).offset(offset)).all()
+        return [_record(row) for row in rows]
+
+    def reads_of(self, subject_hash: str) -> list[AuditRecord]:
+        """Who read this subject's data, newest first: served or partly served entries that
+        returned items (refusals and item-less actions read nothing)."""
+        query = _RECORD.where(
+            AuditEntry.subject_hash == subject_hash, AuditEntry.outcome != "refused"
+        ).order_by(AuditEntry.sequence.desc())
+        with self._db.read() as session:
+            records = [_record(row) for row in session.execute(query)]
+        return [r for r in records if r.items]
+
+    def verify(self) -> AuditVerification:
+        """Recompute the chain from the anchor to the head; the first entry that does not
+        hold up is reported with what is wrong with it."""
+        with self._snapshot() as connection:
+            chain = connection.execute(_CHAIN_ROW).one()
+            rows = connection.execute(
+                select(
+                    AuditEntry.sequence,
+                    AuditEntry.entry,
+                    AuditEntry.hash,
+                    AuditEntry.at,
+                    AuditEntry.user_name,
+                    AuditEntry.department,
+                    AuditEntry.action,
+                    AuditEntry.outcome,
+                    AuditEntry.subject_hash,
+                )
+                .where(AuditEntry.sequence > chain.anchor_sequence)
+                .order_by(AuditEntry.sequence)
+                .execution_options(yield_per=2000)
+            )
+            checked, bad, problem = _walk(rows, chain)
+        return AuditVerification(
+            bad is None, checked, bad, problem, chain.head_sequence, chain.head_hash
+        )
+
+    def prune(
+        self, before: dt.datetime, actor: Actor = SYSTEM, at: dt.datetime | None = None
+    ) -> int:
+        """Delete the oldest entries, those before `before` (retention), and keep the chain
+        verifiable by recording the last deleted entry's sequence and hash as the anchor.
+        The prune itself is logged. Returns how many entries were deleted."""
+        at = at or now()
+        days = retention_days()
+        cutoff = at - dt.timedelta(days=days)
+        if before.tzinfo is None or before > cutoff:
+            raise ValidationFailed(
+                [
+                    Problem(
+                        "before",
+                        f"{before:%Y-%m-%d} is inside the retention period of {days} days",
+                        f"give a day on or before {cutoff:%Y-%m-%d}, or lower {RETENTION_ENV}",
+                    )
+                ],
+                "the prune",
+            )
+        check = self.verify()
+        if not check.ok:
+            raise InvalidState(
+                f"the audit log does not verify ({check.problem}); investigate before pruning, "
+                "which would delete the evidence",
+                "audit_broken",
+            )
+        with self._lock, self._db.write_connection() as connection:
+            chain = connection.execute(_HEAD).one()
+            first_kept = connection.scalar(
+                select(func.min(AuditEntry.sequence)).where(
+                    AuditEntry.sequence > chain.anchor_sequence, AuditEntry.at >= before
+                )
+            )
+            last = chain.head_sequence if first_kept is None else first_kept - 1
+            pruned = last - chain.anchor_sequence
+            reason = f"retention: nothing before {before:%Y-%m-%d}"
+            if pruned > 0:
+                anchor_hash = connection.scalar(
+                    select(AuditEntry.hash).where(AuditEntry.sequence == last)
+                )
+                connection.execute(delete(AuditEntry).where(AuditEntry.sequence <= last))
+                connection.execute(
+                    _MOVE_HEAD,
+                    {"anchor_sequence": last, "anchor_hash": anchor_hash, "anchored_at": at},
+                )
+                reason = (
+                    f"retention: pruned {pruned} entries before {before:%Y-%m-%d}; "
+                    f"anchor #{last} {anchor_hash}"
+                )
+            self._write(
+                connection, [actor_event(actor, "audit.prune", "served", at=at, reason=reason)]
+            )
+        return pruned
+
+    def _write(self, connection: Connection, events: list[AuditEvent]) -> list[int]:
+        """Chain `events` after the head, insert them and move the head, in the caller's
+        write transaction. The head this process left is tried first (one statement fewer on
+        the hot path); when another process appended since, the head is read under lock."""
+        moved = False
+        if self._head is not None:
+            rows, head = _chained(self._head, events)
+            old_sequence, old_hash = self._head
+            moved = bool(
+                connection.execute(
+                    _MOVE_HEAD_FROM,
+                    {
+                        "old_sequence": old_sequence,
+                        "old_hash": old_hash,
+                        "head_sequence": head[0],
+                        "head_hash": head[1],
+                    },
+                ).rowcount
+            )
+        if not moved:
+            current = connection.execute(_HEAD).one()
+            rows, head = _chained((current.head_sequence, current.head_hash), events)
+            connection.execute(_MOVE_HEAD, {"head_sequence": head[0], "head_hash": head[1]})
+        connection.execute(_INSERT, rows)
+        # Only a guess for the next append: if this transaction rolls back, the conditional
+        # move above simply fails to match and the head is read.
+        self._head = head
+        return list(range(head[0] - len(rows) + 1, head[0] + 1))
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """One consistent view of the log for `verify`: a read transaction already is one in
+        SQLite's WAL mode; PostgreSQL needs REPEATABLE READ (by default each statement of a
+        transaction sees the appends committed before it started)."""
+        with self._db.engine.connect() as connection:
+            if connection.dialect.name != "sqlite":
+                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
+
+
+def _problems(event: AuditEvent, index: int, count: int) -> list[Problem]:
+    where = f"events[{index}]." if count > 1 else ""
+    problems = []
+    if event.at.tzinfo is None:
+        problems.append(
+            Problem(f"{where}at", "the time has no time zone", "pass an aware datetime")
+        )
+    if event.outcome not in OUTCOMES:
+        problems.append(
+            Problem(
+                f"{where}outcome",
+                f"unknown outcome {event.outcome!r}",
+                f"use {', '.join(OUTCOMES)}",
+            )
+        )
+    for name in ("user", "department", "role", "action"):
+        if not getattr(event, name):
+            problems.append(Problem(f"{where}{name}", f"no {name}", "say who did what"))
+    return problems
+
+
+def _chained(
+    head: tuple[int, str], events: list[AuditEvent]
+) -> tuple[list[dict[str, object]], tuple[int, str]]:
+    """The rows for `events` appended after `head`, and the new head."""
+    sequence, previous = head
+    rows: list[dict[str, object]] = []
+    for event in events:
+        sequence += 1
+        text = canonical_json(sequence, event)
+        previous = chain_hash(previous, text)
+        rows.append(
+            {
+                "sequence": sequence,
+                "at": event.at,
+                "user_name": event.user,
+                "department": event.department,
+                "action": event.action,
+                "outcome": event.outcome,
+                "subject_hash": event.subject_hash,
+                "entry": text,
+                "hash": previous,
+            }
+        )
+    return rows, (sequence, previous)
+
+
+def _record(row: Row[int, str, str]) -> AuditRecord:
+    document = json.loads(row.entry)
+    return AuditRecord(
+        at=dt.datetime.fromisoformat(document["at"]),
+        user=document["user"],
+        department=document["department"],
+        role=document["role"],
+        action=document["action"],
+        outcome=document["outcome"],
+        service_item=document["service_item"],
+        case_no=document["case_no"],
+        subject_hash=document["subject_hash"],
+        resources=tuple(document["resources"]),
+        items=tuple(document["items"]),
+        reason=document["reason"],
+        request_id=document["request_id"],
+        sequence=row.sequence,
+        hash=row.hash,
+    )
+
+
+def _walk(rows: Iterable[_Checked], chain: Row[int, str, int, str]) -> tuple[int, int | None, str]:
+    """(entries that hold up, first bad sequence or None, what is wrong with it)."""
+    anchor, head = chain.anchor_sequence, chain.head_sequence
+    expected, previous = anchor + 1, chain.anchor_hash
+    for row in rows:
+        checked = expected - anchor - 1
+        if row.sequence > head:
+            problem = (
+                f"entry #{row.sequence} is beyond the newest entry #{head} the log recorded: "
+                "it was written behind the log's back"
+            )
+            return checked, row.sequence, problem
+        if row.sequence != expected:
+            problem = f"entry #{expected} is missing: it was deleted (next is #{row.sequence})"
+            return checked, expected, problem
+        problem = _entry_problem(row, previous)
+        if problem:
+            return checked, expected, problem
+        expected, previous = expected + 1, row.hash
+    checked = expected - anchor - 1
+    if expected <= head:
+        problem = f"entries #{expected} to #{head} are missing: the end of the log was deleted"
+        return checked, expected, problem
+    if previous != chain.head_hash:
+        problem = f"entry #{head} is not the entry that was appended as #{head}: it was edited"
+        return checked - 1, head, problem
+    return checked, None, ""
+
+
+def _entry_problem(row: _Checked, previous: str) -> str:
+    number = row.sequence
+    try:
+        document = json.loads(row.entry)
+    except ValueError:
+        return f"entry #{number} is not valid JSON any more: it was edited"
+    if not isinstance(document, dict):
+        return f"entry #{number} is not an object any more: it was edited"
+    if document.get("sequence") != number:
+        return (
+            f"entry #{number} holds the entry written as #{document.get('sequence')}: "
+            "entries were reordered"
+        )
+    columns = {
+        "at": _instant(row.at),
+        "user": row.user_name,
+        "department": row.department,
+        "action": row.action,
+        "outcome": row.outcome,
+        "subject_hash": row.subject_hash,
+    }
+    edited = [name for name, value in columns.items() if document.get(name) != value]
+    if edited:
+        return f"entry #{number} was edited: {', '.join(edited)} changed since it was appended"
+    if chain_hash(previous, row.entry) != row.hash:
+        return (
+            f"entry #{number} does not match its hash, or does not follow from #{number - 1}: "
+            "it, or an entry before it, was edited"
+        )
+    return ""

@@ -1,0 +1,65 @@
+"""`onceonly extract`: check a signed extract offline, with nothing but the centre's public key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Signed extracts: verify one offline.", no_args_is_help=True)
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Refuse a key given twice: parsers disagree on which one wins, so a reader could be
+    shown one value while the signature covers the other."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+@app.command("verify")
+def verify(
+    file: Annotated[
+        Path, typer.Argument(help="The extract document (JSON).", exists=True, dir_okay=False)
+    ],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The issuing centre's public key (its extract_signing.pub.pem); "
+            "by default this centre's own key.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Say whether FILE is a valid extract and who issued it; exit 1 if it is not valid."""
+    from api.extracts import SigningKeyError, installed_public_key_pem
+    from api.extracts import verify as verify_document
+
+    try:
+        key = public_key.read_bytes() if public_key else installed_public_key_pem()
+    except SigningKeyError as error:
+        typer.echo(
+            f"error: {error}; give the issuing centre's key with --public-key "
+            "(its extract_signing.pub.pem, or GET /v1/extracts/public-key)",
+            err=True,
+        )
+        raise typer.Exit(code=2) from error
+    try:
+        document = json.loads(file.read_bytes(), object_pairs_hook=_object_without_duplicates)
+    except ValueError as error:
+        typer.echo(f"invalid: {file} is not a JSON document: {error}")
+        raise typer.Exit(code=1) from error
+    verdict = verify_document(document, key)
+    if verdict.valid:
+        typer.echo(f"valid: {verdict.reason}")
+        typer.echo(f"issuer: {verdict.issuer}")
+        return
+    typer.echo(f"invalid: {verdict.reason}")
+    typer.echo(f"claimed issuer: {verdict.issuer or 'none'}")
+    raise typer.Exit(code=1)

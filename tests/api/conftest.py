@@ -1,0 +1,70 @@
+"""A whole small exchange, built once per test module by the real pipeline.
+
+Sample feeds (generator) -> landing, certification, snapshot (Dagster runs) -> the sample
+directory (catalogue, service items, grants) -> tokens. Tests then call the API over HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from api.auth import get_directory
+from directory.sample import load_sample
+from directory.store import Directory
+from pipelines.definitions import build_definitions
+from pipelines.instance import get_instance
+from pipelines.landing.runner import land_pending, publish_snapshot
+from pipelines.samples import generate_landing_zone
+
+
+@dataclass
+class Exchange:
+    home: Path
+    directory: Directory
+    person: str  # a resident with a population record and a property
+    firm: str  # an enterprise with a register record
+
+    def token(self, name: str, role: str, department: str) -> dict[str, str]:
+        identity = self.directory.identity
+        if name not in {u.name for u in identity.list_users()}:
+            identity.create_user(name, role, department)
+        return {"Authorization": f"Bearer {identity.issue_token(name).token}"}
+
+
+@pytest.fixture(scope="module")
+def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
+    home = tmp_path_factory.mktemp("exchange") / "var"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ONCEONLY_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        for name in ("ONCEONLY_POOL", "ONCEONLY_LANDING", "ONCEONLY_DIRECTORY_URL"):
+            patch.delenv(name, raising=False)
+        generate_landing_zone(
+            home / "landing",
+            persons=300,
+            enterprises=30,
+            seed=5,
+            case_days=3,
+            end_date=dt.date(2026, 11, 20),
+        )
+        directory = get_directory()
+        load_sample(directory)
+        defs = build_definitions()
+        land_pending(defs, get_instance())
+        publish_snapshot(defs, get_instance())
+        with duckdb.connect(str(home / "serving" / "current.duckdb"), read_only=True) as con:
+            person = con.execute(
+                "SELECT p.id_number FROM ps_population p JOIN nr_real_estate r "
+                "ON r.owner_key = p.id_number WHERE p._valid_to IS NULL "
+                "AND r._valid_to IS NULL ORDER BY 1 LIMIT 1"
+            ).fetchall()[0][0]
+            firm = con.execute(
+                "SELECT credit_code FROM mr_enterprise WHERE _valid_to IS NULL ORDER BY 1 LIMIT 1"
+            ).fetchall()[0][0]
+        yield Exchange(home, directory, person, firm)

@@ -1,0 +1,246 @@
+"""The clerk routes over HTTP, against a pool built by the real pipeline and the sample
+directory: lookup, prefill, bundles, key normalisation, masking, as-of reads, batch
+verification, refusals and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from tests.api.conftest import Exchange
+from tests.directory.fixtures import steward as steward_actor
+
+SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记 (mr): needs population and real estate
+CASE = "ZZ2026112100001"
+
+
+@pytest.fixture(scope="module")
+def client(exchange: Exchange) -> TestClient:
+    return TestClient(create_app())
+
+
+@pytest.fixture(scope="module")
+def clerk(exchange: Exchange) -> dict[str, str]:
+    return exchange.token("test.clerk", "clerk", "mr")
+
+
+def test_prefill_fills_fields_with_provenance_and_saves_materials(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    answer = client.get(
+        "/v1/prefill",
+        params={"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": CASE},
+        headers=clerk,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    fields = {f["field"]: f for f in body["fields"]}
+    assert fields["经营者身份证号"]["value"] == exchange.person
+    name = fields["经营者姓名"]
+    assert name["value"] and name["provenance"]["resource"] == "ps_population"
+    assert name["provenance"]["department_name"] == "公安局"
+    assert name["provenance"]["batch"] and name["provenance"]["certified_at"]
+    materials = {m["material"]: m for m in body["materials"]}
+    assert materials["经营者身份证明"]["no_longer_needed"] is True
+    assert materials["个体工商户登记申请书"]["reason_code"] == "applicant_brings"
+    assert body["materials_no_longer_needed"] >= 2
+
+
+def test_keys_are_normalised_like_the_pipeline(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    spaced = " ".join([exchange.person[:6], exchange.person[6:14], exchange.person[14:]])
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in exchange.person).lower()
+    for raw in (spaced, full_width):
+        answer = client.get(
+            "/v1/prefill",
+            params={"service_item": SOLE_PROPRIETOR, "subject": raw, "case_no": CASE},
+            headers=clerk,
+        )
+        assert answer.json()["subject"] == exchange.person
+
+
+def test_invalid_key_says_what_to_check(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    wrong = exchange.person[:-1] + ("0" if exchange.person[-1] != "0" else "1")
+    answer = client.get(
+        "/v1/prefill",
+        params={"service_item": SOLE_PROPRIETOR, "subject": wrong, "case_no": CASE},
+        headers=clerk,
+    )
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "subject_bad_check_char"
+    assert "18" in answer.json()["message"]
+
+
+def test_lookup_returns_only_needed_items(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    answer = client.get(
+        f"/v1/subjects/{exchange.person}",
+        params={"service_item": SOLE_PROPRIETOR, "case_no": CASE},
+        headers=clerk,
+    ).json()
+    people = next(r for r in answer["resources"] if r["resource"] == "ps_population")
+    (record,) = people["records"]
+    assert set(record["items"]) == {"id_number", "name", "gender", "address"}
+    assert "household_no" not in record["items"]
+
+
+def test_case_number_and_service_item_are_required(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    missing = client.get(
+        f"/v1/subjects/{exchange.person}", params={"service_item": SOLE_PROPRIETOR}, headers=clerk
+    )
+    assert missing.status_code == 422
+    unknown = client.get(
+        f"/v1/subjects/{exchange.person}",
+        params={"service_item": "9999999999", "case_no": CASE},
+        headers=clerk,
+    )
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_service_item"
+
+
+def test_other_roles_are_refused_and_the_refusal_is_logged(
+    exchange: Exchange,
+    client: TestClient,
+) -> None:
+    analyst = exchange.token("test.analyst", "analyst", "gsc")
+    refused = client.get(
+        f"/v1/subjects/{exchange.person}",
+        params={"service_item": SOLE_PROPRIETOR, "case_no": "ZZ-REFUSED-1"},
+        headers=analyst,
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "role_may_not_read"
+    entries = exchange.directory.audit.entries(user="test.analyst")
+    assert [(e.outcome, e.case_no) for e in entries] == [("refused", "ZZ-REFUSED-1")]
+
+
+def test_every_read_is_audited_and_who_read_my_data_sees_it(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    client.get(
+        "/v1/prefill",
+        params={
+            "service_item": SOLE_PROPRIETOR,
+            "subject": exchange.person,
+            "case_no": "ZZ-READ-1",
+        },
+        headers=clerk,
+    )
+    auditor = exchange.token("test.auditor", "auditor", "gsc")
+    reads = client.get(f"/v1/subjects/{exchange.person}/reads", headers=auditor).json()
+    mine = [r for r in reads if r["case_no"] == "ZZ-READ-1"]
+    assert mine and mine[0]["department"] == "mr" and "ps_population" in mine[0]["resources"]
+    assert client.get(f"/v1/subjects/{exchange.person}/reads", headers=clerk).status_code == 403
+
+
+def test_as_of_reads_see_the_pool_as_it_was(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    params = {"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": CASE}
+    before = client.get(
+        "/v1/prefill", params=params | {"as_of": "2020-01-01T00:00:00"}, headers=clerk
+    ).json()
+    assert all(f["provenance"] is None for f in before["fields"])
+    now = client.get(
+        "/v1/prefill", params=params | {"as_of": dt.datetime.now().isoformat()}, headers=clerk
+    ).json()
+    assert any(f["provenance"] for f in now["fields"])
+
+
+def test_batch_verification(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    body = {
+        "service_item": SOLE_PROPRIETOR,
+        "case_no": CASE,
+        "subjects": [exchange.person, "123", exchange.person.lower()],
+    }
+    answer = client.post("/v1/subjects/verify", json=body, headers=clerk).json()
+    first, bad, lower = answer["results"]
+    assert first["valid_key"] and "ps_population" in first["found_in"]
+    assert not bad["valid_key"] and bad["problem"] == "bad_length"
+    assert lower["normalised"] == exchange.person
+    too_many = body | {"subjects": [exchange.person] * 1001}
+    assert client.post("/v1/subjects/verify", json=too_many, headers=clerk).status_code == 422
+
+
+def test_bundle_asks_each_fact_and_material_once(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    answer = client.post(
+        "/v1/prefill/bundle",
+        json={"bundle": "open_restaurant", "subject": exchange.person, "case_no": CASE},
+        headers=clerk,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    facts = [(f["resource"], f["item"]) for f in body["fields"]]
+    assert len(facts) == len(set(facts))
+    materials = [m["material"] for m in body["materials"]]
+    assert len(materials) == len(set(materials))
+    assert len(body["service_items"]) >= 2
+
+
+def test_objection_flags_the_value_until_resolved(
+    exchange: Exchange,
+    client: TestClient,
+    clerk: dict[str, str],
+) -> None:
+    filed = client.post(
+        "/v1/objections",
+        json={
+            "subject": exchange.person,
+            "resource": "ps_population",
+            "item": "address",
+            "claimed_value": "郑州市金水区花园路8号",
+            "note": "申请人出示了新户口簿",
+            "service_item": SOLE_PROPRIETOR,
+            "case_no": "ZZ-OBJ-1",
+        },
+        headers=clerk,
+    )
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["provider_department"] == "ps"
+
+    def people_items() -> dict[str, dict[str, object]]:
+        answer = client.get(
+            f"/v1/subjects/{exchange.person}",
+            params={"service_item": SOLE_PROPRIETOR, "case_no": CASE},
+            headers=clerk,
+        ).json()
+        people = next(r for r in answer["resources"] if r["resource"] == "ps_population")
+        return people["records"][0]["items"]
+
+    items = people_items()
+    assert items["address"]["objections"][0]["claimed_value"] == "郑州市金水区花园路8号"
+    assert items["name"]["objections"] == []
+    exchange.directory.objections.resolve(
+        filed.json()["id"], steward_actor("ps"), "rejected", "户籍地址以公安户籍系统为准"
+    )
+    exchange.directory.objections.invalidate()
+    assert people_items()["address"]["objections"] == []

@@ -1,0 +1,322 @@
+"""The audit log on a real SQLite file: appends and filtered reads, keyed subject hashes, the
+hash chain catching entries tampered with in SQL behind the log's back, retention pruning
+that keeps the chain verifiable, concurrent appends from threads and another process, and
+append throughput."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from directory.actors import Actor, Role
+from directory.audit import AuditEvent, chain_hash
+from directory.errors import InvalidState, ValidationFailed
+from directory.store import Directory, open_directory
+from directory.workdays import CHINA
+
+PERSON = "11010519491231002X"
+AT = dt.datetime(2026, 11, 20, 10, tzinfo=CHINA)
+ROOT = Path(__file__).resolve().parents[2]
+FIELDS = dataclasses.fields(AuditEvent)
+
+
+def event(n: int = 0, **changes: Any) -> AuditEvent:
+    base = AuditEvent(
+        at=AT + dt.timedelta(minutes=n),
+        user="wang.li",
+        department="mr",
+        role="clerk",
+        action="prefill",
+        outcome="served",
+        service_item="4101000001",
+        case_no=f"GSC-2026-{n:06d}",
+        subject_hash="a" * 64,
+        resources=("ps_population",),
+        items=("name", "id_number"),
+        request_id=f"req-{n}",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def sql(directory: Directory, *statements: str) -> None:
+    """Change the database file directly, as someone with access to it could."""
+    path = directory.db.url.database
+    assert path is not None
+    with sqlite3.connect(path) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def test_append_and_read_back_with_filters(directory: Directory) -> None:
+    log = directory.audit
+    first = log.append(event(0))
+    rest = log.append_many(
+        [
+            event(1, user="li.na", department="ps", outcome="refused", items=(), reason="no"),
+            event(2, action="subject.lookup", subject_hash="b" * 64),
+            event(3, outcome="partial", reason="hpf_account: no grant"),
+        ]
+    )
+    assert (first, rest) == (1, [2, 3, 4])
+    everything = log.entries()
+    assert [e.sequence for e in everything] == [4, 3, 2, 1]
+    oldest = everything[-1]
+    assert AuditEvent(**{f.name: getattr(oldest, f.name) for f in FIELDS}) == event(0)
+    assert oldest.at == AT and oldest.items == ("name", "id_number")
+    assert [e.sequence for e in log.entries(user="li.na")] == [2]
+    assert [e.sequence for e in log.entries(department="mr")] == [4, 3, 1]
+    assert [e.sequence for e in log.entries(subject_hash="b" * 64)] == [3]
+    assert [e.sequence for e in log.entries(action="prefill", outcome="partial")] == [4]
+    window = log.entries(since=AT + dt.timedelta(minutes=1), until=AT + dt.timedelta(minutes=3))
+    assert [e.sequence for e in window] == [3, 2]
+    assert [e.sequence for e in log.entries(limit=2, offset=1)] == [3, 2]
+
+
+def test_reads_of_a_subject_are_the_served_reads(directory: Directory) -> None:
+    log = directory.audit
+    mine = log.subject_hash(PERSON)
+    log.append_many(
+        [
+            event(0, subject_hash=mine),
+            event(1, subject_hash=mine, outcome="refused", items=(), reason="no grant"),
+            event(2, subject_hash=mine, action="objection.file", items=()),
+            event(3, subject_hash="b" * 64),
+            event(4, subject_hash=mine, outcome="partial", department="hrss"),
+        ]
+    )
+    reads = log.reads_of(mine)
+    assert [(r.sequence, r.department, r.outcome) for r in reads] == [
+        (5, "hrss", "partial"),
+        (1, "mr", "served"),
+    ]
+
+
+def test_subject_hash_is_keyed_and_normalised(
+    directory: Directory, onceonly_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spellings = [PERSON, PERSON.lower(), "110105491231002", "１１０１０５１９４９１２３１００２Ｘ"]
+    hashes = {directory.audit.subject_hash(s) for s in spellings}
+    assert len(hashes) == 1 and len(next(iter(hashes))) == 64
+    key_file = onceonly_home / "keys" / "audit.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    again = open_directory()
+    assert again.audit.subject_hash(PERSON) in hashes  # the stored key is reused
+    again.close()
+    monkeypatch.setenv("ONCEONLY_AUDIT_KEY", "a key the centre configures")
+    configured = open_directory()
+    assert configured.audit.subject_hash(PERSON) not in hashes
+    configured.audit.append(event(0, subject_hash=configured.audit.subject_hash(PERSON)))
+    configured.close()
+    path = directory.db.url.database
+    assert path is not None and PERSON.encode() not in Path(path).read_bytes()
+
+
+def test_events_are_checked_before_anything_is_written(directory: Directory) -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        directory.audit.append_many(
+            [event(0), event(1, at=dt.datetime(2026, 11, 20), outcome="maybe", user="")]
+        )
+    assert [p.field for p in failed.value.problems] == [
+        "events[1].at",
+        "events[1].outcome",
+        "events[1].user",
+    ]
+    assert directory.audit.entries() == []
+    assert directory.audit.verify().head_sequence == 0
+
+
+def _rehash(directory: Directory, sequence: int, **changes: str) -> str:
+    """SQL that rewrites entry `sequence` with `changes` and a hash recomputed from the entry
+    before it: an editor who knows how the chain is built."""
+    path = directory.db.url.database
+    assert path is not None
+    with sqlite3.connect(path) as connection:
+        (text,) = connection.execute(
+            "SELECT entry FROM audit_entries WHERE sequence = ?", (sequence,)
+        ).fetchone()
+        previous = connection.execute(
+            "SELECT hash FROM audit_entries WHERE sequence = ?", (sequence - 1,)
+        ).fetchone()
+    document = {**json.loads(text), **changes}
+    edited = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    new_hash = chain_hash(previous[0] if previous else "0" * 64, edited)
+    columns = ", ".join(f"{'user_name' if k == 'user' else k} = '{v}'" for k, v in changes.items())
+    return (
+        f"UPDATE audit_entries SET entry = '{edited}', hash = '{new_hash}', {columns} "
+        f"WHERE sequence = {sequence}"
+    )
+
+
+def _swap(first: int, second: int) -> list[str]:
+    return [
+        f"UPDATE audit_entries SET sequence = -1 WHERE sequence = {first}",
+        f"UPDATE audit_entries SET sequence = {first} WHERE sequence = {second}",
+        f"UPDATE audit_entries SET sequence = {second} WHERE sequence = -1",
+    ]
+
+
+def _swap_renumbered(directory: Directory) -> list[str]:
+    """Swap entries 2 and 4 whole, renumbering their JSON too, so only the chain can tell."""
+    path = directory.db.url.database
+    assert path is not None
+    columns = "at, user_name, department, action, outcome, subject_hash, entry, hash"
+    with sqlite3.connect(path) as connection:
+        rows = {
+            row[0]: row[1:]
+            for row in connection.execute(
+                f"SELECT sequence, {columns} FROM audit_entries WHERE sequence IN (2, 4)"
+            )
+        }
+    statements = []
+    for target, source in ((2, 4), (4, 2)):
+        *values, text, digest = rows[source]
+        renumbered = text.replace(f'"sequence":{source}', f'"sequence":{target}')
+        assignments = ", ".join(
+            f"{name} = '{value}'"
+            for name, value in zip(columns.split(", "), [*values, renumbered, digest], strict=True)
+        )
+        statements.append(f"UPDATE audit_entries SET {assignments} WHERE sequence = {target}")
+    return statements
+
+
+Tamper = Callable[[Directory], list[str]]
+TAMPERING: dict[str, tuple[Tamper, int, str]] = {
+    "edited column": (
+        lambda d: ["UPDATE audit_entries SET department = 'ps' WHERE sequence = 3"],
+        3,
+        "department changed since",
+    ),
+    "edited entry and column": (
+        lambda d: [
+            "UPDATE audit_entries SET department = 'ps', "
+            'entry = replace(entry, \'"department":"mr"\', \'"department":"ps"\') '
+            "WHERE sequence = 3"
+        ],
+        3,
+        "does not match its hash",
+    ),
+    "edited and re-hashed": (lambda d: [_rehash(d, 3, department="ps")], 4, "does not follow"),
+    "last edited and re-hashed": (lambda d: [_rehash(d, 5, user="nobody")], 5, "was edited"),
+    "deleted": (lambda d: ["DELETE FROM audit_entries WHERE sequence = 3"], 3, "missing"),
+    "last deleted": (lambda d: ["DELETE FROM audit_entries WHERE sequence = 5"], 5, "end of"),
+    "reordered": (lambda d: _swap(2, 4), 2, "reordered"),
+    "reordered and renumbered": (_swap_renumbered, 2, "does not match its hash"),
+    "appended behind the log's back": (
+        lambda d: [
+            "INSERT INTO audit_entries SELECT 6, at, user_name, department, action, outcome, "
+            "subject_hash, entry, hash FROM audit_entries WHERE sequence = 5"
+        ],
+        6,
+        "behind the log's back",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", TAMPERING)
+def test_verify_catches_tampering(directory: Directory, how: str) -> None:
+    directory.audit.append_many(event(n) for n in range(5))
+    intact = directory.audit.verify()
+    assert (intact.ok, intact.checked, intact.head_sequence) == (True, 5, 5)
+    tamper, first_bad, words = TAMPERING[how]
+    sql(directory, *tamper(directory))
+    broken = directory.audit.verify()
+    assert not broken.ok
+    assert broken.first_bad_sequence == first_bad, broken.problem
+    assert words in broken.problem
+
+
+def test_prune_keeps_the_chain_verifiable(
+    directory: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = directory.audit
+    old = dt.datetime(2019, 3, 1, 9, tzinfo=CHINA)
+    log.append_many(event(n, at=old + dt.timedelta(days=n)) for n in range(4))
+    log.append(event(9))
+    log.append(event(10, at=old))  # written late: kept, since pruning keeps the chain whole
+    auditor = Actor("cli:ops", Role.admin, "gsc")
+    with pytest.raises(ValidationFailed, match="inside the retention period"):
+        log.prune(dt.datetime(2026, 1, 1, tzinfo=CHINA), auditor, at=AT)
+    assert log.prune(dt.datetime(2020, 1, 1, tzinfo=CHINA), auditor, at=AT) == 4
+    kept = log.entries()
+    assert [e.sequence for e in kept] == [7, 6, 5]
+    assert kept[0].action == "audit.prune" and "anchor #4" in kept[0].reason
+    checked = log.verify()
+    assert (checked.ok, checked.checked, checked.head_sequence) == (True, 3, 7)
+    monkeypatch.setenv("ONCEONLY_AUDIT_RETENTION_DAYS", "0")
+    tomorrow = AT + dt.timedelta(days=1)
+    assert log.prune(tomorrow, auditor, at=tomorrow) == 3
+    assert log.verify().ok and log.verify().checked == 1
+    log.append(event(11))
+    sql(directory, "UPDATE audit_entries SET outcome = 'refused' WHERE sequence = 9")
+    assert log.verify().first_bad_sequence == 9
+    with pytest.raises(InvalidState, match="does not verify"):
+        log.prune(tomorrow, auditor, at=tomorrow)
+
+
+_WRITER = """
+import sys
+from directory.store import open_directory
+from tests.directory.test_audit import event
+directory = open_directory()
+for n in range(int(sys.argv[1])):
+    directory.audit.append(event(n, user="other.process"))
+directory.close()
+"""
+
+
+def test_appends_from_threads_and_another_process_keep_one_chain(
+    directory: Directory,
+) -> None:
+    other = subprocess.Popen([sys.executable, "-c", _WRITER, "300"], cwd=ROOT, env={**os.environ})
+    errors: list[BaseException] = []
+
+    def append(thread: int) -> None:
+        try:
+            for n in range(150):
+                if n % 10:
+                    directory.audit.append(event(n, user=f"thread{thread}"))
+                else:
+                    directory.audit.append_many(event(n, user=f"thread{thread}") for _ in "ab")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=append, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert other.wait(timeout=60) == 0 and not errors
+    result = directory.audit.verify()
+    assert result.ok, result.problem
+    assert result.checked == result.head_sequence == 4 * 165 + 300
+    assert len(directory.audit.entries(user="other.process", limit=None)) == 300
+
+
+def test_append_throughput(directory: Directory) -> None:
+    """One at a time it sits on every read; `append_many` is for batches. Floors are far
+    below what it does (see the report) so that only a real regression fails."""
+    events = [event(n) for n in range(600)]
+    started = time.perf_counter()
+    for e in events:
+        directory.audit.append(e)
+    single = len(events) / (time.perf_counter() - started)
+    batch = [event(n) for n in range(6000)]
+    started = time.perf_counter()
+    for chunk in range(0, len(batch), 500):
+        directory.audit.append_many(batch[chunk : chunk + 500])
+    many = len(batch) / (time.perf_counter() - started)
+    print(f"audit appends: {single:.0f}/s one at a time, {many:.0f}/s in batches of 500")
+    assert single > 300 and many > 3 * single
