@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -153,6 +153,13 @@ class ObjectionRequest(BaseModel):
     claimed_value: str = Field(min_length=1, max_length=500, examples=["郑州市金水区花园路8号"])
     note: str = Field(default="", max_length=2000, examples=["申请人出示了新户口簿"])
     service_item: str = Field(examples=["4101000009"])
+    case_no: str = Field(min_length=1, max_length=64, examples=["ZZ2026112100001"])
+
+
+class ExtractRequest(BaseModel):
+    kind: Literal["prefill", "lookup"] = Field(examples=["prefill"])
+    service_item: str = Field(examples=["4101000004"])
+    subject: str = Field(examples=[PERSON])
     case_no: str = Field(min_length=1, max_length=64, examples=["ZZ2026112100001"])
 
 

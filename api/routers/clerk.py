@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, status
 
@@ -18,9 +18,11 @@ from api.auth import Caller, current_caller, get_directory, require_role
 from api.deps import current_snapshot
 from api.exchange.answers import Objections, Reader, lookup, prefill
 from api.exchange.catalogue import CatalogueCache
+from api.extracts import ExtractSigner
 from api.models_exchange import (
     BundleAnswer,
     BundleRequest,
+    ExtractRequest,
     MaterialAnswer,
     ObjectionFiled,
     ObjectionFlag,
@@ -34,6 +36,7 @@ from api.models_exchange import (
     VerifyRequest,
     VerifyResult,
 )
+from api.routers.extracts import get_signer
 from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from api.serving import Snapshot
 from contracts.keys import check_subject_key
@@ -449,3 +452,66 @@ def file_objection(
         item=view.item,
         provider_department=view.provider_department,
     )
+
+
+@router.post(
+    "/extracts",
+    summary="Issue a prefill or lookup answer as a signed extract (replaces a paper certificate)",
+    response_description="The signed document: keep it as it is; any change breaks the signature",
+)
+def issue_extract(
+    ex: Annotated[Exchange, Depends(exchange)],
+    signer: Annotated[ExtractSigner, Depends(get_signer)],
+    body: Annotated[ExtractRequest, Body()],
+) -> dict[str, Any]:
+    item = _service_item(ex.directory, body.service_item)
+    key, kind = _normalise(body.subject)
+    reader = ex.reader(item, ex.directory.audit.subject_hash(key), None)
+    payload: dict[str, Any] = {
+        "kind": body.kind,
+        "service_item": body.service_item,
+        "service_item_name": item.item.name,
+        "subject": key,
+        "subject_kind": kind,
+        "case_no": body.case_no,
+        "snapshot_version": ex.snapshot.version,
+        "issued_to": {"user": ex.caller.name, "department": ex.caller.department},
+    }
+    if body.kind == "prefill":
+        answer = prefill(reader, key)
+        facts = [f for f in answer.fields if f.provenance is not None]
+        payload["fields"] = [f.model_dump(mode="json") for f in facts]
+        payload["materials"] = [m.model_dump(mode="json") for m in answer.materials]
+        resources, items, refused = (
+            sorted({f.resource for f in facts}),
+            sorted({f.item for f in facts}),
+            answer.refused,
+        )
+    else:
+        found, refused = lookup(reader, key)
+        payload["resources"] = [r.model_dump(mode="json") for r in found]
+        resources = [r.resource for r in found if r.records]
+        items = sorted({i for r in found for rec in r.records for i in rec.items})
+    ex.audit(
+        "extract.issue",
+        service_item=body.service_item,
+        case_no=body.case_no,
+        subject=key,
+        resources=resources,
+        items=items,
+        refused=refused,
+    )
+    if not resources:
+        _forbid_if_nothing(
+            [],
+            refused
+            or [
+                Refusal(
+                    resource="-",
+                    items=[],
+                    code="not_in_pool",
+                    reason="no certified fact to certify",
+                )
+            ],
+        )
+    return signer.sign(payload)

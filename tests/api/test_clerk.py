@@ -244,3 +244,26 @@ def test_objection_flags_the_value_until_resolved(
     )
     exchange.directory.objections.invalidate()
     assert people_items()["address"]["objections"] == []
+
+
+def test_signed_extract_verifies_and_breaks_when_changed(
+    exchange: Exchange, client: TestClient, clerk: dict[str, str]
+) -> None:
+    issued = client.post(
+        "/v1/extracts",
+        json={
+            "kind": "prefill",
+            "service_item": SOLE_PROPRIETOR,
+            "subject": exchange.person,
+            "case_no": "ZZ-EXT-1",
+        },
+        headers=clerk,
+    )
+    assert issued.status_code == 200, issued.text
+    document = issued.json()
+    assert document["extract"]["case_no"] == "ZZ-EXT-1" and document["extract"]["fields"]
+    ok = client.post("/v1/extracts/verify", json=document, headers=clerk).json()
+    assert ok["valid"] is True
+    document["extract"]["fields"][0]["value"] = "篡改"
+    bad = client.post("/v1/extracts/verify", json=document, headers=clerk).json()
+    assert bad["valid"] is False
