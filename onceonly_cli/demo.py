@@ -15,6 +15,11 @@ from directory.actors import Role
 from directory.errors import NotFound
 
 DEMO_LABEL = "demo"
+DEMO_SERVICE_ITEM = "4101000004"  # 个体工商户设立登记: population and real-estate data
+APPLICANT_SQL = """
+SELECT p.id_number FROM ps_population p JOIN nr_real_estate r ON r.owner_key = p.id_number
+WHERE p._valid_to IS NULL AND r._valid_to IS NULL ORDER BY p.id_number LIMIT 1
+"""
 DEMO_USERS = (
     ("demo.clerk", Role.clerk, "mr", "市场监管窗口审批员"),
     ("demo.steward", Role.steward, "ps", "公安局数据管理员"),
@@ -46,7 +51,14 @@ def demo(
     typer.echo("Demo sign-in tokens (shown once; `onceonly token list` shows them by id):")
     for name, role, department, display in DEMO_USERS:
         typer.echo(f"  {role.value:8} {name:13} {department:5} {display}: {tokens[role]}")
+    applicant = _sample_applicant()
     typer.echo("\nTry:")
+    if applicant:
+        typer.echo(
+            f'  curl -s -H "Authorization: Bearer {tokens[Role.clerk]}" '
+            f"'{base_url}/v1/prefill?service_item={DEMO_SERVICE_ITEM}&subject={applicant}"
+            "&case_no=ZZ2026112100001'"
+        )
     typer.echo(
         f'  curl -s -H "Authorization: Bearer {tokens[Role.analyst]}" {base_url}/v1/resources'
     )
@@ -55,3 +67,21 @@ def demo(
         f"'{base_url}/v1/directory/entries?q=人口'"
     )
     typer.echo(f"  OpenAPI: {base_url}/docs")
+
+
+def _sample_applicant() -> str | None:
+    """A resident of the published sample with both records the demo service item needs."""
+    import duckdb
+
+    from pipelines import settings
+    from pipelines.certify.publish import current_snapshot
+
+    snapshot = current_snapshot(settings.serving_dir())
+    if snapshot is None:
+        return None
+    with duckdb.connect(str(snapshot.path), read_only=True) as con:
+        try:
+            rows = con.execute(APPLICANT_SQL).fetchall()
+        except duckdb.CatalogException:
+            return None
+    return str(rows[0][0]) if rows else None
