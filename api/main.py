@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.middleware import ExchangeMiddleware
-from api.routers import analytics, audit, clerk, extracts, health, objections, resources
+from api.routers import analytics, audit, clerk, extracts, health, objections, quality, resources
 from api.routers.steward_routes import STEWARD_ROUTERS
 
 
@@ -24,6 +24,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(resources.router)
     app.include_router(clerk.router)
+    app.include_router(quality.router)
     app.include_router(extracts.router)
     app.include_router(analytics.router)
     app.include_router(objections.router)

@@ -267,3 +267,20 @@ def test_signed_extract_verifies_and_breaks_when_changed(
     document["extract"]["fields"][0]["value"] = "篡改"
     bad = client.post("/v1/extracts/verify", json=document, headers=clerk).json()
     assert bad["valid"] is False
+
+
+def test_stewards_see_their_quarantine_batches_and_gate_results(
+    exchange: Exchange, client: TestClient
+) -> None:
+    ps = exchange.token("test.ps.steward", "steward", "ps")
+    batches = client.get("/v1/quality/ps_population/batches", headers=ps).json()
+    assert batches and batches[0]["status"] == "certified"
+    assert set(batches[0]["scores"]) >= {"validity", "completeness"}
+    rows = client.get("/v1/quality/ps_population/quarantine", headers=ps).json()
+    assert rows and rows[0]["rule_ids"] and rows[0]["reasons"] and rows[0]["delivered"]
+    gate = client.get(
+        f"/v1/quality/ps_population/validations/{batches[0]['batch'][:12]}", headers=ps
+    ).json()
+    assert gate and all(v["success"] for v in gate)
+    mr = exchange.token("test.mr.steward", "steward", "mr")
+    assert client.get("/v1/quality/ps_population/quarantine", headers=mr).status_code == 403

@@ -1,0 +1,177 @@
+"""Stewards' view of quality: quarantined rows with the rules they broke, counts over time,
+gate results per batch. Read from the published snapshot; a steward sees their own
+department's resources (an admin or auditor sees all, for oversight)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from api.auth import Caller, require_role
+from api.deps import current_snapshot
+from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
+from api.serving import Snapshot
+from contracts.registry import bundled_contracts
+from directory.actors import Role
+
+router = APIRouter(
+    prefix="/v1/quality", tags=["quality"], route_class=StewardRoute, responses=ERROR_RESPONSES
+)
+Steward = Annotated[Caller, Depends(require_role(Role.steward, Role.admin, Role.auditor))]
+
+
+class BatchFigures(BaseModel):
+    batch: str
+    file_name: str
+    status: str = Field(examples=["certified"])
+    certified_at: dt.datetime
+    rows_landed: int
+    rows_certified: int
+    rows_quarantined: int
+    rows_duplicate: int
+    gate_failures: list[str]
+    scores: dict[str, float] = Field(examples=[{"validity": 0.995, "completeness": 1.0}])
+
+
+class QuarantinedRow(BaseModel):
+    batch: str
+    file_name: str
+    row_number: int
+    record_key: str | None
+    rule_ids: list[str] = Field(examples=[["id_number.key_valid"]])
+    reasons: list[str]
+    delivered: dict[str, Any] = Field(description="The row as the department delivered it")
+    status: str = Field(examples=["open"])
+
+
+class Validation(BaseModel):
+    rule_id: str
+    expectation: str
+    severity: str
+    success: bool
+    observed: Any
+    unexpected_count: int | None
+    examples: Any
+
+
+def _resource(caller: Caller, resource: str) -> None:
+    contract = bundled_contracts().get(resource)
+    if contract is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail={
+                "code": "unknown_resource",
+                "message": f"no resource {resource}; see /v1/resources",
+            },
+        )
+    if caller.role is Role.steward and contract.department != caller.department:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "code": "not_your_department",
+                "message": f"{resource} belongs to {contract.department}; stewards see their own",
+            },
+        )
+
+
+@router.get(
+    "/{resource}/batches",
+    response_model=list[BatchFigures],
+    summary="Certification outcome and quality scores of each batch, newest first",
+)
+def batches(
+    resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
+) -> list[BatchFigures]:
+    _resource(caller, resource)
+    rows = snapshot.query_records(
+        "SELECT b.*, (SELECT map(list(dimension), list(score)) FROM quality.scores s "
+        "WHERE s.batch = b.batch AND s.contract_id = b.contract_id) AS scores "
+        "FROM quality.batches b WHERE contract_id = ? ORDER BY certified_at DESC",
+        [resource],
+    )
+    return [
+        BatchFigures(
+            batch=r["batch"],
+            file_name=r["file_name"],
+            status=r["status"],
+            certified_at=r["certified_at"],
+            rows_landed=r["rows_landed"],
+            rows_certified=r["rows_certified"],
+            rows_quarantined=r["rows_quarantined"],
+            rows_duplicate=r["rows_duplicate"],
+            gate_failures=list(r["gate_failures"] or []),
+            scores=dict(r["scores"] or {}),
+        )
+        for r in rows
+    ]
+
+
+@router.get(
+    "/{resource}/quarantine",
+    response_model=list[QuarantinedRow],
+    summary="Quarantined rows with the rules they broke (fix them at the source)",
+)
+def quarantine(
+    resource: str,
+    caller: Steward,
+    snapshot: Annotated[Snapshot, Depends(current_snapshot)],
+    state: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
+    rule: Annotated[str | None, Query(description="Only rows breaking this rule id")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[QuarantinedRow]:
+    _resource(caller, resource)
+    rows = snapshot.query_records(
+        "SELECT * FROM quality.quarantine WHERE contract_id = ? AND (? = 'all' OR status = ?) "
+        "AND (? IS NULL OR list_contains(rule_ids, ?)) "
+        "ORDER BY quarantined_at DESC, file_name, row_number LIMIT ? OFFSET ?",
+        [resource, state, state, rule, rule, limit, offset],
+    )
+    return [
+        QuarantinedRow(
+            batch=r["batch"],
+            file_name=r["file_name"],
+            row_number=r["row_number"],
+            record_key=r["record_key"],
+            rule_ids=list(r["rule_ids"]),
+            reasons=list(r["reasons"]),
+            delivered=json.loads(r["raw"]) if r["raw"] else {},
+            status=r["status"],
+        )
+        for r in rows
+    ]
+
+
+@router.get(
+    "/{resource}/validations/{batch}",
+    response_model=list[Validation],
+    summary="What the Great Expectations gate checked on a batch, and what it observed",
+)
+def validations(
+    resource: str,
+    batch: str,
+    caller: Steward,
+    snapshot: Annotated[Snapshot, Depends(current_snapshot)],
+) -> list[Validation]:
+    _resource(caller, resource)
+    rows = snapshot.query_records(
+        "SELECT * FROM quality.validations WHERE contract_id = ? AND starts_with(batch, ?) "
+        "ORDER BY success, rule_id",
+        [resource, batch],
+    )
+    return [
+        Validation(
+            rule_id=r["rule_id"],
+            expectation=r["expectation"],
+            severity=r["severity"],
+            success=r["success"],
+            observed=json.loads(r["observed"] or "null"),
+            unexpected_count=r["unexpected_count"],
+            examples=json.loads(r["examples"] or "null"),
+        )
+        for r in rows
+    ]
