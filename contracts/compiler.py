@@ -96,11 +96,8 @@ class CompiledContract:
         inner = (
             exp.select(
                 *(_typed(c).as_(c.name, quoted=True) for c in self.contract.columns),
-                # Key columns land normalised, with the delivered text beside them in `__raw`.
                 *(
-                    _raw(f"{c.name}__raw" if c.key_role else c.name).as_(
-                        f"{c.name}__raw", quoted=True
-                    )
+                    _raw(c.delivered_name).as_(f"{c.name}__raw", quoted=True)
                     for c in self.contract.columns
                 ),
                 *(

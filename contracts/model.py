@@ -123,6 +123,12 @@ class Column(_Strict):
     description: str = ""
 
     @property
+    def delivered_name(self) -> str:
+        """Landed column holding the text as delivered: key columns land normalised, with the
+        delivered text beside them in `<name>__raw`."""
+        return f"{self.name}__raw" if self.key_role is not None else self.name
+
+    @property
     def header_names(self) -> tuple[str, ...]:
         """Every header under which this column is recognised in a delivered file."""
         return (*self.aliases, self.name)

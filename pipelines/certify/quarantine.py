@@ -13,7 +13,7 @@ import duckdb
 
 from contracts.compiler import CompiledContract
 from contracts.keys.problems import Problem
-from contracts.model import Column, Contract
+from contracts.model import Contract
 from pipelines.certify.classify import CANDIDATES, CLASSIFIED, record_key_rule
 from pipelines.certify.schema import QUALITY
 from pipelines.landing.schema import landed_table
@@ -27,15 +27,10 @@ def _sql_map(mapping: dict[str, str]) -> str:
     return f"MAP {{{pairs}}}"
 
 
-def delivered_column(column: Column) -> str:
-    """Landed column holding the text as delivered (key columns land normalised beside it)."""
-    return f"{column.name}__raw" if column.key_role else column.name
-
-
 def raw_row_json(contract: Contract, alias: str) -> str:
     """JSON of the delivered text of each contract column of landed row `alias`."""
     fields = ", ".join(
-        f"{quote_identifier(c.name)} := {alias}.{quote_identifier(delivered_column(c))}"
+        f"{quote_identifier(c.name)} := {alias}.{quote_identifier(c.delivered_name)}"
         for c in contract.columns
     )
     return f"to_json(struct_pack({fields}))"
