@@ -61,12 +61,15 @@ class SourceFormat(StrEnum):
 
 
 class UpdateCycle(StrEnum):
+    """更新周期 of the cataloguing guide."""
+
     realtime = "realtime"
     daily = "daily"
     weekly = "weekly"
     monthly = "monthly"
     quarterly = "quarterly"
     yearly = "yearly"
+    irregular = "irregular"
 
 
 class _Strict(BaseModel):

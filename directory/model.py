@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.model import Classification, SharingType
+from contracts.model import Classification, SharingType, UpdateCycle
 
 __all__ = [
     "Classification",
@@ -57,16 +57,6 @@ class SharingMethod(StrEnum):
     api = "api"
     file = "file"
     database = "database"
-
-
-class UpdateCycle(StrEnum):
-    realtime = "realtime"
-    daily = "daily"
-    weekly = "weekly"
-    monthly = "monthly"
-    quarterly = "quarterly"
-    yearly = "yearly"
-    irregular = "irregular"
 
 
 class ItemType(StrEnum):

@@ -21,6 +21,7 @@ CRON_BY_CYCLE = {
     UpdateCycle.monthly: "0 2 1 * *",
     UpdateCycle.quarterly: "0 2 1 1,4,7,10 *",
     UpdateCycle.yearly: "0 2 1 1 *",
+    UpdateCycle.irregular: "0 2 * * *",  # no promise to keep: sweep daily, never "late"
 }
 CYCLE_DAYS = {
     UpdateCycle.realtime: 1,
@@ -29,6 +30,7 @@ CYCLE_DAYS = {
     UpdateCycle.monthly: 31,
     UpdateCycle.quarterly: 92,
     UpdateCycle.yearly: 366,
+    UpdateCycle.irregular: 3660,
 }
 
 
