@@ -10,9 +10,10 @@ Why it is built this way:
   canonical JSON), so `verify` finds an edited, deleted or reordered entry by recomputing the
   chain. One chain row records the newest entry (cutting off the end of the log shows) and
   the anchor `prune` leaves (retention deletes old entries without breaking the chain).
-- Fast enough to sit on every read: an append is one short Core write transaction; threads
-  queue on a lock, processes on the database (BEGIN IMMEDIATE on SQLite, the locked chain row
-  on PostgreSQL), which is also what keeps the sequence and the chain without gaps.
+- Fast enough to sit on every read: an append is one short Core write transaction; appends
+  that arrive from other threads meanwhile share the next one (group commit), and processes
+  queue on the database (BEGIN IMMEDIATE on SQLite, the locked chain row on PostgreSQL),
+  which is also what keeps the sequence and the chain without gaps.
 - Nothing edits or deletes an entry except `prune`, which refuses to run on a log that does
   not verify (it would erase the evidence) or inside the retention period.
 """
@@ -53,7 +54,7 @@ from directory.errors import InvalidState, Problem, ValidationFailed
 from directory.settings import home
 from directory.tables import AuditChain, AuditEntry
 
-GENESIS = "0" * 64
+GENESIS = "0" * 64  # the "previous hash" of the first entry ever appended
 KEY_ENV = "ONCEONLY_AUDIT_KEY"
 RETENTION_ENV = "ONCEONLY_AUDIT_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 1825  # five years
@@ -111,12 +112,25 @@ class AuditRecord(AuditEvent):
 
 @dataclass(frozen=True)
 class AuditVerification:
+    """What `verify` found. Keep head_sequence and head_hash somewhere outside the system:
+    a log rewritten wholesale from some entry on still chains, but no longer reaches them."""
+
     ok: bool
     checked: int
     first_bad_sequence: int | None
     problem: str
     head_sequence: int
     head_hash: str
+
+
+class _Ticket:
+    """One caller's batch waiting for a group commit, and what became of it."""
+
+    def __init__(self, events: list[AuditEvent]) -> None:
+        self.events = events
+        self.sequences: list[int] = []
+        self.done = False
+        self.error: BaseException | None = None
 
 
 def actor_event(
@@ -225,6 +239,8 @@ class AuditLog:
         self._lock = threading.Lock()
         self._key: bytes | None = None
         self._head: tuple[int, str] | None = None  # (sequence, hash) after our last append
+        self._queue_lock = threading.Lock()
+        self._pending: list[_Ticket] = []
 
     def subject_hash(self, key: str) -> str:
         """The keyed hash of a subject key, normalised first so that every spelling of one
@@ -240,15 +256,23 @@ class AuditLog:
         return self.append_many([event])[0]
 
     def append_many(self, events: Iterable[AuditEvent]) -> list[int]:
-        """Append events in one transaction (all or none); returns their sequence numbers."""
+        """Append events atomically, all or none (concurrent callers may share a transaction);
+        returns their sequence numbers, which are consecutive."""
         batch = list(events)
         problems = [p for n, e in enumerate(batch) for p in _problems(e, n, len(batch))]
         if problems:
             raise ValidationFailed(problems, "the audit event")
         if not batch:
             return []
-        with self._lock, self._db.write_connection() as connection:
-            return self._write(connection, batch)
+        ticket = _Ticket(batch)
+        with self._queue_lock:
+            self._pending.append(ticket)
+        with self._lock:
+            if not ticket.done:
+                self._commit_pending()
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.sequences
 
     def entries(
         self,
@@ -373,6 +397,24 @@ class AuditLog:
                 connection, [actor_event(actor, "audit.prune", "served", at=at, reason=reason)]
             )
         return pruned
+
+    def _commit_pending(self) -> None:
+        """Group commit, under the writer lock: write every batch queued so far in one
+        transaction. Threads that queued while another was writing find their batch done when
+        they get the lock, so concurrent requests share commits instead of paying one each."""
+        with self._queue_lock:
+            group, self._pending = self._pending, []
+        try:
+            with self._db.write_connection() as connection:
+                sequences = self._write(connection, [e for t in group for e in t.events])
+        except BaseException as error:  # every caller in the group is told, and raises it
+            for ticket in group:
+                ticket.error, ticket.done = error, True
+            return
+        start = 0
+        for ticket in group:
+            ticket.sequences = sequences[start : start + len(ticket.events)]
+            ticket.done, start = True, start + len(ticket.events)
 
     def _write(self, connection: Connection, events: list[AuditEvent]) -> list[int]:
         """Chain `events` after the head, insert them and move the head, in the caller's

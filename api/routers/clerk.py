@@ -114,7 +114,8 @@ class Exchange:
         directory: Directory,
         snapshot: Snapshot,
     ) -> None:
-        self.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        # The middleware's id, so the audit entry matches the response's X-Request-ID.
+        self.request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
         self.caller = caller
         self.directory = directory
         self.snapshot = snapshot
@@ -146,26 +147,49 @@ class Exchange:
         refused: list[Refusal],
         reason: str = "",
     ) -> None:
+        self.directory.audit.append(
+            self.event(
+                action,
+                service_item=service_item,
+                case_no=case_no,
+                subject=subject,
+                resources=resources,
+                items=items,
+                refused=refused,
+                reason=reason,
+            )
+        )
+
+    def event(
+        self,
+        action: str,
+        *,
+        service_item: str | None,
+        case_no: str | None,
+        subject: str | None,
+        resources: list[str],
+        items: list[str],
+        refused: list[Refusal],
+        reason: str = "",
+    ) -> AuditEvent:
         if not resources and (refused or reason):
             outcome = "refused"
         else:
             outcome = "partial" if refused else "served"
-        self.directory.audit.append(
-            AuditEvent(
-                at=dt.datetime.now().astimezone(),
-                user=self.caller.name,
-                department=self.caller.department,
-                role=self.caller.role.value,
-                action=action,
-                outcome=outcome,
-                service_item=service_item,
-                case_no=case_no,
-                subject_hash=self.directory.audit.subject_hash(subject) if subject else None,
-                resources=tuple(resources),
-                items=tuple(items),
-                reason=reason or "; ".join(f"{r.resource}: {r.reason}" for r in refused),
-                request_id=self.request_id,
-            )
+        return AuditEvent(
+            at=dt.datetime.now().astimezone(),
+            user=self.caller.name,
+            department=self.caller.department,
+            role=self.caller.role.value,
+            action=action,
+            outcome=outcome,
+            service_item=service_item,
+            case_no=case_no,
+            subject_hash=self.directory.audit.subject_hash(subject) if subject else None,
+            resources=tuple(resources),
+            items=tuple(items),
+            reason=reason or "; ".join(f"{r.resource}: {r.reason}" for r in refused),
+            request_id=self.request_id,
         )
 
 
@@ -349,15 +373,20 @@ def verify_subjects(
         results.append(
             VerifyResult(subject=raw, normalised=checked.value, valid_key=True, found_in=found)
         )
-    ex.audit(
-        "batch.verify",
-        service_item=body.service_item,
-        case_no=body.case_no,
-        subject=None,
-        resources=readable,
-        items=[],
-        refused=[],
-        reason="" if readable else "no resource of this service item is readable",
+    # One entry per subject, so a bulk check shows in each citizen's who-read-my-data.
+    ex.directory.audit.append_many(
+        ex.event(
+            "batch.verify",
+            service_item=body.service_item,
+            case_no=body.case_no,
+            subject=result.normalised,
+            resources=result.found_in,
+            items=["record_exists"] if result.found_in else [],
+            refused=[],
+            reason="" if readable else "no resource of this service item is readable",
+        )
+        for result in results
+        if result.normalised
     )
     return VerifyAnswer(
         service_item=body.service_item,
@@ -442,7 +471,7 @@ def file_objection(
         case_no=body.case_no,
         subject=key,
         resources=[body.resource],
-        items=[body.item],
+        items=[],
         refused=[],
     )
     return ObjectionFiled(

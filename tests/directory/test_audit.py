@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from directory.actors import Actor, Role
-from directory.audit import AuditEvent, chain_hash
+from directory.audit import GENESIS, AuditEvent, chain_hash
 from directory.errors import InvalidState, ValidationFailed
 from directory.store import Directory, open_directory
 from directory.workdays import CHINA
@@ -152,7 +152,7 @@ def _rehash(directory: Directory, sequence: int, **changes: str) -> str:
         ).fetchone()
     document = {**json.loads(text), **changes}
     edited = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    new_hash = chain_hash(previous[0] if previous else "0" * 64, edited)
+    new_hash = chain_hash(previous[0] if previous else GENESIS, edited)
     columns = ", ".join(f"{'user_name' if k == 'user' else k} = '{v}'" for k, v in changes.items())
     return (
         f"UPDATE audit_entries SET entry = '{edited}', hash = '{new_hash}', {columns} "

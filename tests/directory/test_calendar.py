@@ -140,8 +140,11 @@ def test_official_calendar_follows_the_file_named_by_the_environment(
         ("years:\n  2027:\n    working_days: [2028-01-08]\n", "listed under 2027"),
         ("years:\n  2027:\n    holidays: [{name: x}]\n", "either `dates` or `from`"),
         ("years:\n  2027:\n    holidays: [{name: x, from: 2027-02-05}]\n", "both `from`"),
-        ("years:\n  2027:\n    holidays: [{name: x, dates: [2027-02-13]}]\n"
-         "    working_days: [2027-02-13]\n", "both as a holiday"),
+        (
+            "years:\n  2027:\n    holidays: [{name: x, dates: [2027-02-13]}]\n"
+            "    working_days: [2027-02-13]\n",
+            "both as a holiday",
+        ),
         ("years:\n  2027:\n    holliday: []\n", "not valid"),
         ("years: [", "cannot read"),
     ],

@@ -1,0 +1,95 @@
+"""`onceonly audit` against a real directory file: list with filters, verify (and its exit
+status once an entry is deleted in SQL), prune inside and outside the retention period."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from directory.audit import AuditEvent
+from directory.store import Directory, open_directory
+from directory.workdays import CHINA
+from onceonly_cli.main import app
+
+runner = CliRunner()
+PERSON = "11010519491231002X"
+OLD = dt.datetime(2019, 3, 1, 9, tzinfo=CHINA)
+
+
+@pytest.fixture
+def directory(onceonly_home: Path) -> Iterator[Directory]:
+    opened = open_directory()
+    read = AuditEvent(
+        at=OLD,
+        user="zhang.min",
+        department="mr",
+        role="clerk",
+        action="prefill",
+        outcome="served",
+        service_item="4101000001",
+        case_no="GSC-2019-000001",
+        subject_hash=opened.audit.subject_hash(PERSON),
+        resources=("ps_population",),
+        items=("name",),
+    )
+    opened.audit.append_many(
+        [
+            read,
+            dataclasses.replace(read, at=OLD + dt.timedelta(days=1), outcome="refused", items=()),
+            dataclasses.replace(read, at=dt.datetime.now(CHINA), user="li.na", subject_hash=None),
+        ]
+    )
+    yield opened
+    opened.close()
+
+
+def run(*args: str, code: int = 0) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["verify"], ["prune"]])
+def test_help_everywhere(command: list[str]) -> None:
+    assert "Usage" in run("audit", *command, "--help")
+
+
+def test_list_with_filters(directory: Directory) -> None:
+    listed = run("audit", "list", "--subject", PERSON.lower())
+    assert "2 entries" in listed and "#2  2019-03-02 09:00:00  zhang.min (clerk, mr)" in listed
+    assert PERSON not in listed and "ps_population: name" in listed
+    served = run("audit", "list", "--user", "zhang.min", "--outcome", "served")
+    assert "#1  2019-03-01" in served and "#2" not in served
+    assert "#3" in run("audit", "list", "--since", "2020-01-01", "--action", "prefill")
+    assert "0 entries" in run("audit", "list", "--until", "2019-02-28")
+    assert "1 entries" in run("audit", "list", "--until", "2019-03-01", "--department", "mr")
+    logged = directory.audit.entries(action="audit.read")
+    assert len(logged) == 5 and logged[0].user.startswith("cli:")
+
+
+def test_verify_and_its_exit_status(directory: Directory) -> None:
+    assert "ok: 3 entries hold up; head #3" in run("audit", "verify")
+    path = directory.db.url.database
+    assert path is not None
+    with sqlite3.connect(path) as connection:
+        connection.execute("DELETE FROM audit_entries WHERE sequence = 2")
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1 and "BROKEN at entry #2" in broken.output
+    assert "deleted" in broken.output
+
+
+def test_prune(directory: Directory) -> None:
+    inside = runner.invoke(app, ["audit", "prune", "--before", "2025-01-01"])
+    assert inside.exit_code == 1 and "inside the retention period of 1825 days" in inside.output
+    assert "pruned 2 entries from before 2020-01-01" in run(
+        "audit", "prune", "--before", "2020-01-01"
+    )
+    assert "pruned 0 entries" in run("audit", "prune")  # default: the retention limit
+    assert "ok:" in run("audit", "verify")
+    assert [e.action for e in directory.audit.entries()][:2] == ["audit.read", "audit.prune"]
