@@ -38,6 +38,8 @@ from pipelines.landing.staging import (
     scalar,
 )
 
+KEY_BATCH_ROWS = 1_000_000
+
 
 @dataclass(frozen=True)
 class LandingReport:
@@ -151,20 +153,35 @@ def land_file(
 
 
 def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract, staged: StageResult) -> pa.Table:
-    """Row identity, file line and normalised keys of every staged row, computed in Arrow."""
+    """Row identity, file line and normalised keys of every staged row, computed in Arrow.
+
+    Streamed in batches: the key kernels build per-row matrices, so a 30-million-row delivery
+    checked in one go would need gigabytes that a batch of a million does not.
+    """
     names = ", ".join(quote_identifier(c.name) for c in contract.key_columns)
-    stage = con.sql(
+    reader = con.sql(
         f"SELECT _ordinal, _row_number{', ' + names if names else ''} FROM {STAGE}"
-    ).to_arrow_table()
-    assert stage is not None
-    ordinals = stage.column("_ordinal")
+    ).to_arrow_reader(KEY_BATCH_ROWS)
+    assert reader is not None
+    batches = [_keys_of(batch, contract, staged) for batch in reader]
+    if not batches:  # an empty delivery still needs the key table's columns
+        empty = pa.RecordBatch.from_pylist([], schema=reader.schema)
+        batches = [_keys_of(empty, contract, staged)]
+    return pa.Table.from_batches(batches)
+
+
+def _keys_of(batch: pa.RecordBatch, contract: Contract, staged: StageResult) -> pa.RecordBatch:
+    ordinals = batch.column("_ordinal")
     if staged.reject_lines is not None:
-        numbers = pa.array(row_numbers(ordinals.to_numpy(), staged.reject_lines))
+        numbers = pa.array(
+            row_numbers(ordinals.to_numpy(zero_copy_only=False), staged.reject_lines),
+            pa.int64(),
+        )
     else:
-        numbers = stage.column("_row_number")
+        numbers = batch.column("_row_number")
     arrays: dict[str, pa.Array | pa.ChunkedArray] = {"_ordinal": ordinals, "_row_number": numbers}
     for column in contract.key_columns:
-        values = stage.column(column.name)
+        values = batch.column(column.name)
         checked: KeyColumns | SubjectKeyColumns
         if column.key_role is KeyRole.id_number:
             checked = check_id_numbers(values)
@@ -179,7 +196,9 @@ def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract, staged: Stage
             problem = pc.if_else(pc.is_null(values), pa.scalar(None, pa.string()), problem)
         arrays[column.name] = checked.value
         arrays[f"{column.name}__problem"] = problem
-    return pa.table(arrays)
+    return pa.RecordBatch.from_pydict(
+        {k: v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v for k, v in arrays.items()}
+    )
 
 
 def _insert_landed(
