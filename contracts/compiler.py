@@ -112,6 +112,7 @@ class CompiledContract:
         outer = exp.select(
             *(exp.column(c.name, quoted=True) for c in self.contract.columns),
             *(exp.column(n) for n in LINEAGE),
+            _fingerprint(self.contract).as_(RECORD_HASH),
             _rule_list(self.rules, Severity.error).as_("_errors"),
             _rule_list(self.rules, Severity.warning).as_("_warnings"),
         ).from_(inner.subquery(ROW_ALIAS))
@@ -122,6 +123,7 @@ class CompiledContract:
 
 
 VALID_TO = "_valid_to"
+RECORD_HASH = "_record_hash"
 ROW_ALIAS = "typed"  # the checked row, as correlated subqueries (reference rules) name it
 LINEAGE = ("_row_number", "_file_hash", "_file_name", "_department", "_loaded_at")
 
@@ -421,3 +423,12 @@ def _rule_list(rules: tuple[CompiledRule, ...], severity: Severity) -> exp.Expr:
     if not cases:
         return exp.cast(exp.Array(expressions=[]), "VARCHAR[]")
     return _template("LIST_FILTER(:l, r -> r IS NOT NULL)", l=exp.Array(expressions=cases))
+
+
+def _fingerprint(contract: Contract) -> exp.Expr:
+    """MD5 of a row's typed values (NULL kept distinct from any text): one pass yields the key
+    for both exact-duplicate detection and change detection in the history."""
+    parts = ", ".join(
+        f"COALESCE(CAST({_col(c.name).sql(DIALECT)} AS VARCHAR), CHR(0))" for c in contract.columns
+    )
+    return sqlglot.parse_one(f"MD5(CONCAT_WS(CHR(31), {parts}))", dialect=DIALECT)

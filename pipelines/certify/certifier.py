@@ -142,7 +142,7 @@ def certify_batch(
         con.execute("ROLLBACK")
         raise
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {CLASSIFIED}; DROP TABLE IF EXISTS {CANDIDATES}")
+        con.execute(f"DROP VIEW IF EXISTS {CANDIDATES}; DROP TABLE IF EXISTS {CLASSIFIED}")
     return report
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from contracts.compiler import CompiledContract
+from contracts.compiler import RECORD_HASH, CompiledContract
 from pipelines.landing.schema import landed_table
-from pipelines.landing.staging import quote_identifier, scalar
+from pipelines.landing.staging import quote_identifier
 
 CLASSIFIED = "classified"
 CANDIDATES = "candidates"
@@ -36,7 +36,6 @@ def classify(
     con: duckdb.DuckDBPyConnection, compiled: CompiledContract, batch: str
 ) -> Classification:
     contract = compiled.contract
-    columns = ", ".join(quote_identifier(c.name) for c in contract.columns)
     key = ", ".join(quote_identifier(k) for k in contract.record_key)
     check = compiled.check_query(landed_table(contract), batch)
     # Exact copies of an earlier row are duplicates, whatever rules they break; different rows
@@ -45,14 +44,15 @@ def classify(
         f"CREATE OR REPLACE TEMP TABLE {CLASSIFIED} AS "
         f"WITH checked AS ({check}), "
         "marked AS (SELECT *, row_number() OVER "
-        f"(PARTITION BY {columns} ORDER BY _row_number) > 1 AS _duplicate FROM checked) "
+        f"(PARTITION BY {RECORD_HASH} ORDER BY _row_number) > 1 AS _duplicate FROM checked) "
         "SELECT * EXCLUDE (_errors), CASE WHEN NOT _duplicate AND len(_errors) = 0 AND "
         "count(*) FILTER (WHERE NOT _duplicate AND len(_errors) = 0) "
         f"OVER (PARTITION BY {key}) > 1 THEN ['{record_key_rule(contract.id)}'] "
         "ELSE _errors END AS _errors FROM marked"
     )
+    # A view, not a copy: the gate, the merge and the quarantine read it once each.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {CANDIDATES} AS SELECT * EXCLUDE (_errors, _duplicate) "
+        f"CREATE OR REPLACE TEMP VIEW {CANDIDATES} AS SELECT * EXCLUDE (_errors, _duplicate) "
         f"FROM {CLASSIFIED} WHERE NOT _duplicate AND len(_errors) = 0"
     )
     counts = con.execute(
@@ -63,7 +63,3 @@ def classify(
         f"FROM {CLASSIFIED}"
     ).fetchall()[0]
     return Classification(*(int(v) for v in counts))
-
-
-def candidate_count(con: duckdb.DuckDBPyConnection) -> int:
-    return int(scalar(con, f"SELECT count(*) FROM {CANDIDATES}"))

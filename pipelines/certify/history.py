@@ -17,8 +17,6 @@ from pipelines.certify.classify import CANDIDATES
 from pipelines.certify.schema import history_table
 from pipelines.landing.staging import quote_identifier, scalar
 
-INCOMING = "incoming"
-
 
 @dataclass(frozen=True)
 class MergeCounts:
@@ -36,28 +34,22 @@ def merge_history(
 ) -> MergeCounts:
     table = history_table(contract)
     names = [quote_identifier(c.name) for c in contract.columns]
-    fingerprint = ", ".join(f"coalesce(CAST({n} AS VARCHAR), chr(0))" for n in names)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS SELECT *, "
-        f"md5(concat_ws(chr(31), {fingerprint})) AS _record_hash FROM {CANDIDATES}"
-    )
     same_key = " AND ".join(
         f"h.{quote_identifier(k)} IS NOT DISTINCT FROM i.{quote_identifier(k)}"
         for k in contract.record_key
     )
     con.execute(
-        f"UPDATE {table} AS h SET _valid_to = ? FROM {INCOMING} AS i "
+        f"UPDATE {table} AS h SET _valid_to = ? FROM {CANDIDATES} AS i "
         f"WHERE h._valid_to IS NULL AND {same_key} AND h._record_hash <> i._record_hash",
         [now],
     )
     columns = ", ".join(f"i.{n}" for n in names)
-    con.execute(
+    inserted = con.execute(
         f"INSERT INTO {table} SELECT {columns}, i._record_hash, ?, NULL, ?, i._row_number, "
-        f"i._file_name, i._department, i._warnings FROM {INCOMING} AS i WHERE NOT EXISTS "
+        f"i._file_name, i._department, i._warnings FROM {CANDIDATES} AS i WHERE NOT EXISTS "
         f"(SELECT 1 FROM {table} AS h WHERE h._valid_to IS NULL AND {same_key})",
         [now, batch],
-    )
-    incoming = int(scalar(con, f"SELECT count(*) FROM {INCOMING}"))
-    new_versions = int(scalar(con, f"SELECT count(*) FROM {table} WHERE _batch = ?", [batch]))
-    con.execute(f"DROP TABLE {INCOMING}")
+    ).fetchall()
+    incoming = int(scalar(con, f"SELECT count(*) FROM {CANDIDATES}"))
+    new_versions = int(inserted[0][0])
     return MergeCounts(new_versions=new_versions, unchanged=incoming - new_versions)
