@@ -415,14 +415,22 @@ def _checked_sql(contract: Contract, rule: Sql) -> exp.Expr:
 
 
 def _rule_list(rules: tuple[CompiledRule, ...], severity: Severity) -> exp.Expr:
+    """Ids of the rules of `severity` a row breaks.
+
+    Most rows break none, so the list is only built behind one OR of all the violations:
+    a good row costs a few boolean tests, not a list.
+    """
+    chosen = [r for r in rules if r.rule.severity is severity]
+    empty = exp.cast(exp.Array(expressions=[]), "VARCHAR[]")
+    if not chosen:
+        return empty
     cases = [
         exp.Case(ifs=[exp.If(this=r.violation, true=exp.Literal.string(r.rule.id))])
-        for r in rules
-        if r.rule.severity is severity
+        for r in chosen
     ]
-    if not cases:
-        return exp.cast(exp.Array(expressions=[]), "VARCHAR[]")
-    return _template("LIST_FILTER(:l, r -> r IS NOT NULL)", l=exp.Array(expressions=cases))
+    listed = _template("LIST_FILTER(:l, r -> r IS NOT NULL)", l=exp.Array(expressions=cases))
+    broken = exp.or_(*(exp.paren(r.violation.copy()) for r in chosen))
+    return exp.Case(ifs=[exp.If(this=broken, true=listed)], default=empty)
 
 
 def _fingerprint(contract: Contract) -> exp.Expr:
