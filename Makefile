@@ -20,8 +20,9 @@ install: .venv/.installed
 
 run: install  ## sample landing zone (once), land + certify + publish, sample catalogue, serve
 	@test -d $(ONCEONLY_HOME)/landing || $(ONCEONLY) generate --persons $(SAMPLE_PERSONS) --enterprises $(SAMPLE_ENTERPRISES) --case-days 730
-	$(ONCEONLY) ingest
 	$(ONCEONLY) catalogue sample
+	$(ONCEONLY) ingest
+	$(ONCEONLY) analytics summary
 	$(ONCEONLY) demo
 	$(ONCEONLY) serve --host 127.0.0.1 --port 8000
 

@@ -274,7 +274,8 @@ class OfficialCalendar:
         if end <= start:
             return 0
         span = self.span(start, end)
-        return int(span.working_days_between(_day_array(start), _day_array(end))[0])
+        ordinal = span.ordinal
+        return int(ordinal[(end - span.first).days] - ordinal[(start - span.first).days])
 
     def add_working_days(self, start: dt.date, days: int) -> dt.date:
         """The `days`-th working day after `start`: the deadline of an N-working-day limit.

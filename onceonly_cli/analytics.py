@@ -118,7 +118,11 @@ def _materialise() -> None:
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         figures = {k: v.value for k, v in materialization.metadata.items()}
-        shown = ", ".join(f"{k} {v}" for k, v in figures.items() if not isinstance(v, str))
+        shown = ", ".join(
+            f"{k} {v}"
+            for k, v in figures.items()
+            if isinstance(v, int | float) and not k.startswith("seconds_")
+        )
         console.print(f"{materialization.asset_key.to_user_string()}: {shown}", highlight=False)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]

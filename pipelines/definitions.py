@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines import settings
+from pipelines.analytics.assets import analytics_assets
 from pipelines.certify.assets import certified_assets, serving_snapshot
 from pipelines.landing.assets import landing_assets
 from pipelines.landing.schedules import department_sweeps
@@ -14,7 +15,7 @@ from pipelines.resources import DirectoryResource, LandingZoneResource, PoolReso
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*landing_assets(), *certified_assets(), serving_snapshot],
+        assets=[*landing_assets(), *certified_assets(), serving_snapshot, *analytics_assets()],
         sensors=[landing_zone_sensor],
         schedules=department_sweeps(),
         resources={

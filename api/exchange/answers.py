@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from api.exchange.access import AccessDecision, RefusalCode, decide
@@ -49,6 +50,11 @@ class Reader:
 
     def needed(self) -> dict[str, frozenset[str]]:
         """Contract id -> items the service item's form fields and materials need."""
+        return self._needed
+
+    @cached_property
+    def _needed(self) -> dict[str, frozenset[str]]:
+        # Worked out once per request: every access decision of the answer asks for it.
         wanted: dict[str, set[str]] = {}
         mapping = self.service_item.mapping
         refs = [f.source for f in mapping.form_fields]
@@ -85,12 +91,7 @@ class Reader:
         )
 
     def quarantined(self, contract_id: str, subject: str) -> bool:
-        rows = self.snapshot.query(
-            "SELECT count(*) FROM quality.quarantine WHERE contract_id = ? AND status = 'open' "
-            "AND (record_key = ? OR starts_with(record_key, ?))",
-            [contract_id, subject, subject + "|"],
-        )
-        return bool(rows and rows[0][0])
+        return self.snapshot.quarantined(contract_id, subject)
 
 
 def provenance(state: CatalogueState, contract_id: str, row: Mapping[str, Any]) -> Provenance:

@@ -106,4 +106,3 @@ def _dates(column: pa.ChunkedArray) -> np.ndarray:
 def _latest(received: np.ndarray, completed: np.ndarray) -> np.datetime64:
     present = completed[~np.isnat(completed)]
     return max(received.max(), present.max()) if present.size else received.max()
-

@@ -36,13 +36,26 @@ class WarningPolicy(_Section):
 class ForecastSettings(_Section):
     horizon_days: int = Field(default=28, ge=7, le=366, description="calendar days ahead")
     windows: int = Field(default=4, ge=1, le=20, description="rolling-origin backtest windows")
+    history_days: int = Field(
+        default=730,
+        ge=180,
+        description="most recent calendar days the models are fitted on: two years see every "
+        "holiday twice, and fitting costs grow with the length",
+    )
     jobs: int = Field(default=1, ge=1, description="worker processes for model fitting")
 
 
 class WorkbenchSettings(_Section):
     row_limit: int = Field(default=10_000, ge=1)
-    seconds: float = Field(default=10.0, gt=0)
+    seconds: float = Field(default=10.0, gt=0, description="DuckDB interrupts the query")
+    kill_after_seconds: float = Field(
+        default=3.0, gt=0, description="more, and the query's process is killed"
+    )
     memory_limit: str = "1GB"
+    process_memory_bytes: int = Field(
+        default=3 << 30, ge=1 << 30, description="address space of a query's process"
+    )
+    result_bytes: int = Field(default=64 << 20, ge=1 << 20, description="largest result")
     threads: int = Field(default=2, ge=1)
     max_query_chars: int = Field(default=20_000, ge=100)
 

@@ -13,7 +13,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-GRAINS = {"day": "1 day", "week": "1 week", "month": "1 month"}
+GRAINS = ("all", "day", "week", "month")  # "all": the whole period of the data
 DIMENSIONS = {
     "centre": ("'all'", "'全中心'"),
     "department": ("department", "department"),
@@ -36,15 +36,15 @@ _MEASURES = """
 
 
 def case_statistics(records: pa.Table, as_of: dt.date) -> pa.Table:
-    """One row per grain (day, week, month), period, dimension and key."""
+    """One row per grain (all, day, week, month), period, dimension and key."""
     parts = []
-    for grain, step in GRAINS.items():
-        start = "received_date" if grain == "day" else f"date_trunc('{grain}', received_date)"
+    for grain in GRAINS:
+        start, end = _period(grain)
         for dimension, (key, name) in DIMENSIONS.items():
             parts.append(
                 f"""SELECT '{grain}' AS grain, CAST({start} AS DATE) AS period_start,
-                CAST({start} + INTERVAL {step} - INTERVAL 1 day AS DATE) AS period_end,
-                '{dimension}' AS dimension, {key} AS key, {name} AS name, {_MEASURES}
+                CAST({end} AS DATE) AS period_end, '{dimension}' AS dimension, {key} AS key,
+                {name} AS name, {_MEASURES}
                 FROM records GROUP BY ALL"""
             )
     query = f"""
@@ -54,3 +54,16 @@ def case_statistics(records: pa.Table, as_of: dt.date) -> pa.Table:
     with duckdb.connect() as con:
         con.register("records", records)
         return con.sql(query, params={"as_of": as_of}).to_arrow_table()
+
+
+def _period(grain: str) -> tuple[str, str]:
+    """SQL for the first and last day of the period a case falls in."""
+    if grain == "all":
+        return (
+            "(SELECT min(received_date) FROM records)",
+            "(SELECT max(received_date) FROM records)",
+        )
+    if grain == "day":
+        return "received_date", "received_date"
+    start = f"date_trunc('{grain}', received_date)"
+    return start, f"{start} + INTERVAL 1 {grain} - INTERVAL 1 day"

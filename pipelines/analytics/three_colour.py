@@ -67,13 +67,16 @@ def case_warnings(
 ) -> pa.Table:
     """Every open case with its deadline, working days left, colour and provisional flag."""
     open_cases = records.filter(pc.is_null(records.column("completed_at")))
-    deadlines = np.asarray(
-        open_cases.column("deadline").to_numpy(zero_copy_only=False), dtype="datetime64[D]"
-    )
-    received = np.asarray(
-        open_cases.column("received_date").to_numpy(zero_copy_only=False), dtype="datetime64[D]"
-    )
-    if len(open_cases):
+    return recolour(open_cases.select(list(WARNING_COLUMNS)), as_of, policy, calendar)
+
+
+def recolour(
+    cases: pa.Table, as_of: dt.date, policy: WarningPolicy, calendar: OfficialCalendar
+) -> pa.Table:
+    """Open cases (`WARNING_COLUMNS`) judged on `as_of`: what the API serves for any day."""
+    deadlines = _days(cases.column("deadline"))
+    received = _days(cases.column("received_at"))
+    if len(cases):
         first = min(to_date(received.min()), as_of)
         last = max(to_date(deadlines.max()), as_of) + dt.timedelta(days=60)
         span = calendar.span(first, last)
@@ -86,14 +89,17 @@ def case_warnings(
         colour = np.zeros(0, dtype=str)
         left = np.zeros(0, dtype=np.int64)
         provisional = np.zeros(0, dtype=bool)
-    columns = {name: open_cases.column(name) for name in WARNING_COLUMNS}
     return pa.table(
         {
-            **columns,
+            **{name: cases.column(name) for name in WARNING_COLUMNS},
             "working_days_left": pa.array(left, type=pa.int64()),
             "colour": pa.array(colour, type=pa.string()),
             "provisional": pa.array(provisional, type=pa.bool_()),
-            "as_of": pa.array([as_of] * len(open_cases), type=pa.date32()),
+            "as_of": pa.array([as_of] * len(cases), type=pa.date32()),
         }
     )
 
+
+def _days(column: pa.ChunkedArray) -> npt.NDArray[np.datetime64]:
+    days = pc.cast(column, pa.date32()).to_numpy(zero_copy_only=False)
+    return np.asarray(days, dtype="datetime64[D]")

@@ -156,3 +156,19 @@ def test_a_wrong_calendar_file_is_refused_with_the_reason(
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CalendarFileError, match=message):
         load_schedules(path)
+
+
+def test_the_calendar_command_shows_a_year_and_what_is_provisional(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from onceonly_cli.main import app
+
+    monkeypatch.setenv("ONCEONLY_CALENDAR", str(tmp_path / "calendar.yaml"))
+    known = CliRunner().invoke(app, ["analytics", "calendar", "--year", "2026"])
+    assert known.exit_code == 0, known.output
+    assert "2026-09-20" in known.output and "adjusted_workday" in known.output
+    assert "provisional" not in known.output
+    later = CliRunner().invoke(app, ["analytics", "calendar", "--year", "2027"])
+    assert "2027 is provisional" in " ".join(later.output.split())

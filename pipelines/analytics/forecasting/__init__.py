@@ -1,0 +1,1 @@
+"""Demand forecasting with statsforecast: open-day framing, candidates, backtests, choice."""
