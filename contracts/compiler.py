@@ -425,8 +425,7 @@ def _rule_list(rules: tuple[CompiledRule, ...], severity: Severity) -> exp.Expr:
     if not chosen:
         return empty
     cases = [
-        exp.Case(ifs=[exp.If(this=r.violation, true=exp.Literal.string(r.rule.id))])
-        for r in chosen
+        exp.Case(ifs=[exp.If(this=r.violation, true=exp.Literal.string(r.rule.id))]) for r in chosen
     ]
     listed = _template("LIST_FILTER(:l, r -> r IS NOT NULL)", l=exp.Array(expressions=cases))
     broken = exp.or_(*(exp.paren(r.violation.copy()) for r in chosen))
