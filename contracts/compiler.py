@@ -199,13 +199,19 @@ def _typed(column: Column) -> exp.Expr:
             return _template("TRY_CAST(:t AS BIGINT)", t=text)
         case LogicalType.decimal:
             return _template("TRY_CAST(REPLACE(:t, ',', '') AS DOUBLE)", t=text)
+        # ISO text (the common case) takes the cast's fast path; the formats list is the
+        # fallback for what departments also write (2026/11/20, 20261120, 2026年11月20日).
         case LogicalType.date:
             return _template(
-                "TRY_CAST(TRY_STRPTIME(:t, :f) AS DATE)", t=text, f=_formats(DATE_FORMATS)
+                "COALESCE(TRY_CAST(:t AS DATE), TRY_CAST(TRY_STRPTIME(:t, :f) AS DATE))",
+                t=text,
+                f=_formats(DATE_FORMATS),
             )
         case LogicalType.timestamp:
             return _template(
-                "TRY_STRPTIME(:t, :f)", t=text, f=_formats(TIMESTAMP_FORMATS + DATE_FORMATS)
+                "COALESCE(TRY_CAST(:t AS TIMESTAMP), TRY_STRPTIME(:t, :f))",
+                t=text,
+                f=_formats(TIMESTAMP_FORMATS + DATE_FORMATS),
             )
         case LogicalType.boolean:
             return _template(
