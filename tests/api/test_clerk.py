@@ -284,3 +284,23 @@ def test_stewards_see_their_quarantine_batches_and_gate_results(
     assert gate and all(v["success"] for v in gate)
     mr = exchange.token("test.mr.steward", "steward", "mr")
     assert client.get("/v1/quality/ps_population/quarantine", headers=mr).status_code == 403
+
+
+def test_a_missing_grant_is_refused_per_resource_and_logged(
+    exchange: Exchange, client: TestClient
+) -> None:
+    # 最低生活保障申请 (ca) asked for provident-fund data; the request is still pending.
+    ca_clerk = exchange.token("test.ca.clerk", "clerk", "ca")
+    answer = client.get(
+        "/v1/prefill",
+        params={"service_item": "4101000021", "subject": exchange.person, "case_no": "ZZ-NOGRANT"},
+        headers=ca_clerk,
+    ).json()
+    materials = {m["material"]: m for m in answer["materials"]}
+    assert materials["住房公积金缴存证明"]["reason_code"] == "no_grant"
+    assert materials["住房公积金缴存证明"]["no_longer_needed"] is False
+    assert any(
+        r["resource"] == "hpf_account" and r["code"] == "no_grant" for r in answer["refused"]
+    )
+    (entry,) = exchange.directory.audit.entries(user="test.ca.clerk")
+    assert entry.outcome == "partial" and "hpf_account" in entry.reason
