@@ -34,7 +34,7 @@ def normalize_credit_code(raw: str, aliases: Mapping[str, str] | None = None) ->
 
     A legacy 9-character organisation code or 15-digit registration number is only a key
     through ``aliases`` (legacy code -> credit code, keyed by the compact code, the
-    hyphenated ``XXXXXXXX-X`` form or the 15 digits): guessing the credit code from it is
+    hyphenated ``60003734-1`` form or the 15 digits): guessing the credit code from it is
     impossible, and keeping it as a second key would split one organisation in two.
     """
     key = clean_key(raw)
@@ -63,7 +63,7 @@ def check_credit_code(raw: str | None, aliases: Mapping[str, str] | None = None)
 
 
 def organisation_code(uscc: str) -> str:
-    """The GB 11714 organisation code (``XXXXXXXX-X``) inside a credit code.
+    """The GB 11714 organisation code (e.g. ``60003734-1``) inside a credit code.
 
     Older systems still key organisations by it; this is the link back to them.
     """
