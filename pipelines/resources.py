@@ -30,7 +30,7 @@ class PoolResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     path: str
     certified_path: str
     serving_path: str
-    memory_limit: str = "3GB"  # DuckDB's share; the Arrow key batches live beside it
+    memory_limit: str = "4GB"  # DuckDB's share; the Arrow key batches live beside it
     threads: int = 2
     lock_timeout_seconds: float = 120.0
 
