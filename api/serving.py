@@ -67,7 +67,7 @@ class Snapshot:
     def quarantined(self, resource: str, key: str) -> bool:
         """Whether a record of `resource` about subject `key` waits in open quarantine."""
         keys = self.quarantine.get(resource)
-        if keys is None or len(key.encode()) > keys.dtype.itemsize:
+        if keys is None:
             return False
         start, stop = _span(keys, key)
         return start != stop
@@ -94,7 +94,10 @@ class Snapshot:
 
 def _span(keys: np.ndarray, key: str) -> tuple[int, int]:
     """Where `key` sits in the sorted fixed-width `keys`: [start, stop), empty if absent."""
-    probe = np.array(key.encode("utf-8", "replace"), dtype=keys.dtype)
+    encoded = key.encode("utf-8", "replace")
+    if len(encoded) > keys.dtype.itemsize:  # NumPy would cut it to fit, and find a prefix
+        return 0, 0
+    probe = np.array(encoded, dtype=keys.dtype)
     return (
         int(np.searchsorted(keys, probe, side="left")),
         int(np.searchsorted(keys, probe, side="right")),

@@ -8,8 +8,8 @@ routes (the answers from the pool), so that the run stays well under a minute; t
 derandomised, so that a failure reproduces.
 
 Random text almost never names a service item, bundle or applicant the exchange holds, so it
-would stop at the 404 or 422 in front of the answers; half the generated cases therefore
-carry identifiers drawn from the exchange instead, and the rest of them generated.
+would stop at the 404 or 422 in front of the answers; so a generated case may have its
+identifiers swapped for ones the exchange holds, keeping the rest of it as generated.
 
 The schema is loaded when the module is collected (schemathesis' fixture-based loader does
 not run on pytest 9); the app reads its settings per request, so its requests still go to the
