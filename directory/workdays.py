@@ -2,25 +2,18 @@
 
 Deadlines in the sharing rules and in case supervision count working days: a weekend that is
 made a working day to bridge a holiday counts, a weekday holiday does not. `holidays.China`
-carries both; this module is the one place that asks it, so the analytics reuse the same
-calendar.
+carries both; the official calendar (`directory.calendar`) applies the centre's own file on top,
+and these scalar helpers ask it, so deadlines and analytics count the same days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from directory.calendar import official_calendar
 
 CHINA = ZoneInfo("Asia/Shanghai")
-
-
-@cache
-def _calendar() -> holidays.HolidayBase:
-    # One calendar per process; it fills in each year the first time a date in it is asked.
-    return holidays.China()
 
 
 def local_today() -> dt.date:
@@ -33,7 +26,7 @@ def local_date(at: dt.datetime) -> dt.date:
 
 
 def is_working_day(day: dt.date) -> bool:
-    return bool(_calendar().is_working_day(day))
+    return official_calendar().is_working_day(day)
 
 
 def working_days_between(start: dt.date, end: dt.date) -> int:
@@ -41,11 +34,9 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 
     A request made on Monday has an age of 1 on Tuesday, whatever time it arrived.
     """
-    if end <= start:
-        return 0
-    return int(_calendar().get_working_days_count(start + dt.timedelta(days=1), end))
+    return official_calendar().working_days_between(start, end)
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The `days`-th working day after `start`: the deadline of an N-working-day limit."""
-    return dt.date.fromordinal(_calendar().get_nth_working_day(start, days).toordinal())
+    return official_calendar().add_working_days(start, days)
