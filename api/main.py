@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.console import install as install_console
 from api.middleware import ExchangeMiddleware
 from api.routers import analytics, audit, clerk, extracts, health, objections, quality, resources
 from api.routers.steward_routes import STEWARD_ROUTERS
@@ -31,6 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(audit.router)
     for router in STEWARD_ROUTERS:
         app.include_router(router)
+    install_console(app)
     return app
 
 

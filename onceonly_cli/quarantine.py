@@ -23,7 +23,7 @@ def export(
     each row broke, from the published snapshot."""
     from contracts.registry import bundled_contracts
     from pipelines import settings
-    from pipelines.certify.export import export_quarantine
+    from contracts.returns import export_quarantine
     from pipelines.certify.publish import current_snapshot
 
     contracts = bundled_contracts()

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, require_role
@@ -16,6 +17,7 @@ from api.deps import current_snapshot
 from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from api.serving import Snapshot
 from contracts.registry import bundled_contracts
+from contracts.returns import OPEN_ROWS_SQL, returned_file
 from directory.actors import Role
 
 router = APIRouter(
@@ -144,6 +146,42 @@ def quarantine(
         )
         for r in rows
     ]
+
+
+@router.get(
+    "/{resource}/quarantine/export",
+    response_class=Response,
+    summary="The open quarantined rows as a file in the department's own format, to send back",
+    responses={
+        200: {
+            "description": "CSV (in the department's encoding), Excel, JSON lines or Parquet, "
+            "as the department delivers; the delivered headers plus 问题规则, 问题说明, 原文件 "
+            "and 原行号"
+        }
+    },
+)
+def quarantine_export(
+    resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
+) -> Response:
+    _resource(caller, resource)
+    rows = snapshot.query_records(OPEN_ROWS_SQL, [resource])
+    if not rows:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail={
+                "code": "nothing_quarantined",
+                "message": f"{resource} has no open quarantined rows: nothing to send back",
+            },
+        )
+    returned = returned_file(
+        bundled_contracts()[resource],
+        [(r["raw"], r["rule_ids"], r["reasons"], r["file_name"], r["row_number"]) for r in rows],
+    )
+    return Response(
+        returned.content,
+        media_type=returned.media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(returned.name)}"},
+    )
 
 
 @router.get(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.certify.export import export_quarantine
+from contracts.returns import export_quarantine
 from pipelines.certify.publish import publish
 from tests.pipelines.certify.support import CONTRACTS, Pool, people, person
 from tests.pipelines.landing import feeds
