@@ -3,15 +3,20 @@
 `current_caller` is the dependency every authenticated route takes; `require_role(...)` adds a
 role check on top. Tokens are issued with `onceonly token create` (or by an admin over the
 API) and only their hash is stored, see `directory.identity`.
+
+The dependencies are `async def` because none of them blocks (a dict lookup; a token found in
+memory after a counter read of microseconds, see `directory.identity_cache`): a plain `def`
+dependency is run in the thread pool, and those hand-offs cost more than the work itself.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -24,7 +29,7 @@ _directories: dict[str, Directory] = {}
 _directories_lock = threading.Lock()
 
 
-def get_directory() -> Directory:
+def process_directory() -> Directory:
     """The process's directory for the configured URL, opened (and migrated) on first use.
 
     One per URL rather than per request: it holds the connection pool and the in-memory
@@ -35,6 +40,13 @@ def get_directory() -> Directory:
         if url not in _directories:
             _directories[url] = open_directory(url)
         return _directories[url]
+
+
+async def get_directory() -> Directory:
+    """`process_directory` as a dependency: a dict lookup, except on first use, when opening
+    (and migrating) runs in a worker thread so the event loop keeps serving."""
+    opened = _directories.get(directory_url())
+    return opened if opened is not None else await run_in_threadpool(process_directory)
 
 
 class Caller(BaseModel):
@@ -65,7 +77,7 @@ def _unauthorised(code: str, message: str) -> HTTPException:
     )
 
 
-def current_caller(
+async def current_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     directory: Annotated[Directory, Depends(get_directory)],
 ) -> Caller:
@@ -88,20 +100,25 @@ def current_caller(
     )
 
 
-def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+def require_role(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency admitting only callers with one of `roles`."""
-    allowed = ", ".join(r.value for r in roles)
 
-    def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-        if caller.role not in roles:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                detail={
-                    "code": "role_forbidden",
-                    "message": f"this needs the role {allowed}; {caller.name} is a "
-                    f"{caller.role.value}. Ask an admin if you need it.",
-                },
-            )
-        return caller
+    async def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        return check_role(caller, *roles)
 
     return dependency
+
+
+def check_role(caller: Caller, *roles: Role) -> Caller:
+    """`caller` if they hold one of `roles`, else the 403 saying which role is needed."""
+    if caller.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "code": "role_forbidden",
+                "message": f"this needs the role {allowed}; {caller.name} is a "
+                f"{caller.role.value}. Ask an admin if you need it.",
+            },
+        )
+    return caller

@@ -183,6 +183,15 @@ class SnapshotWatcher:
         self._checked_at = -float("inf")
         self._lock = threading.Lock()
 
+    def fresh(self) -> Snapshot | None:
+        """The snapshot in service if the manifest was checked recently, else None: then
+        `current` has disk work to do (a stat, perhaps opening a new version), which async
+        callers hand to a worker thread rather than block the event loop with."""
+        current = self._current
+        if current is None or time.monotonic() - self._checked_at > CHECK_EVERY_SECONDS:
+            return None
+        return current
+
     def current(self) -> Snapshot:
         current = self._current
         due = time.monotonic() - self._checked_at > CHECK_EVERY_SECONDS

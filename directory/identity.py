@@ -2,7 +2,9 @@
 
 A token is shown once when issued and kept only as its SHA-256. Tokens are 256 random bits,
 so a fast unsalted hash is enough (nothing to brute-force, unlike a password) and lets a
-request be authenticated with one indexed lookup.
+request be authenticated with one indexed lookup. Tokens already authenticated are kept in
+memory until any user or token changes (see `directory.identity_cache`), so that lookup runs
+once per token, not once per request; every write here moves the change counter on.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from directory.db import Database
 from directory.departments import departments, known_codes
 from directory.entries import now
 from directory.errors import AuthenticationFailed, InvalidState, NotFound, Problem, ValidationFailed
+from directory.identity_cache import BUMP, GenerationCache, GenerationProbe
 from directory.tables import ApiToken, User
 
 TOKEN_PREFIX = "oo_"
@@ -83,6 +86,11 @@ def _token_view(row: ApiToken, user: str) -> TokenView:
 class Identity:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._probe = GenerationProbe(db.engine)
+        self._users: GenerationCache[UserView] = GenerationCache(self._probe)
+
+    def close(self) -> None:
+        self._probe.close()
 
     def create_user(
         self, name: str, role: Role | str, department: str, display_name: str = ""
@@ -121,6 +129,7 @@ class Identity:
                 created_at=now(),
             )
             session.add(row)
+            session.execute(BUMP)
             session.flush()
             return _user_view(row)
 
@@ -137,6 +146,7 @@ class Identity:
         with self._db.write() as session:
             row = self._user(session, name)
             row.disabled_at = (row.disabled_at or now()) if disabled else None
+            session.execute(BUMP)
             return _user_view(row)
 
     def issue_token(self, user: str, label: str = "") -> IssuedToken:
@@ -153,6 +163,7 @@ class Identity:
                 created_at=now(),
             )
             session.add(row)
+            session.execute(BUMP)
             session.flush()
             return IssuedToken(secret, _token_view(row, owner.name))
 
@@ -162,6 +173,7 @@ class Identity:
             if row is None:
                 raise NotFound(f"no token #{token_id}; `onceonly token list` shows their ids")
             row.revoked_at = row.revoked_at or now()
+            session.execute(BUMP)
             owner = session.get(User, row.user_id)
             return _token_view(row, owner.name if owner else "")
 
@@ -174,12 +186,24 @@ class Identity:
             return [_token_view(token, name) for token, name in rows]
 
     def authenticate(self, token: str) -> UserView:
-        """The user a bearer token belongs to, or AuthenticationFailed saying what to do."""
+        """The user a bearer token belongs to, or AuthenticationFailed saying what to do.
+
+        Answered from memory for a token seen since the last change to any user or token;
+        only valid tokens are kept (invalid ones would let anyone fill the cache)."""
+        token_hash = hash_token(token)
+        generation, cached = self._users.lookup(token_hash)
+        if cached is not None:
+            return cached
+        user = self._lookup(token_hash)
+        self._users.store(generation, token_hash, user)
+        return user
+
+    def _lookup(self, token_hash: str) -> UserView:
         with self._db.read() as session:
             found = session.execute(
                 select(ApiToken, User)
                 .join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.token_hash == hash_token(token))
+                .where(ApiToken.token_hash == token_hash)
             ).first()
             if found is None:
                 raise AuthenticationFailed(

@@ -256,6 +256,18 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
+class IdentityChange(Base):
+    """One row counting changes to users and tokens: every identity write moves it on in its
+    own transaction, so a process holding authenticated tokens in memory learns of a revoke or
+    a disable made by any process (the CLI writes the same database) with one primary-key read
+    per request instead of a token lookup."""
+
+    __tablename__ = "identity_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(Integer)
+
+
 class AuditEntry(Base):
     """One entry of the audit log. `entry` (its canonical JSON) is the record and is what the
     hash covers; the columns beside it repeat some of its fields so reads can filter on them,

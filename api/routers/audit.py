@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, current_caller, get_directory, require_role
+from api.auth import Caller, check_role, current_caller, get_directory
 from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from directory.actors import Role
 from directory.audit import AuditRecord, actor_event
@@ -28,7 +28,6 @@ router = APIRouter(
 Dir = Annotated[Directory, Depends(get_directory)]
 HASH_EXAMPLE = "3f1c9a5e0b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e2f4b6d8c0a2e4f6b8d0c2a"
 _REQUEST_ID_MAX = 64
-_only_auditors = require_role(Role.auditor)
 
 
 class AuditEntryModel(BaseModel):
@@ -87,7 +86,7 @@ def auditor(
 ) -> Caller:
     """Auditors only; a refused attempt on the log is itself logged."""
     try:
-        return _only_auditors(caller)
+        return check_role(caller, Role.auditor)
     except HTTPException:
         directory.audit.append(
             actor_event(

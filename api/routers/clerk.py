@@ -193,7 +193,7 @@ class Exchange:
         )
 
 
-def exchange(
+async def exchange(
     request: Request,
     caller: Annotated[Caller, Depends(current_caller)],
     directory: Annotated[Directory, Depends(get_directory)],

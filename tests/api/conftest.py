@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from api.auth import get_directory
+from api.auth import process_directory
 from directory.sample import load_sample
 from directory.store import Directory
 from pipelines.definitions import build_definitions
@@ -53,7 +53,7 @@ def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
             case_days=3,
             end_date=dt.date(2026, 11, 20),
         )
-        directory = get_directory()
+        directory = process_directory()
         load_sample(directory)
         defs = build_definitions()
         land_pending(defs, get_instance())

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.auth import get_directory
+from api.auth import process_directory
 from api.extracts import (
     DEFAULT_CENTRE,
     FORMAT,
@@ -387,7 +387,7 @@ def client(onceonly_home: Path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def clerk(onceonly_home: Path) -> dict[str, str]:
-    identity = get_directory().identity
+    identity = process_directory().identity
     identity.create_user("clerk1", "clerk", "mr")
     return {"Authorization": f"Bearer {identity.issue_token('clerk1').token}"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.auth import get_directory
+from api.auth import process_directory
 from api.main import create_app
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
@@ -15,7 +15,7 @@ from tests.pipelines.landing import feeds
 
 
 def analyst_headers() -> dict[str, str]:
-    identity = get_directory().identity
+    identity = process_directory().identity
     identity.create_user("analyst_a", "analyst", "gsc")
     return {"Authorization": f"Bearer {identity.issue_token('analyst_a').token}"}
 

@@ -11,9 +11,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api.auth import process_directory
 from api.main import create_app
 from directory.actors import Role
-from directory.store import Directory
+from directory.store import Directory, open_directory
 from tests.directory.fixtures import bearer, entry, open_sample, seeded
 
 PEOPLE = "301001/000001"  # 人口基本信息 (ps) in the sample
@@ -54,6 +55,36 @@ def test_no_token_bad_token_revoked_token(client: TestClient, sample: Directory)
     assert client.get("/v1/directory/me", headers=headers).json()["department"] == "mr"
     sample.identity.revoke_token(issued.info.id)
     assert error(client.get("/v1/directory/me", headers=headers), 401)["code"] == "token_revoked"
+
+
+def test_a_token_revoked_by_another_process_is_refused_on_the_next_request(
+    client: TestClient, sample: Directory
+) -> None:
+    # The API keeps authenticated tokens in memory; `onceonly token revoke` and `token
+    # disable` run in another process, with a Directory of their own on the same database.
+    revoked = sample.identity.issue_token("mr_steward")
+    kept = sample.identity.issue_token("ps_steward")
+    headers = {"Authorization": f"Bearer {revoked.token}"}
+    other = {"Authorization": f"Bearer {kept.token}"}
+    for _ in range(2):  # the second answer comes from the cache
+        assert client.get("/v1/directory/me", headers=headers).status_code == 200
+        assert client.get("/v1/directory/me", headers=other).status_code == 200
+    cli = open_directory()
+    assert cli is not process_directory()
+    try:
+        cli.identity.revoke_token(revoked.info.id)
+        assert error(client.get("/v1/directory/me", headers=headers), 401)["code"] == (
+            "token_revoked"
+        )
+        assert client.get("/v1/directory/me", headers=other).status_code == 200
+        cli.identity.set_disabled("ps_steward", True)
+        assert error(client.get("/v1/directory/me", headers=other), 401)["code"] == (
+            "user_disabled"
+        )
+        cli.identity.set_disabled("ps_steward", False)
+        assert client.get("/v1/directory/me", headers=other).status_code == 200
+    finally:
+        cli.close()
 
 
 def test_every_role_reads_only_stewards_and_admins_edit(

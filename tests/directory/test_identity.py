@@ -8,7 +8,7 @@ from sqlalchemy import select
 from directory.actors import Role
 from directory.errors import AuthenticationFailed, InvalidState, ValidationFailed
 from directory.identity import hash_token
-from directory.store import Directory
+from directory.store import Directory, open_directory
 from directory.tables import ApiToken
 
 
@@ -47,6 +47,26 @@ def test_invalid_revoked_and_disabled(directory: Directory) -> None:
         (first.info.id, True),
         (second.info.id, False),
     ]
+
+
+def test_a_change_made_by_another_process_reaches_cached_tokens(directory: Directory) -> None:
+    directory.identity.create_user("li.na", Role.clerk, "hrss")
+    issued = directory.identity.issue_token("li.na")
+    assert directory.identity.authenticate(issued.token).name == "li.na"  # now cached
+    cli = open_directory()  # as `onceonly token revoke` opens it, on the same file
+    try:
+        cli.identity.set_disabled("li.na", True)
+        with pytest.raises(AuthenticationFailed) as disabled:
+            directory.identity.authenticate(issued.token)
+        assert disabled.value.code == "user_disabled"
+        cli.identity.set_disabled("li.na", False)
+        assert directory.identity.authenticate(issued.token).name == "li.na"
+        cli.identity.revoke_token(issued.info.id)
+        with pytest.raises(AuthenticationFailed) as revoked:
+            directory.identity.authenticate(issued.token)
+        assert revoked.value.code == "token_revoked"
+    finally:
+        cli.close()
 
 
 def test_users_are_validated(directory: Directory) -> None:
