@@ -48,9 +48,16 @@ async def forecasts(
     series = await console.api.get("/v1/analytics/forecasts")
     chosen = None
     if series:
-        kind = kind or series[0]["series_kind"]
-        key = key or next(s["series_key"] for s in series if s["series_kind"] == kind)
-        chosen = await console.api.get(f"/v1/analytics/forecasts/{kind}/{key}")
+        # By default the busiest service item with a forecast, as the summary's chart shows.
+        kind = kind or "item"
+        of_kind = [s for s in series if s["series_kind"] == kind] or series
+        key = key or next(
+            (s["series_key"] for s in of_kind if s["status"] == "forecast"),
+            of_kind[0]["series_key"],
+        )
+        chosen = next(s for s in series if (s["series_kind"], s["series_key"]) == (kind, key))
+        if chosen["status"] == "forecast":
+            chosen = await console.api.get(f"/v1/analytics/forecasts/{kind}/{key}")
     return view(console, "forecasts.html", series=series, chosen=chosen, kind=kind, key=key)
 
 

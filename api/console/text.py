@@ -182,6 +182,8 @@ ENGLISH: dict[str, str] = {
     "数据管理员": "Data steward",
     "合约": "Contract",
     "审批意见": "Decision",
+    "该序列历史太短，暂不预测": "Too little history to forecast this series yet",
+    "该序列近期没有办件，暂不预测": "No recent cases in this series: nothing to forecast",
 }
 
 ROLE_NAMES = {
@@ -193,6 +195,21 @@ ROLE_NAMES = {
 }
 OUTCOME_NAMES = {"served": "已提供", "partial": "部分提供", "refused": "已拒绝"}
 COLOUR_NAMES = {"red": "红牌", "yellow": "黄牌", "green": "绿牌"}
+MATERIAL_REASONS = {
+    "replaced": "已由认证数据替代",
+    "applicant_brings": "无共享数据可替代，由申请人提交",
+    "quarantined": "数据在隔离中，待提供部门更正",
+    "not_in_pool": "资源池中没有该申请人的认证数据",
+    "no_grant": "本部门未获共享授权",
+    "not_shared": "该资源不予共享",
+    "not_in_catalogue": "该资源未编目或未发布",
+    "role_may_not_read": "当前角色无权读取",
+    "not_needed_for_service_item": "非本事项所需",
+}
+FORECAST_STATUS_NAMES = {
+    "history_too_short": "该序列历史太短，暂不预测",
+    "no_demand": "该序列近期没有办件，暂不预测",
+}
 REQUEST_STATUS_NAMES = {
     "pending": "待审批",
     "granted": "已同意",

@@ -1,0 +1,213 @@
+"""The console in a real browser: what stewards, clerks, analysts and auditors do all day.
+
+Each test signs in through the sign-in form, works through the pages with clicks and the
+keyboard, and leaves a screenshot of every page it visits under var/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Browser, Page, expect
+
+from tests.api.console.browser import browser, new_page, screenshot
+from tests.api.console.conftest import LiveExchange
+
+__all__ = ["browser"]  # the fixture, imported so pytest finds it here
+
+
+def sign_in(browser: Browser, live: LiveExchange, role: str) -> Page:
+    page = new_page(browser)
+    page.goto(f"{live.url}/console/")
+    expect(page).to_have_url(re.compile(r"/console/sign-in"))
+    page.get_by_label("令牌").fill(live.tokens[role])
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("header .who")).to_contain_text("当前用户")
+    return page
+
+
+def test_sign_in_with_the_keyboard_alone(browser: Browser, live: LiveExchange) -> None:
+    page = new_page(browser)
+    page.goto(f"{live.url}/console/sign-in")
+    screenshot(page, "sign-in")
+    page.keyboard.type(live.tokens["auditor"])  # the token field has the focus
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/console/audit"))
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+
+
+def test_a_bad_token_is_refused_with_advice(browser: Browser, live: LiveExchange) -> None:
+    page = new_page(browser)
+    page.goto(f"{live.url}/console/sign-in")
+    page.get_by_label("令牌").fill("oo_not_a_token")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_contain_text("令牌无效或已撤销")
+
+
+def test_steward_edits_an_entry_and_sees_the_history(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "steward")
+    screenshot(page, "steward-catalogue")
+    page.get_by_label("关键词").fill("人口")
+    page.get_by_role("button", name="搜索").click()
+    page.get_by_role("link", name="301001/000001").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("人口基本信息")
+    expect(page.get_by_role("heading", name="实时质量")).to_be_visible()
+    expect(page.locator("svg.trend")).to_be_visible()
+    screenshot(page, "steward-entry")
+
+    page.get_by_role("link", name="编辑").click()
+    # A conditional resource must cite its legal basis: the message appears at the field.
+    page.get_by_label("法律依据").fill("")
+    page.get_by_label("修改说明").fill("试删除法律依据")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#legal_basis-error")).to_be_visible()
+    expect(page.get_by_label("法律依据")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "steward-entry-edit-invalid")
+
+    page.get_by_label("法律依据").fill("《中华人民共和国居民身份证法》第十三条")
+    page.get_by_label("修改说明").fill("补充条款号")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存")
+    newest = page.locator("section.card").first
+    expect(newest).to_contain_text("补充条款号")
+    expect(newest.locator("td.after")).to_contain_text("第十三条")
+    screenshot(page, "steward-history")
+
+    # Restore the version before the edit, from the history page.
+    page.locator("section.card").nth(1).get_by_role("button", name="恢复此版本").click()
+    expect(page.get_by_role("status")).to_contain_text("已恢复")
+    expect(page.locator("section.card").first.locator("td.after")).not_to_contain_text("第十三条")
+
+
+def test_steward_approves_a_share_request(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "steward")
+    page.get_by_role("link", name="共享申请").click()
+    waiting = page.locator("section.card").first
+    expect(waiting).to_contain_text("已过工作日")
+    number = waiting.get_attribute("id")
+    assert number is not None
+    screenshot(page, "steward-share-requests")
+    waiting.get_by_label("每日限额").fill("2000")
+    waiting.get_by_role("button", name="同意").click()
+    expect(page.get_by_role("status")).to_contain_text("已同意")
+    expect(page.locator(f"#{number}")).to_have_count(0)
+    decided = page.locator("table").last
+    expect(decided.locator("tr", has_text=number.removeprefix("request-")).first).to_contain_text(
+        "已同意"
+    )
+
+
+def test_steward_sees_the_quarantine_and_exports_it(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "steward")
+    page.get_by_role("link", name="问题数据").click()
+    expect(page.locator("tr.chosen")).to_be_visible()
+    screenshot(page, "steward-quarantine")
+    with page.expect_download() as download:
+        page.locator("tr.chosen").get_by_role("link", name="导出退回文件").click()
+    assert "退回" in download.value.suggested_filename
+
+
+def test_clerk_prefills_a_form_and_objects_to_a_value(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "clerk")
+    page.get_by_label("服务事项").select_option("4101000004")
+    page.get_by_label("身份证号或统一社会信用代码").fill(live.person.lower())
+    page.get_by_label("办件编号").fill("ZZ2026112100007")
+    page.get_by_role("button", name="预填").click()
+    table = page.locator("table").first
+    name_row = table.locator("tr", has_text="经营者姓名")
+    expect(name_row).to_contain_text("公安局")
+    expect(page.get_by_role("heading", name=re.compile("免提交材料"))).to_be_visible()
+    screenshot(page, "clerk-prefill")
+
+    name_row.get_by_role("link", name="提出异议").click()
+    page.get_by_label("正确的值").fill("张三丰")
+    page.get_by_label("说明").fill("申请人出示了新户口簿")
+    screenshot(page, "clerk-objection")
+    page.get_by_role("button", name="提交异议").click()
+    expect(page.get_by_role("status")).to_contain_text("异议已提交")
+
+    page.get_by_role("link", name="返回").click()
+    expect(page.locator("tr", has_text="经营者姓名")).to_contain_text("张三丰")
+
+    steward = sign_in(browser, live, "steward")
+    steward.get_by_role("link", name="数据异议").click()
+    queued = steward.locator("section.card", has_text="张三丰")
+    expect(queued).to_be_visible()
+    screenshot(steward, "steward-objections")
+    queued.get_by_label("处理").select_option("rejected")
+    queued.get_by_label("理由").fill("户籍系统记录无误")
+    queued.get_by_role("button", name="处理").click()
+    expect(steward.get_by_role("status")).to_contain_text("已处理")
+
+
+def test_a_clerk_cannot_open_steward_pages(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "clerk")
+    expect(page.get_by_role("link", name="资源目录")).to_have_count(0)
+    for path in ("/console/catalogue", "/console/share-requests", "/console/quarantine"):
+        response = page.goto(f"{live.url}{path}")
+        assert response is not None and response.status == 403
+        expect(page.get_by_role("heading", level=1)).to_have_text("无权访问此页面")
+    screenshot(page, "clerk-forbidden")
+    # The API behind the page refuses the same clerk too.
+    refused = httpx.get(
+        f"{live.url}/v1/directory/share-requests/1/approve",
+        headers={"Authorization": f"Bearer {live.tokens['clerk']}"},
+    )
+    assert refused.status_code in (403, 405)
+
+
+def test_analyst_views_a_chart_and_runs_a_query(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "analyst")
+    expect(page.locator(".tile.red")).to_be_visible()
+    screenshot(page, "analyst-statistics")
+
+    page.get_by_role("link", name="需求预测").click()
+    chart = page.locator("img.chart")
+    expect(chart).to_be_visible()
+    drawn = page.request.get(f"{live.url}{chart.get_attribute('src')}")
+    assert drawn.ok and drawn.headers["content-type"] == "image/svg+xml", drawn.text()[-1500:]
+    page.wait_for_function(
+        "() => { const img = document.querySelector('img.chart');"
+        " return img.complete && img.naturalWidth > 0; }"
+    )
+    screenshot(page, "analyst-forecast")
+
+    page.get_by_role("link", name="查询工作台").click()
+    page.get_by_label("SQL").fill(
+        "SELECT service_item_name, count(*) AS cases FROM cases GROUP BY ALL ORDER BY cases DESC"
+    )
+    page.get_by_role("button", name="执行查询").click()
+    result = page.locator("table.result")
+    expect(result.locator("th").first).to_have_text("service_item_name")
+    assert result.locator("tbody tr").count() > 1
+    screenshot(page, "analyst-workbench")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载 CSV").click()
+    assert download.value.suggested_filename == "query.csv"
+
+    page.get_by_label("SQL").fill("DROP TABLE cases")
+    page.get_by_role("button", name="执行查询").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def test_auditor_filters_the_log_and_sees_the_chain(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "auditor")
+    expect(page.get_by_role("status")).to_contain_text("链完整")
+    page.get_by_label("操作").fill("prefill")
+    page.get_by_role("button", name="筛选").click()
+    rows = page.locator("tbody tr")
+    assert rows.count() >= 1
+    for text in rows.all_inner_texts():
+        assert "prefill" in text
+    screenshot(page, "auditor-log")
+
+
+def test_english_toggle(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "analyst")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("link", name="Forecasts")).to_be_visible()
+    screenshot(page, "analyst-statistics-en")
+    page.get_by_role("link", name="中文").click()
+    expect(page.get_by_role("link", name="需求预测")).to_be_visible()
