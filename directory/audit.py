@@ -10,10 +10,12 @@ Why it is built this way:
   canonical JSON), so `verify` finds an edited, deleted or reordered entry by recomputing the
   chain. One chain row records the newest entry (cutting off the end of the log shows) and
   the anchor `prune` leaves (retention deletes old entries without breaking the chain).
-- Fast enough to sit on every read: an append is one short Core write transaction; appends
-  that arrive from other threads meanwhile share the next one (group commit), and processes
-  queue on the database (BEGIN IMMEDIATE on SQLite, the locked chain row on PostgreSQL),
-  which is also what keeps the sequence and the chain without gaps.
+- Fast enough to sit on every read: appends are queued to one writer thread per process,
+  which commits everything queued meanwhile in one short Core transaction (group commit, see
+  `directory.audit_writer`); the caller waits until its events are committed, asynchronously
+  if it likes (`submit`). Processes queue on the database (BEGIN IMMEDIATE on SQLite, the
+  locked chain row on PostgreSQL), which is also what keeps the sequence and the chain
+  without gaps.
 - Nothing edits or deletes an entry except `prune`, which refuses to run on a log that does
   not verify (it would erase the evidence) or inside the retention period.
 """
@@ -30,6 +32,7 @@ import secrets
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,7 @@ from sqlalchemy import (
 from contracts.keys import check_subject_key
 from contracts.keys.id_number import clean_key
 from directory.actors import SYSTEM, Actor
+from directory.audit_writer import GroupWriter
 from directory.db import Database
 from directory.entries import now
 from directory.errors import InvalidState, Problem, ValidationFailed
@@ -121,16 +125,6 @@ class AuditVerification:
     problem: str
     head_sequence: int
     head_hash: str
-
-
-class _Ticket:
-    """One caller's batch waiting for a group commit, and what became of it."""
-
-    def __init__(self, events: list[AuditEvent]) -> None:
-        self.events = events
-        self.sequences: list[int] = []
-        self.done = False
-        self.error: BaseException | None = None
 
 
 def actor_event(
@@ -239,8 +233,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._key: bytes | None = None
         self._head: tuple[int, str] | None = None  # (sequence, hash) after our last append
-        self._queue_lock = threading.Lock()
-        self._pending: list[_Ticket] = []
+        self._writer = GroupWriter(db, self._commit)
 
     def subject_hash(self, key: str) -> str:
         """The keyed hash of a subject key, normalised first so that every spelling of one
@@ -258,21 +251,25 @@ class AuditLog:
     def append_many(self, events: Iterable[AuditEvent]) -> list[int]:
         """Append events atomically, all or none (concurrent callers may share a transaction);
         returns their sequence numbers, which are consecutive."""
+        return self.submit(events).result()
+
+    def submit(self, events: Iterable[AuditEvent]) -> Future[list[int]]:
+        """Queue events for the writer thread: the future resolves to their sequence numbers
+        once they are committed, or fails with the error that kept them out of the log. An
+        async caller awaits it with `asyncio.wrap_future`, holding no thread while it waits."""
         batch = list(events)
         problems = [p for n, e in enumerate(batch) for p in _problems(e, n, len(batch))]
         if problems:
             raise ValidationFailed(problems, "the audit event")
         if not batch:
-            return []
-        ticket = _Ticket(batch)
-        with self._queue_lock:
-            self._pending.append(ticket)
-        with self._lock:
-            if not ticket.done:
-                self._commit_pending()
-        if ticket.error is not None:
-            raise ticket.error
-        return ticket.sequences
+            done: Future[list[int]] = Future()
+            done.set_result([])
+            return done
+        return self._writer.submit(batch)
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer thread."""
+        self._writer.close()
 
     def entries(
         self,
@@ -398,23 +395,11 @@ class AuditLog:
             )
         return pruned
 
-    def _commit_pending(self) -> None:
-        """Group commit, under the writer lock: write every batch queued so far in one
-        transaction. Threads that queued while another was writing find their batch done when
-        they get the lock, so concurrent requests share commits instead of paying one each."""
-        with self._queue_lock:
-            group, self._pending = self._pending, []
-        try:
-            with self._db.write_connection() as connection:
-                sequences = self._write(connection, [e for t in group for e in t.events])
-        except BaseException as error:  # every caller in the group is told, and raises it
-            for ticket in group:
-                ticket.error, ticket.done = error, True
-            return
-        start = 0
-        for ticket in group:
-            ticket.sequences = sequences[start : start + len(ticket.events)]
-            ticket.done, start = True, start + len(ticket.events)
+    def _commit(self, connection: Connection, events: list[AuditEvent]) -> list[int]:
+        """One group of the writer thread, in one transaction on its connection; the lock
+        keeps `prune` from moving the head meanwhile."""
+        with self._lock, connection.begin():
+            return self._write(connection, events)
 
     def _write(self, connection: Connection, events: list[AuditEvent]) -> list[int]:
         """Chain `events` after the head, insert them and move the head, in the caller's

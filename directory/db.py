@@ -65,6 +65,11 @@ class Database:
             with connection.begin():
                 yield connection
 
+    def writer(self) -> Connection:
+        """A Core connection to keep, whose transactions (`begin()`) are write transactions:
+        for a long-lived writer that commits often (the audit log's)."""
+        return self.engine.connect().execution_options(**{_WRITE: True})
+
     def dispose(self) -> None:
         self.engine.dispose()
 

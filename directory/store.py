@@ -62,6 +62,7 @@ class Directory:
         )
 
     def close(self) -> None:
+        self.audit.close()
         self.identity.close()
         self.db.dispose()
 

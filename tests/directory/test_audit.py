@@ -5,6 +5,7 @@ append throughput."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -303,6 +304,35 @@ def test_appends_from_threads_and_another_process_keep_one_chain(
     assert result.ok, result.problem
     assert result.checked == result.head_sequence == 4 * 165 + 300
     assert len(directory.audit.entries(user="other.process", limit=None)) == 300
+
+
+def test_awaited_appends_share_commits_and_keep_one_chain(directory: Directory) -> None:
+    async def requests(client: int) -> list[int]:
+        # As an async route does: queue the entry and wait for its commit without a thread.
+        return [
+            (await asyncio.wrap_future(directory.audit.submit([event(n, user=f"c{client}")])))[0]
+            for n in range(50)
+        ]
+
+    async def load() -> list[list[int]]:
+        return await asyncio.gather(*(requests(c) for c in range(20)))
+
+    sequences = sorted(s for client in asyncio.run(load()) for s in client)
+    assert sequences == list(range(1, 1001))
+    result = directory.audit.verify()
+    assert result.ok and result.checked == 1000
+
+
+def test_a_group_that_cannot_be_committed_fails_every_caller(directory: Directory) -> None:
+    directory.audit.append(event(0))
+    sql(directory, "ALTER TABLE audit_entries RENAME TO hidden")
+    futures = [directory.audit.submit([event(n)]) for n in range(1, 6)]
+    for future in futures:
+        with pytest.raises(Exception, match="audit_entries"):
+            future.result(timeout=30)
+    sql(directory, "ALTER TABLE hidden RENAME TO audit_entries")
+    assert directory.audit.append(event(9)) == 2  # nothing of the failed group was kept
+    assert directory.audit.verify().ok
 
 
 def test_append_throughput(directory: Directory) -> None:
