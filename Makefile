@@ -9,7 +9,11 @@ ONCEONLY := $(UV) run --frozen onceonly
 SAMPLE_PERSONS ?= 20000
 SAMPLE_ENTERPRISES ?= 2000
 
-.PHONY: install run ingest serve ui test lint bench clean
+CHROMIUM ?= /usr/bin/chromium
+# Debian's packages need root: sudo when make runs as another user.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser run ingest serve ui test lint bench clean
 
 install: .venv/.installed
 
@@ -31,7 +35,13 @@ ui: install  ## the Dagster UI (and daemon, for the sensor and schedules) on the
 	$(UV) run --frozen python -c "from pipelines.instance import ensure_dagster_home; ensure_dagster_home()"
 	$(UV) run --frozen dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-test: install  ## the whole suite
+browser:  ## Debian's Chromium and a Chinese font, for the console's browser tests
+	@test -x $(CHROMIUM) && fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver fonts-wqy-microhei fontconfig; }
+
+test: install browser  ## the whole suite
 	$(UV) run --frozen pytest -q -n 2
 
 lint: install

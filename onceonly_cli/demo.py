@@ -67,6 +67,12 @@ def demo(
         f"'{base_url}/v1/directory/entries?q=人口'"
     )
     typer.echo(f"  OpenAPI: {base_url}/docs")
+    typer.echo(f"\nWeb console: {base_url}/console/  (sign in with a token above; the role decides")
+    typer.echo(f"  the pages: the steward's {tokens[Role.steward]} opens the catalogue)")
+    if applicant:
+        typer.echo(
+            f"  A clerk's prefill there: service item {DEMO_SERVICE_ITEM}, applicant {applicant}"
+        )
 
 
 def _sample_applicant() -> str | None:
