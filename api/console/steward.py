@@ -16,6 +16,8 @@ from directory.workdays import local_today
 
 router = APIRouter(prefix=CONSOLE_PATH)
 Steward = Annotated[Console, Depends(role_gate("steward", "admin"))]
+# Objections name the applicant, and admins read no subject data (separation of duties).
+ProviderSteward = Annotated[Console, Depends(role_gate("steward"))]
 PAGE_SIZE = 20
 # Scalar fields a steward edits on the entry form; data items are kept as they are.
 TEXT_FIELDS = (
@@ -232,13 +234,15 @@ async def quarantine_export(console: Steward, resource: str) -> Response:
 
 
 @router.get("/objections", response_class=HTMLResponse)
-async def objections(console: Steward, done: Annotated[str | None, Query()] = None) -> HTMLResponse:
+async def objections(
+    console: ProviderSteward, done: Annotated[str | None, Query()] = None
+) -> HTMLResponse:
     queue = await console.api.get("/v1/objections", status="open")
     return view(console, "objections.html", queue=queue, done=done)
 
 
 @router.post("/objections/{objection_id}/resolve", response_class=HTMLResponse)
-async def resolve(console: Steward, objection_id: int) -> Response:
+async def resolve(console: ProviderSteward, objection_id: int) -> Response:
     form = await checked_form(console)
     await console.api.post(
         f"/v1/objections/{objection_id}/resolve",
