@@ -29,6 +29,7 @@ class Frequency(StrEnum):
 
 class SeriesKind(StrEnum):
     item = "item"
+    department = "department"
     window = "window"
 
 

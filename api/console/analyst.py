@@ -13,7 +13,7 @@ from api.console.session import CONSOLE_PATH, Console, checked_form, role_gate
 
 router = APIRouter(prefix=CONSOLE_PATH)
 Analyst = Annotated[Console, Depends(role_gate("analyst"))]
-SERIES_KINDS = "^(item|window)$"
+SERIES_KINDS = "^(item|department|window)$"
 
 
 @router.get("/analytics", response_class=HTMLResponse)

@@ -185,7 +185,7 @@ def warnings(
 @router.get("/forecasts", response_model=list[ForecastSummary], summary="Forecast series")
 def forecasts(
     con: Database,
-    kind: Annotated[SeriesKind | None, Query(description="item or window")] = None,
+    kind: Annotated[SeriesKind | None, Query(description="item, department or window")] = None,
     frequency: Annotated[Frequency, Query()] = Frequency.daily,
 ) -> list[ForecastSummary]:
     """Every series with its chosen model and backtest errors beside the seasonal naive's."""

@@ -153,18 +153,20 @@ def recent(series: SeriesSet, days: int) -> SeriesSet:
 def centre_series(
     records: pa.Table, book: DayBook, last: dt.date
 ) -> tuple[SeriesSet, pd.DataFrame]:
-    """Daily case counts per service item and per front window, from the centre's first day.
+    """Daily case counts per service item, department and front window, from the centre's
+    first day.
 
     Series start together so that a new item's early days count as days without demand.
     """
     frame = records.select(
-        ["service_item_code", "service_item_name", "service_window", "received_date"]
+        ["service_item_code", "service_item_name", "department", "service_window", "received_date"]
     ).to_pandas()
     frame["position"] = (
         pd.to_datetime(frame["received_date"]).to_numpy(dtype="datetime64[D]") - book.days[0]
     ).astype(np.int64)
     groups = [
         ("item", "service_item_code", "service_item_name"),
+        ("department", "department", "department"),
         ("window", "service_window", "service_window"),
     ]
     labels, rows = [], []
@@ -190,7 +192,8 @@ def centre_series(
 def forecast_centre(
     records: pa.Table, calendar: OfficialCalendar, settings: ForecastSettings
 ) -> DemandForecast:
-    """Daily and weekly forecasts per item and window, from the first to the last case day."""
+    """Daily and weekly forecasts per item, department and window, from the first to the last
+    case day."""
     received = pd.to_datetime(records.column("received_date").to_pandas())
     first, last = received.min().date(), received.max().date()
     horizon_end = last + dt.timedelta(days=settings.horizon_days + 7 + LOOKAHEAD_DAYS)
