@@ -28,13 +28,19 @@ async def prefill(
     service_item: Text = "",
     subject: Text = "",
     case_no: Text = "",
+    as_of: Annotated[str, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = "",
 ) -> HTMLResponse:
     answer = None
     error: ApiError | None = None
     if service_item and subject and case_no:
         try:
             answer = await console.api.get(
-                "/v1/prefill", service_item=service_item, subject=subject, case_no=case_no
+                "/v1/prefill",
+                service_item=service_item,
+                subject=subject,
+                case_no=case_no,
+                # The end of that day in China: a case is reviewed as it stood that day.
+                as_of=f"{as_of}T23:59:59+08:00" if as_of else None,
             )
         except ApiError as refused:
             if refused.status >= 500:
@@ -45,7 +51,12 @@ async def prefill(
         "prefill.html",
         status_code=error.status if error else 200,
         items=await _service_items(console),
-        asked={"service_item": service_item, "subject": subject, "case_no": case_no},
+        asked={
+            "service_item": service_item,
+            "subject": subject,
+            "case_no": case_no,
+            "as_of": as_of,
+        },
         answer=answer,
         error=error,
     )

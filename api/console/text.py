@@ -182,6 +182,8 @@ ENGLISH: dict[str, str] = {
     "数据管理员": "Data steward",
     "合约": "Contract",
     "审批意见": "Decision",
+    "回查日期（可选，复核往期办件时填写）": "As of (optional, to review a past case)",
+    "数据截至": "Data as of",
     "该序列历史太短，暂不预测": "Too little history to forecast this series yet",
     "该序列近期没有办件，暂不预测": "No recent cases in this series: nothing to forecast",
 }

@@ -140,6 +140,17 @@ def test_a_prefill_in_the_console_is_a_logged_api_read(exchange: Exchange) -> No
     ]
     assert [(e.action, e.outcome) for e in logged] == [("prefill", "served")]
 
+    past = client.get(
+        "/console/prefill",
+        params={
+            "service_item": "4101000004",
+            "subject": exchange.person,
+            "case_no": "ZZ-CONSOLE-3",
+            "as_of": "2026-11-20",
+        },
+    )
+    assert past.status_code == 200 and "数据截至 2026年11月20日 23:59" in past.text
+
     bad = client.get(
         "/console/prefill",
         params={"service_item": "4101000004", "subject": "123", "case_no": "ZZ-CONSOLE-2"},
