@@ -238,10 +238,17 @@ class AuditLog:
     def subject_hash(self, key: str) -> str:
         """The keyed hash of a subject key, normalised first so that every spelling of one
         person or organisation (15-digit ID, lower-case x, full-width digits) hashes alike."""
+        checked = check_subject_key(key)
+        return self.normal_subject_hash(
+            checked.value if checked.value is not None else clean_key(key)
+        )
+
+    def normal_subject_hash(self, normal: str) -> str:
+        """`subject_hash` of a key `check_subject_key` has already normalised, without checking
+        it again (the API normalises every key it is given before reading, and the check cost
+        more than the hash)."""
         if self._key is None:
             self._key = audit_key()
-        checked = check_subject_key(key)
-        normal = checked.value if checked.value is not None else clean_key(key)
         return hmac.new(self._key, normal.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def append(self, event: AuditEvent) -> int:

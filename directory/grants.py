@@ -79,8 +79,8 @@ class GrantIndex:
         service_item: str,
         on: dt.date | None = None,
     ) -> Decision:
-        if time.monotonic() - self._checked_at > self._max_age:
-            self._refresh()
+        if self.due():
+            self.refresh()
         provider = self._providers.get(resource)
         if provider is None:
             return Decision(False, f"no resource {resource} in the catalogue")
@@ -114,7 +114,13 @@ class GrantIndex:
             "submit a share request",
         )
 
-    def _refresh(self) -> None:
+    def due(self) -> bool:
+        """Whether the next check reads the store first; an async caller can `refresh` in a
+        worker thread beforehand, so the check itself touches memory only."""
+        return time.monotonic() - self._checked_at > self._max_age
+
+    def refresh(self) -> None:
+        """Reload the grants if the store moved on since the last check (when due)."""
         with self._lock:
             if time.monotonic() - self._checked_at <= self._max_age:
                 return

@@ -245,8 +245,8 @@ class Objections:
 
     def open_items(self, subject_hash: str) -> dict[ItemKey, list[ObjectionView]]:
         """Open objections on this subject's values, by (resource, item), oldest first."""
-        if time.monotonic() - self._checked_at > self._max_age:
-            self._refresh()
+        if self.due():
+            self.refresh()
         found = self._open.get(subject_hash)
         return {key: list(views) for key, views in found.items()} if found else {}
 
@@ -306,7 +306,13 @@ class Objections:
             raise ValidationFailed(problems, "the objection")
         return checked.value or "", contract.department if contract else ""
 
-    def _refresh(self) -> None:
+    def due(self) -> bool:
+        """Whether the next `open_items` reads the store first; an async caller can `refresh`
+        in a worker thread beforehand, so the lookup itself touches memory only."""
+        return time.monotonic() - self._checked_at > self._max_age
+
+    def refresh(self) -> None:
+        """Reload the open objections if any changed since the last check (when due)."""
         with self._lock:
             if time.monotonic() - self._checked_at <= self._max_age:
                 return

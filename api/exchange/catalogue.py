@@ -48,6 +48,14 @@ class CatalogueCache:
         self._checked_at = -float("inf")
         self._lock = threading.Lock()
 
+    def due(self) -> bool:
+        """Whether `current` would read the directory (first load, or the periodic check):
+        async callers `refresh` in a worker thread first, so `current` only reads memory."""
+        return self._state is None or time.monotonic() - self._checked_at > self._max_age
+
+    def refresh(self) -> None:
+        self.current()
+
     def current(self) -> CatalogueState:
         state = self._state
         if state is not None and time.monotonic() - self._checked_at <= self._max_age:

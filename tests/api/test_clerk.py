@@ -4,12 +4,17 @@ verification, refusals and the audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import sqlite3
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.main import create_app
+from onceonly_cli.main import app as cli
 from tests.api.conftest import Exchange
 from tests.directory.fixtures import steward as steward_actor
 
@@ -304,3 +309,44 @@ def test_a_missing_grant_is_refused_per_resource_and_logged(
     )
     (entry,) = exchange.directory.audit.entries(user="test.ca.clerk")
     assert entry.outcome == "partial" and "hpf_account" in entry.reason
+
+
+def test_a_read_that_cannot_be_logged_is_not_answered(
+    exchange: Exchange, clerk: dict[str, str]
+) -> None:
+    path = exchange.directory.db.url.database
+    assert path is not None
+    failing = TestClient(create_app(), raise_server_exceptions=False)
+    params = {"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": "ZZ-NOLOG"}
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE audit_entries RENAME TO audit_hidden")
+    try:
+        answer = failing.get("/v1/prefill", params=params, headers=clerk)
+    finally:
+        with sqlite3.connect(path) as connection:
+            connection.execute("ALTER TABLE audit_hidden RENAME TO audit_entries")
+    assert answer.status_code == 500 and exchange.person not in answer.text
+    assert failing.get("/v1/prefill", params=params, headers=clerk).status_code == 200
+
+
+def test_concurrent_reads_are_each_logged_and_the_chain_verifies(
+    exchange: Exchange, clerk: dict[str, str]
+) -> None:
+    async def load() -> list[int]:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://exchange") as client:
+
+            async def read(n: int) -> int:
+                route = "/v1/prefill" if n % 2 else f"/v1/subjects/{exchange.person}"
+                params = {"service_item": SOLE_PROPRIETOR, "case_no": f"ZZ-LOAD-{n}"}
+                if n % 2:
+                    params["subject"] = exchange.person
+                return (await client.get(route, params=params, headers=clerk)).status_code
+
+            return await asyncio.gather(*(read(n) for n in range(60)))
+
+    assert set(asyncio.run(load())) == {200}
+    logged = {e.case_no for e in exchange.directory.audit.entries(user="test.clerk", limit=None)}
+    assert {f"ZZ-LOAD-{n}" for n in range(60)} <= logged
+    verified = CliRunner().invoke(cli, ["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
