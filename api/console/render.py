@@ -14,7 +14,9 @@ from api.console.session import Console
 from directory.model import SharingMethod, SharingType, Status, UpdateCycle
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.filters.update(number=text.number, percent=text.percent, shown=text.shown)
+TEMPLATES.env.filters.update(
+    department=text.department_name, number=text.number, percent=text.percent, shown=text.shown
+)
 VOCABULARIES: dict[str, type[StrEnum]] = {
     "sharing_type": SharingType,
     "status": Status,
@@ -91,6 +93,7 @@ def page(
             "label": label,
             "when": lambda value: text.chinese_datetime(value, lang),
             "day": lambda value: text.chinese_date(value, lang),
+            "field_name": lambda path: text.entry_field(path, lang),
             "lang": lang,
             "console": console,
             "user": console.user if console else None,

@@ -11,6 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
+from directory.departments import departments
 from directory.labels import LABELS
 from directory.workdays import CHINA
 
@@ -284,3 +285,44 @@ def shown(value: Any) -> str:
     if isinstance(value, dict):
         return "；".join(f"{k}：{shown(v)}" for k, v in value.items())
     return str(value)
+
+
+def department_name(code: str | None) -> str:
+    """公安局 for ps; an unknown code as it is."""
+    if not code:
+        return ""
+    known = departments().get(code)
+    return known.name if known else code
+
+
+ENTRY_FIELDS = {
+    "code": "资源代码",
+    "name": "资源名称",
+    "classification": "资源分类",
+    "provider_department": "提供方代码",
+    "provider_name": "资源提供方",
+    "abstract": "资源摘要",
+    "format": "资源格式",
+    "data_items": "信息项",
+    "sharing_type": "共享类型",
+    "sharing_condition": "共享条件",
+    "legal_basis": "法律依据",
+    "sharing_methods": "共享方式",
+    "open_to_public": "是否向社会开放",
+    "open_condition": "开放条件",
+    "update_cycle": "更新周期",
+    "publish_date": "发布日期",
+    "related_codes": "关联资源代码",
+    "status": "状态",
+    "replaced_by": "替代资源",
+    "steward": "数据管理员",
+    "contract_id": "数据合约",
+    "contract_version": "合约版本",
+}
+
+
+def entry_field(path: str, lang: str = "zh") -> str:
+    """资源摘要 for abstract, 信息项 for data_items[address]: the cataloguing guide's words
+    (the path itself is shown beside it)."""
+    label = ENTRY_FIELDS.get(path.split(".")[0].split("[")[0])
+    return "" if lang == "en" or label is None else label

@@ -19,6 +19,7 @@ FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
+    "--lang=zh-CN",
     "--no-first-run",
     "--disable-background-networking",
     "--disable-component-update",
