@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 import duckdb
@@ -29,6 +30,7 @@ CJK_FONTS = (
     "SimHei",
     "PingFang SC",
 )
+CJK_FILE_HINTS = ("wqy", "notosanscjk", "sourcehansans", "msyh", "simhei", "pingfang")
 
 
 class ChartFormat(StrEnum):
@@ -210,9 +212,19 @@ def _ascii(text: str) -> str:
 
 
 @cache
+@cache
 def _cjk_fonts() -> tuple[str, ...]:
-    """Installed fonts that can draw Chinese names; without one, titles use the series id."""
+    """Installed fonts that can draw Chinese names; without one, titles use the series id.
+
+    Matplotlib's font list is cached on first use, so a font installed after that (by the
+    project's set-up, say) is found by asking the system's font files directly.
+    """
     from matplotlib import font_manager
 
     installed = {font.name for font in font_manager.fontManager.ttflist}
+    if not installed.intersection(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if any(hint in Path(path).name.lower() for hint in CJK_FILE_HINTS):
+                font_manager.fontManager.addfont(path)
+        installed = {font.name for font in font_manager.fontManager.ttflist}
     return tuple(name for name in CJK_FONTS if name in installed)
