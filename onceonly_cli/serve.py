@@ -14,5 +14,6 @@ def serve(
     """Serve the exchange API (OpenAPI at /docs)."""
     import uvicorn
 
-    typer.echo(f"Serving the API on http://{host}:{port} (OpenAPI: http://{host}:{port}/docs)")
+    base = f"http://{host}:{port}"
+    typer.echo(f"Serving the API on {base} (OpenAPI: {base}/docs, web console: {base}/console/)")
     uvicorn.run("api.main:app", host=host, port=port, log_level="info")
