@@ -39,6 +39,14 @@ class Colour(StrEnum):
     red = "red"
 
 
+class ChartFormat(StrEnum):
+    """The API's own copy of the chart formats (`pipelines.analytics.charts.ChartFormat`), so
+    that declaring the chart route does not import the pipelines."""
+
+    png = "png"
+    svg = "svg"
+
+
 class ResultFormat(StrEnum):
     json = "json"
     csv = "csv"

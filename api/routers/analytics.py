@@ -3,6 +3,11 @@
 Everything here reads the published analytical database (de-identified and aggregated), never
 the pool; every call needs an analyst's (or an admin's) token. Errors are `{"code",
 "message"}`, the message saying what to do.
+
+The reader of that database, the charts and the SQL guard live in `pipelines.analytics` and
+are imported inside the handlers: at import time they would load sqlglot and the rest for
+every API process (start-up time, and the rule that `api` imports only `directory` and
+`contracts` at module level), when only analysts' calls need them.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from api.auth import require_role
 from api.models_analytics import (
     AnalyticsSummary,
     BacktestScore,
+    ChartFormat,
     Colour,
     Dimension,
     ForecastPoint,
@@ -47,12 +53,6 @@ from api.routers.steward_errors import StewardRoute
 from directory.actors import Role
 from directory.calendar import official_calendar
 from directory.workdays import local_today
-from pipelines.analytics.charts import ChartFormat, SeriesNotFound, chart_data, render
-from pipelines.analytics.database import VIEWS, open_analytics
-from pipelines.analytics.guard import QueryRefused
-from pipelines.analytics.settings import database_path, load_settings
-from pipelines.analytics.three_colour import WARNING_COLUMNS, recolour
-from pipelines.analytics.workbench import QueryFailed, run_query, view_columns
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No token, or a token that is invalid or revoked"},
@@ -74,6 +74,9 @@ router = APIRouter(
 
 
 def analytics_db() -> Iterator[duckdb.DuckDBPyConnection]:
+    from pipelines.analytics.database import open_analytics
+    from pipelines.analytics.settings import database_path, load_settings
+
     try:
         con = open_analytics(database_path(), load_settings().workbench)
     except FileNotFoundError as error:
@@ -256,15 +259,21 @@ def series_chart(
 ) -> Response:
     """History, forecast with 80% and 95% bands, official holidays shaded, closed days marked,
     and the model's backtest error against the seasonal naive in the subtitle."""
+    from pipelines.analytics import charts
+
     try:
-        data = chart_data(con, f"{kind.value}:{key}", frequency.value)
-    except SeriesNotFound as error:
+        data = charts.chart_data(con, f"{kind.value}:{key}", frequency.value)
+    except charts.SeriesNotFound as error:
         raise _error(404, "series_not_found", str(error)) from error
-    return Response(render(data, format), media_type=CHART_TYPES[format])
+    image = charts.render(data, charts.ChartFormat(format.value))
+    return Response(image, media_type=CHART_TYPES[format])
 
 
 @router.get("/views", response_model=list[ViewInfo], summary="Views the workbench can query")
 def views(con: Database) -> list[ViewInfo]:
+    from pipelines.analytics.database import VIEWS
+    from pipelines.analytics.workbench import view_columns
+
     columns = view_columns(con)
     return [
         ViewInfo(name=name, description=description, columns=columns.get(name, []))
@@ -320,6 +329,10 @@ def query(
     """One SELECT (CTEs and UNIONs allowed) over the views of `GET /v1/analytics/views`, checked
     with sqlglot, run read-only without file or network access, cut at the row limit and
     stopped at the time limit."""
+    from pipelines.analytics.guard import QueryRefused
+    from pipelines.analytics.settings import database_path, load_settings
+    from pipelines.analytics.workbench import QueryFailed, run_query
+
     try:
         result = run_query(
             database_path(), request.sql, load_settings().workbench, request.limit, dialect
@@ -365,6 +378,9 @@ def query(
 def _warnings(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, condition: str, params: list[Any]
 ) -> list[dict[str, Any]]:
+    from pipelines.analytics.settings import load_settings
+    from pipelines.analytics.three_colour import WARNING_COLUMNS, recolour
+
     columns = ", ".join(WARNING_COLUMNS)
     where = f" WHERE {condition}" if condition else ""
     stored = con.sql(f"SELECT {columns} FROM case_warnings{where}", params=params).to_arrow_table()
