@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,34 +38,49 @@ class Exchange:
         return {"Authorization": f"Bearer {identity.issue_token(name).token}"}
 
 
-@pytest.fixture(scope="module")
-def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    home = tmp_path_factory.mktemp("exchange") / "var"
+def build_exchange(home: Path, *, persons: int = 300, case_days: int = 3) -> Exchange:
+    """Sample feeds for `persons`, landed, certified and published, and the sample directory.
+
+    The caller has pointed ONCEONLY_HOME and DAGSTER_HOME at `home`.
+    """
+    generate_landing_zone(
+        home / "landing",
+        persons=persons,
+        enterprises=persons // 10,
+        seed=5,
+        case_days=case_days,
+        end_date=dt.date(2026, 11, 20),
+    )
+    directory = process_directory()
+    load_sample(directory)
+    defs = build_definitions()
+    land_pending(defs, get_instance())
+    publish_snapshot(defs, get_instance())
+    with duckdb.connect(str(home / "serving" / "current.duckdb"), read_only=True) as con:
+        person = con.execute(
+            "SELECT p.id_number FROM ps_population p JOIN nr_real_estate r "
+            "ON r.owner_key = p.id_number WHERE p._valid_to IS NULL "
+            "AND r._valid_to IS NULL ORDER BY 1 LIMIT 1"
+        ).fetchall()[0][0]
+        firm = con.execute(
+            "SELECT credit_code FROM mr_enterprise WHERE _valid_to IS NULL ORDER BY 1 LIMIT 1"
+        ).fetchall()[0][0]
+    return Exchange(home, directory, person, firm)
+
+
+@contextmanager
+def exchange_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A fresh var/ for one module's exchange, with the environment pointing at it."""
+    home = tmp_path_factory.mktemp(name) / "var"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ONCEONLY_HOME", str(home))
         patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-        for name in ("ONCEONLY_POOL", "ONCEONLY_LANDING", "ONCEONLY_DIRECTORY_URL"):
-            patch.delenv(name, raising=False)
-        generate_landing_zone(
-            home / "landing",
-            persons=300,
-            enterprises=30,
-            seed=5,
-            case_days=3,
-            end_date=dt.date(2026, 11, 20),
-        )
-        directory = process_directory()
-        load_sample(directory)
-        defs = build_definitions()
-        land_pending(defs, get_instance())
-        publish_snapshot(defs, get_instance())
-        with duckdb.connect(str(home / "serving" / "current.duckdb"), read_only=True) as con:
-            person = con.execute(
-                "SELECT p.id_number FROM ps_population p JOIN nr_real_estate r "
-                "ON r.owner_key = p.id_number WHERE p._valid_to IS NULL "
-                "AND r._valid_to IS NULL ORDER BY 1 LIMIT 1"
-            ).fetchall()[0][0]
-            firm = con.execute(
-                "SELECT credit_code FROM mr_enterprise WHERE _valid_to IS NULL ORDER BY 1 LIMIT 1"
-            ).fetchall()[0][0]
-        yield Exchange(home, directory, person, firm)
+        for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING", "ONCEONLY_DIRECTORY_URL"):
+            patch.delenv(variable, raising=False)
+        yield home
+
+
+@pytest.fixture(scope="module")
+def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
+    with exchange_home(tmp_path_factory, "exchange") as home:
+        yield build_exchange(home)
