@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -211,9 +210,10 @@ async def quarantine(
     ]
     summaries = []
     for r in resources:
-        rows = await console.api.get(f"/v1/quality/{r['id']}/quarantine", limit=1000)
-        by_rule = Counter(rule for row in rows for rule in row["rule_ids"])
-        summaries.append({"resource": r, "count": len(rows), "by_rule": by_rule.most_common()})
+        summary = await console.api.get(f"/v1/quality/{r['id']}/quarantine/summary")
+        summaries.append(
+            {"resource": r, "count": summary["open_rows"], "by_rule": summary["by_rule"].items()}
+        )
     chosen = resource or next((s["resource"]["id"] for s in summaries if s["count"]), None)
     rows = (
         await console.api.get(f"/v1/quality/{chosen}/quarantine", limit=PAGE_SIZE * 5)

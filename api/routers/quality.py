@@ -50,6 +50,15 @@ class QuarantinedRow(BaseModel):
     status: str = Field(examples=["open"])
 
 
+class QuarantineSummary(BaseModel):
+    resource: str = Field(examples=["ps_population"])
+    open_rows: int = Field(examples=[150])
+    by_rule: dict[str, int] = Field(
+        examples=[{"id_number.key_valid": 61, "birth_date.type": 20}],
+        description="Open rows per rule they broke, most frequent first (a row can break several)",
+    )
+
+
 class Validation(BaseModel):
     rule_id: str
     expectation: str
@@ -146,6 +155,31 @@ def quarantine(
         )
         for r in rows
     ]
+
+
+@router.get(
+    "/{resource}/quarantine/summary",
+    response_model=QuarantineSummary,
+    summary="How many quarantined rows are open, and how many broke each rule",
+)
+def quarantine_summary(
+    resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
+) -> QuarantineSummary:
+    _resource(caller, resource)
+    rows = snapshot.query_records(
+        "SELECT rule, count(*) AS n FROM (SELECT unnest(rule_ids) AS rule FROM quality.quarantine "
+        "WHERE contract_id = ? AND status = 'open') GROUP BY rule ORDER BY n DESC, rule",
+        [resource],
+    )
+    total = snapshot.query_records(
+        "SELECT count(*) AS n FROM quality.quarantine WHERE contract_id = ? AND status = 'open'",
+        [resource],
+    )
+    return QuarantineSummary(
+        resource=resource,
+        open_rows=total[0]["n"],
+        by_rule={r["rule"]: r["n"] for r in rows},
+    )
 
 
 @router.get(
