@@ -1,18 +1,20 @@
 """When the service centre is open: Chinese working days, including the adjusted weekends.
 
 China moves working days around its public holidays (调休): a Saturday or Sunday near a long
-holiday becomes a working day and the centre opens. The `holidays` package knows both the
-holidays and these weekend workdays (`China.is_working_day`), from the State Council notices.
+holiday becomes a working day and the centre opens. The official calendar (the `holidays`
+package's State Council schedules, overridden by the centre's calendar file) says which days
+those are, the same calendar deadlines and statistics count with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-import holidays
 import numpy as np
 import numpy.typing as npt
+
+from directory.calendar import official_calendar
 
 LONG_CLOSURE = 3  # closed days in a row that make a holiday (a weekend is 2)
 PRE_HOLIDAY_BOOST = (1.15, 1.3)  # last two open days before a holiday, in order
@@ -39,10 +41,9 @@ class ServiceCalendar:
 
 
 def service_calendar(first: date, last: date) -> ServiceCalendar:
-    calendar = holidays.China(years=range(first.year - 1, last.year + 2))
     count = (last - first).days + 1
     days = np.arange(np.datetime64(first, "D"), np.datetime64(first, "D") + count)
-    is_open = np.array([calendar.is_working_day(first + timedelta(d)) for d in range(count)])
+    is_open = official_calendar().span(first, last).is_working(days)
     factor = np.ones(count)
     closed_run = 0
     for d in range(count):
