@@ -115,7 +115,7 @@ async def edit(console: Steward, code: str) -> Response:
             "entry_edit.html",
             status_code=error.status,
             entry=entry,
-            values={**entry["entry"], **changes},
+            values={**entry["entry"], **changes, "reason": body["reason"]},
             errors=errors,
             problem=error,
             expected_version=body["expected_version"],

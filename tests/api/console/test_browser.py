@@ -64,6 +64,7 @@ def test_steward_edits_an_entry_and_sees_the_history(browser: Browser, live: Liv
     page.get_by_role("button", name="保存").click()
     expect(page.locator("#legal_basis-error")).to_be_visible()
     expect(page.get_by_label("法律依据")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("修改说明")).to_have_value("试删除法律依据")  # nothing typed is lost
     screenshot(page, "steward-entry-edit-invalid")
 
     page.get_by_label("法律依据").fill("《中华人民共和国居民身份证法》第十三条")
