@@ -6,10 +6,11 @@ arrays for binary search). Each request takes the `Snapshot` current when it sta
 it to the end, so a switch mid-request never mixes two versions; the switch itself is a
 reference swap after the new version is fully opened.
 
-Which subjects have a record in open quarantine is read once per snapshot into sorted key
-arrays as well: a prefill asks it for every resource that has no record of the applicant,
-which is most resources for most applicants, and a DuckDB query each time (~0.8 ms, under a
-lock) cost more than all the rest of the answer.
+Which subjects have a record in open quarantine, and which rules those records broke, is read
+once per snapshot into sorted key arrays as well: a prefill asks it for every resource that
+has no record of the applicant, which is most resources for most applicants, and a DuckDB
+query each time (~0.8 ms, under a lock) cost more than all the rest of the answer. The rules
+go into the answer, so the clerk can tell the applicant what the provider is correcting.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ class Snapshot:
     tables: dict[str, pa.Table]
     keys: dict[str, np.ndarray]
     key_columns: dict[str, str]
-    # resource -> sorted keys (UTF-8) of subjects with a record in open quarantine
-    quarantine: dict[str, np.ndarray] = field(default_factory=dict)
+    # resource -> subjects with a record in open quarantine, and the rules broken
+    quarantine: dict[str, Quarantined] = field(default_factory=dict)
     _connection: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -64,13 +65,11 @@ class Snapshot:
             return []
         return self.tables[resource].slice(start, stop - start).to_pylist()
 
-    def quarantined(self, resource: str, key: str) -> bool:
-        """Whether a record of `resource` about subject `key` waits in open quarantine."""
-        keys = self.quarantine.get(resource)
-        if keys is None:
-            return False
-        start, stop = _span(keys, key)
-        return start != stop
+    def quarantine_rules(self, resource: str, key: str) -> str | None:
+        """The rules broken by records of `resource` about subject `key` that wait in open
+        quarantine (each with its reason), or None when none does."""
+        quarantined = self.quarantine.get(resource)
+        return quarantined.rules_of(key) if quarantined is not None else None
 
     def query(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
         """A read on the snapshot's DuckDB file (history, as-of); one cursor per call."""
@@ -92,6 +91,19 @@ class Snapshot:
             cursor.close()
 
 
+@dataclass(frozen=True)
+class Quarantined:
+    """One resource's subjects with a record in open quarantine: sorted keys (UTF-8, each
+    once) and, beside each, the rules its records broke."""
+
+    keys: np.ndarray
+    rules: tuple[str, ...]
+
+    def rules_of(self, key: str) -> str | None:
+        start, stop = _span(self.keys, key)
+        return self.rules[start] if start != stop else None
+
+
 def _span(keys: np.ndarray, key: str) -> tuple[int, int]:
     """Where `key` sits in the sorted fixed-width `keys`: [start, stop), empty if absent."""
     encoded = key.encode("utf-8", "replace")
@@ -108,37 +120,46 @@ QUARANTINE_EXISTS = (
     "SELECT count(*) FROM information_schema.tables "
     "WHERE table_schema = 'quality' AND table_name = 'quarantine'"
 )
+# Per resource and subject, the rules its open records broke, each as "rule (reason)".
+_BROKEN = """
+SELECT contract_id, subject, list_distinct(flatten(list(why))) FROM (
+    SELECT contract_id, {subject} AS subject, list_transform(
+        range(1, len(rule_ids) + 1),
+        lambda i: rule_ids[i] || ' (' || coalesce(reasons[i], '') || ')'
+    ) AS why
+    FROM quality.quarantine WHERE status = 'open' {only}
+) WHERE subject IS NOT NULL AND subject <> '' GROUP BY ALL
+"""
 # A record key starts with the subject key when the resource is keyed by its subject...
-QUARANTINED_RECORDS = """
-SELECT contract_id, list(DISTINCT split_part(record_key, '|', 1))
-FROM quality.quarantine WHERE status = 'open' GROUP BY contract_id
-"""
+QUARANTINED_RECORDS = _BROKEN.format(subject="split_part(record_key, '|', 1)", only="")
 # ...but not always (real estate is keyed by certificate number): the subject column as the
-# department delivered it says whose record it is.
-QUARANTINED_SUBJECTS = """
-SELECT list(DISTINCT raw ->> ?) FROM quality.quarantine WHERE contract_id = ? AND status = 'open'
-"""
+# department delivered it says whose record it is (normalised here, as the pipelines do).
+QUARANTINED_SUBJECTS = _BROKEN.format(subject="raw ->> ?", only="AND contract_id = ?")
 
 
-def _quarantine(snapshot: Snapshot) -> dict[str, np.ndarray]:
-    """Per resource, the sorted keys of subjects with a record in open quarantine."""
+def _quarantine(snapshot: Snapshot) -> dict[str, Quarantined]:
+    """Per resource, the subjects with a record in open quarantine and the rules broken."""
     if not snapshot.query(QUARANTINE_EXISTS, [])[0][0]:
         return {}
-    subjects: dict[str, set[str]] = {
-        resource: {k for k in keys if k}
-        for resource, keys in snapshot.query(QUARANTINED_RECORDS, [])
-    }
+    broken: dict[str, dict[str, set[str]]] = {}
+    for resource, subject, why in snapshot.query(QUARANTINED_RECORDS, []):
+        broken.setdefault(resource, {}).setdefault(subject, set()).update(why)
     for resource, column in snapshot.key_columns.items():
-        if resource not in subjects:
+        if resource not in broken:
             continue
-        delivered = snapshot.query(QUARANTINED_SUBJECTS, [column, resource])[0][0] or []
-        normalised = check_subject_keys(pa.array(delivered, pa.string())).value
-        subjects[resource].update(k for k in normalised.to_pylist() if k)
-    return {
-        resource: np.sort(np.array([k.encode("utf-8") for k in keys], dtype=bytes))
-        for resource, keys in subjects.items()
-        if keys
-    }
+        delivered = snapshot.query(QUARANTINED_SUBJECTS, [column, resource])
+        normalised = check_subject_keys(pa.array([d[1] for d in delivered], pa.string())).value
+        for key, (_, _, why) in zip(normalised.to_pylist(), delivered, strict=True):
+            if key:
+                broken[resource].setdefault(key, set()).update(why)
+    index = {}
+    for resource, subjects in broken.items():
+        keys = sorted(subjects)
+        index[resource] = Quarantined(
+            np.array([k.encode("utf-8") for k in keys], dtype=bytes),
+            tuple("; ".join(sorted(subjects[k])) for k in keys),
+        )
+    return index
 
 
 def open_snapshot(serving: Path) -> Snapshot:

@@ -90,8 +90,8 @@ class Reader:
             [subject, self.as_of, self.as_of],
         )
 
-    def quarantined(self, contract_id: str, subject: str) -> bool:
-        return self.snapshot.quarantined(contract_id, subject)
+    def quarantine_rules(self, contract_id: str, subject: str) -> str | None:
+        return self.snapshot.quarantine_rules(contract_id, subject)
 
 
 def provenance(state: CatalogueState, contract_id: str, row: Mapping[str, Any]) -> Provenance:
@@ -232,7 +232,7 @@ def _prefill_field(
         return base
     row = latest.get(contract_id)
     if row is None:
-        base.missing_reason = _absence(reader, contract_id, subject)
+        base.missing_reason = _absence(reader, contract_id, subject)[1]
         return base
     value = field_value(reader, contract_id, item, row.get(item), item in decision.masked)
     base.value, base.masked, base.objections = value.value, value.masked, value.objections
@@ -240,10 +240,16 @@ def _prefill_field(
     return base
 
 
-def _absence(reader: Reader, contract_id: str, subject: str) -> str:
-    if reader.quarantined(contract_id, subject):
-        return "quarantined: the provider's record failed certification and is being corrected"
-    return "not in the pool: the provider has no certified record for this applicant"
+def _absence(reader: Reader, contract_id: str, subject: str) -> tuple[str, str]:
+    """Why a resource holds no certified record of the applicant: (code, reason)."""
+    rules = reader.quarantine_rules(contract_id, subject)
+    if rules is not None:
+        broke = f", breaking {rules}" if rules else ""
+        return "quarantined", (
+            f"quarantined: the provider's record failed certification{broke}; the provider "
+            "is correcting it"
+        )
+    return "not_in_pool", "not in the pool: the provider has no certified record for this applicant"
 
 
 def _material(
@@ -273,12 +279,9 @@ def _material(
                 material=name, no_longer_needed=False, reason_code=code_.value, reason=reason
             )
         if latest.get(contract_id) is None:
-            quarantined = reader.quarantined(contract_id, subject)
+            absent, why_absent = _absence(reader, contract_id, subject)
             return MaterialAnswer(
-                material=name,
-                no_longer_needed=False,
-                reason_code="quarantined" if quarantined else "not_in_pool",
-                reason=_absence(reader, contract_id, subject),
+                material=name, no_longer_needed=False, reason_code=absent, reason=why_absent
             )
         names.append(entry.name if entry else contract_id)
     return MaterialAnswer(
