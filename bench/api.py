@@ -715,8 +715,11 @@ def _profile(drive: _Driver, server: _Server, prefills: Path, base: Path, second
 # The parts of a request, by frames found in a sample's stack: a sample counts for the first
 # part that matches, so a token lookup inside dependency solving counts as the token lookup.
 PROFILE_PARTS = (
-    ("audit append, one SQLite write transaction (directory/audit.py)", ("AuditLog.append",)),
-    ("bearer token lookup, one ORM query (directory/identity.py)", ("Identity.authenticate",)),
+    (
+        "audit: queued, then group-committed by the writer thread (directory/audit*.py)",
+        ("AuditLog.append", "AuditLog.submit", "GroupWriter."),
+    ),
+    ("bearer token: change counter, cached user (directory/identity.py)", ("Identity.authent",)),
     ("catalogue cache (api/exchange/catalogue.py)", ("CatalogueCache.",)),
     ("snapshot reads: keys, Arrow rows, quarantine (api/serving.py)", ("Snapshot.",)),
     ("access decisions and grants (api/exchange/access.py)", ("decide (", "GrantIndex.")),
@@ -724,14 +727,15 @@ PROFILE_PARTS = (
     ("key normalisation and subject hash", ("check_subject_key", "subject_hash")),
     ("response model validation and JSON", ("serialize_response", "Response.__init__")),
     ("rest of the route and its dependencies (api/routers/clerk.py)", ("api/routers/clerk.py",)),
-    ("threadpool hand-offs (a sync route and four sync dependencies)", ("run_in_threadpool",)),
+    ("threadpool hand-offs (sync routes and dependencies)", ("run_in_threadpool",)),
     ("FastAPI dependency solving and parameter parsing", ("solve_dependencies",)),
-    ("threadpool hand-offs (a sync route and four sync dependencies)", ("WorkerThread.run",)),
+    ("threadpool hand-offs (sync routes and dependencies)", ("WorkerThread.run",)),
     ("uvicorn HTTP, middleware, routing, event loop", ("",)),
 )
-# Leaf frames of a thread waiting: a worker for work, the event loop inside uvloop (C code,
-# where py-spy cannot tell waiting on sockets from parsing HTTP).
-IDLE_LEAVES = ("Condition.wait (", "Queue.get (", "Runner.run (")
+# Leaf frames of a thread waiting: a worker for work, the audit writer for events (inside
+# SimpleQueue.get, C code), the event loop inside uvloop (C code, where py-spy cannot tell
+# waiting on sockets from parsing HTTP).
+IDLE_LEAVES = ("Condition.wait (", "Queue.get (", "GroupWriter._run (", "Runner.run (")
 
 
 def _summarise_profile(folded: Path, load: Load) -> str:
