@@ -36,50 +36,33 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Row,
-    bindparam,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, Connection, Row, delete, func, select
+from sqlalchemy.pool import PoolProxiedConnection
 
 from contracts.keys import check_subject_key
 from contracts.keys.id_number import clean_key
 from directory.actors import SYSTEM, Actor
+from directory.audit_statements import (
+    CHAIN_ROW,
+    HEAD,
+    MOVE_HEAD,
+    Appender,
+    CoreAppender,
+    DriverAppender,
+    DriverStatements,
+)
 from directory.audit_writer import GroupWriter
 from directory.db import Database
 from directory.entries import now
 from directory.errors import InvalidState, Problem, ValidationFailed
 from directory.settings import home
-from directory.tables import AuditChain, AuditEntry
+from directory.tables import AuditEntry
 
 GENESIS = "0" * 64  # the "previous hash" of the first entry ever appended
 KEY_ENV = "ONCEONLY_AUDIT_KEY"
 RETENTION_ENV = "ONCEONLY_AUDIT_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 1825  # five years
 OUTCOMES = ("served", "refused", "partial")
-_CHAIN = 1  # id of the one chain row
-
-_CHAIN_ROW = select(
-    AuditChain.head_sequence,
-    AuditChain.head_hash,
-    AuditChain.anchor_sequence,
-    AuditChain.anchor_hash,
-).where(AuditChain.id == _CHAIN)
-_HEAD = _CHAIN_ROW.with_for_update()  # the write lock on PostgreSQL; SQLite ignores it
-_MOVE_HEAD = update(AuditChain).where(AuditChain.id == _CHAIN)
-# Moves the head only from where this process last left it: a match proves no other process
-# appended in between (and takes the row lock on PostgreSQL), so the head need not be read.
-_MOVE_HEAD_FROM = _MOVE_HEAD.where(
-    AuditChain.head_sequence == bindparam("old_sequence"),
-    AuditChain.head_hash == bindparam("old_hash"),
-)
-_INSERT = insert(AuditEntry)
 _RECORD = select(AuditEntry.sequence, AuditEntry.entry, AuditEntry.hash)
 # What `verify` reads of an entry: sequence, entry, hash and the columns that repeat it.
 _Checked = Row[int, str, str, dt.datetime, str, str, str, str, str | None]
@@ -234,6 +217,7 @@ class AuditLog:
         self._key: bytes | None = None
         self._head: tuple[int, str] | None = None  # (sequence, hash) after our last append
         self._writer = GroupWriter(db, self._commit)
+        self._statements: DriverStatements | None = None
 
     def subject_hash(self, key: str) -> str:
         """The keyed hash of a subject key, normalised first so that every spelling of one
@@ -325,7 +309,7 @@ class AuditLog:
         """Recompute the chain from the anchor to the head; the first entry that does not
         hold up is reported with what is wrong with it."""
         with self._snapshot() as connection:
-            chain = connection.execute(_CHAIN_ROW).one()
+            chain = connection.execute(CHAIN_ROW).one()
             rows = connection.execute(
                 select(
                     AuditEntry.sequence,
@@ -375,7 +359,7 @@ class AuditLog:
                 "audit_broken",
             )
         with self._lock, self._db.write_connection() as connection:
-            chain = connection.execute(_HEAD).one()
+            chain = connection.execute(HEAD).one()
             first_kept = connection.scalar(
                 select(func.min(AuditEntry.sequence)).where(
                     AuditEntry.sequence > chain.anchor_sequence, AuditEntry.at >= before
@@ -390,7 +374,7 @@ class AuditLog:
                 )
                 connection.execute(delete(AuditEntry).where(AuditEntry.sequence <= last))
                 connection.execute(
-                    _MOVE_HEAD,
+                    MOVE_HEAD,
                     {"anchor_sequence": last, "anchor_hash": anchor_hash, "anchored_at": at},
                 )
                 reason = (
@@ -398,40 +382,41 @@ class AuditLog:
                     f"anchor #{last} {anchor_hash}"
                 )
             self._write(
-                connection, [actor_event(actor, "audit.prune", "served", at=at, reason=reason)]
+                CoreAppender(connection),
+                [actor_event(actor, "audit.prune", "served", at=at, reason=reason)],
             )
         return pruned
 
-    def _commit(self, connection: Connection, events: list[AuditEvent]) -> list[int]:
-        """One group of the writer thread, in one transaction on its connection; the lock
-        keeps `prune` from moving the head meanwhile."""
-        with self._lock, connection.begin():
-            return self._write(connection, events)
+    def _commit(self, connection: PoolProxiedConnection, events: list[AuditEvent]) -> list[int]:
+        """One group of the writer thread, in one transaction on its DBAPI connection (see
+        `directory.audit_statements`); the lock keeps `prune` from moving the head meanwhile."""
+        if self._statements is None:
+            self._statements = DriverStatements(self._db.engine.dialect)
+        with self._lock:
+            cursor = connection.cursor()
+            try:
+                self._db.begin_driver_write(cursor)
+                sequences = self._write(DriverAppender(cursor, self._statements), events)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
+        return sequences
 
-    def _write(self, connection: Connection, events: list[AuditEvent]) -> list[int]:
+    def _write(self, appender: Appender, events: list[AuditEvent]) -> list[int]:
         """Chain `events` after the head, insert them and move the head, in the caller's
         write transaction. The head this process left is tried first (one statement fewer on
         the hot path); when another process appended since, the head is read under lock."""
         moved = False
         if self._head is not None:
             rows, head = _chained(self._head, events)
-            old_sequence, old_hash = self._head
-            moved = bool(
-                connection.execute(
-                    _MOVE_HEAD_FROM,
-                    {
-                        "old_sequence": old_sequence,
-                        "old_hash": old_hash,
-                        "head_sequence": head[0],
-                        "head_hash": head[1],
-                    },
-                ).rowcount
-            )
+            moved = appender.move_head_from(self._head, head)
         if not moved:
-            current = connection.execute(_HEAD).one()
-            rows, head = _chained((current.head_sequence, current.head_hash), events)
-            connection.execute(_MOVE_HEAD, {"head_sequence": head[0], "head_hash": head[1]})
-        connection.execute(_INSERT, rows)
+            rows, head = _chained(appender.head(), events)
+            appender.move_head(head)
+        appender.insert(rows)
         # Only a guess for the next append: if this transaction rolls back, the conditional
         # move above simply fails to match and the head is read.
         self._head = head

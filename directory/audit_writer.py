@@ -19,12 +19,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy.pool import PoolProxiedConnection
 
 from directory.db import Database
 
 E = TypeVar("E")
-Write = Callable[[Connection, list[E]], list[int]]
+Write = Callable[[PoolProxiedConnection, list[E]], list[int]]
 
 
 @dataclass
@@ -73,7 +73,7 @@ class GroupWriter(Generic[E]):
         return self._queue
 
     def _run(self, waiting: queue.SimpleQueue[_Batch[E] | None]) -> None:
-        connection: Connection | None = None
+        connection: PoolProxiedConnection | None = None
         stopping = False
         while not stopping:
             group = [waiting.get()]
@@ -86,18 +86,20 @@ class GroupWriter(Generic[E]):
         if connection is not None:
             connection.close()
 
-    def _commit(self, connection: Connection | None, batches: list[_Batch[E]]) -> Connection | None:
+    def _commit(
+        self, connection: PoolProxiedConnection | None, batches: list[_Batch[E]]
+    ) -> PoolProxiedConnection | None:
         """Write the group; returns the connection to keep (None after a failure, so a broken
         one is not reused)."""
         # A caller that gave up waiting still has its events logged: the read was answered.
         waiting = [b.future.set_running_or_notify_cancel() for b in batches]
         try:
             if connection is None:
-                connection = self._db.writer()
+                connection = self._db.driver_connection()
             sequences = self._write(connection, [e for b in batches for e in b.events])
         except BaseException as error:  # every caller of the group is told, and fails
             if connection is not None:
-                connection.close()
+                connection.invalidate()  # it may be broken; a new one is opened next time
             for batch, waits in zip(batches, waiting, strict=True):
                 if waits:
                     batch.future.set_exception(error)

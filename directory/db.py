@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 _WRITE = "onceonly_write"
 _BUSY_TIMEOUT_SECONDS = 30
@@ -65,10 +66,16 @@ class Database:
             with connection.begin():
                 yield connection
 
-    def writer(self) -> Connection:
-        """A Core connection to keep, whose transactions (`begin()`) are write transactions:
-        for a long-lived writer that commits often (the audit log's)."""
-        return self.engine.connect().execution_options(**{_WRITE: True})
+    def driver_connection(self) -> PoolProxiedConnection:
+        """A DBAPI connection to keep, for a long-lived writer that runs its own statements
+        (the audit log's); begin each of its write transactions with `begin_driver_write`."""
+        return self.engine.raw_connection()
+
+    def begin_driver_write(self, cursor: Any) -> None:
+        """Begin a write transaction on a DBAPI cursor as `write` does: BEGIN IMMEDIATE on
+        SQLite, whose driver is left in autocommit; other drivers begin implicitly."""
+        if self.engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
 
     def dispose(self) -> None:
         self.engine.dispose()
