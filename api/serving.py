@@ -129,13 +129,14 @@ QUARANTINE_EXISTS = (
     "SELECT count(*) FROM information_schema.tables "
     "WHERE table_schema = 'quality' AND table_name = 'quarantine'"
 )
-# Per resource and subject, the rules its open records broke, each as "rule (reason)".
+# Per resource and subject, the rules its open records broke, as "rule (reason); ...". Every
+# quarantined row names the rules it broke; should one name none, its subject still counts.
 _BROKEN = """
-SELECT contract_id, subject, list_distinct(flatten(list(why))) FROM (
-    SELECT contract_id, {subject} AS subject, list_transform(
-        range(1, len(rule_ids) + 1),
-        lambda i: rule_ids[i] || ' (' || coalesce(reasons[i], '') || ')'
-    ) AS why
+SELECT contract_id, subject, string_agg(DISTINCT why, '; ' ORDER BY why) FROM (
+    SELECT contract_id, {subject} AS subject, unnest(CASE WHEN len(rule_ids) = 0 THEN ['']
+        ELSE list_transform(range(1, len(rule_ids) + 1),
+                            lambda i: rule_ids[i] || ' (' || coalesce(reasons[i], '') || ')')
+        END) AS why
     FROM quality.quarantine WHERE status = 'open' {only}
 ) WHERE subject IS NOT NULL AND subject <> '' GROUP BY ALL
 """
@@ -150,25 +151,32 @@ def _quarantine(snapshot: Snapshot) -> dict[str, Quarantined]:
     """Per resource, the subjects with a record in open quarantine and the rules broken."""
     if not snapshot.query(QUARANTINE_EXISTS, [])[0][0]:
         return {}
-    broken: dict[str, dict[str, set[str]]] = {}
+    broken: dict[str, dict[str, str]] = {}
     for resource, subject, why in snapshot.query(QUARANTINED_RECORDS, []):
-        broken.setdefault(resource, {}).setdefault(subject, set()).update(why)
+        broken.setdefault(resource, {})[subject] = why
     for resource, column in snapshot.key_columns.items():
         if resource not in broken:
             continue
+        found = broken[resource]
         delivered = snapshot.query(QUARANTINED_SUBJECTS, [column, resource])
         normalised = check_subject_keys(pa.array([d[1] for d in delivered], pa.string())).value
         for key, (_, _, why) in zip(normalised.to_pylist(), delivered, strict=True):
             if key:
-                broken[resource].setdefault(key, set()).update(why)
+                found[key] = _merged(found[key], why) if key in found else why
     index = {}
     for resource, subjects in broken.items():
         keys = sorted(subjects)
         index[resource] = Quarantined(
             np.array([k.encode("utf-8") for k in keys], dtype=bytes),
-            tuple("; ".join(sorted(subjects[k])) for k in keys),
+            tuple(subjects[k] for k in keys),
         )
     return index
+
+
+def _merged(first: str, second: str) -> str:
+    if first == second:
+        return first
+    return "; ".join(sorted({*first.split("; "), *second.split("; ")} - {""}))
 
 
 def open_snapshot(serving: Path) -> Snapshot:
