@@ -22,8 +22,8 @@ def export(
     """Write open quarantined rows in the department's own format and headers, with the rules
     each row broke, from the published snapshot."""
     from contracts.registry import bundled_contracts
-    from pipelines import settings
     from contracts.returns import export_quarantine
+    from pipelines import settings
     from pipelines.certify.publish import current_snapshot
 
     contracts = bundled_contracts()
