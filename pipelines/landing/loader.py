@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from contracts.keys.vectorised import (
     KeyColumns,
@@ -98,7 +99,7 @@ def land_file(
     con.execute("BEGIN TRANSACTION")
     try:
         staged = READERS[contract.source.format](con, file.path, contract, scratch)
-        key_problems = _insert_landed(con, file, contract, file_hash, staged)
+        key_problems = _insert_landed(con, file, contract, file_hash, staged, scratch)
         rows_landed = scalar(con, f"SELECT count(*) FROM {STAGE}")
         rows_rejected = scalar(con, f"SELECT count(*) FROM {STAGE_REJECTS}")
         con.execute(
@@ -152,22 +153,38 @@ def land_file(
     )
 
 
-def _key_table(con: duckdb.DuckDBPyConnection, contract: Contract, staged: StageResult) -> pa.Table:
-    """Row identity, file line and normalised keys of every staged row, computed in Arrow.
+def _write_keys(
+    con: duckdb.DuckDBPyConnection, contract: Contract, staged: StageResult, path: Path
+) -> int:
+    """Row identity, file line and normalised keys of every staged row, computed in Arrow and
+    written to a Parquet file at `path`; returns how many rows have a key problem.
 
-    Streamed in batches: the key kernels build per-row matrices, so a 30-million-row delivery
-    checked in one go would need gigabytes that a batch of a million does not.
+    Streamed in batches, and to disk rather than memory: the key kernels build per-row
+    matrices, and a 30-million-row delivery's keys held in Python would sit beside DuckDB's
+    own memory; from a file, DuckDB's join reads them within its limit.
     """
     names = ", ".join(quote_identifier(c.name) for c in contract.key_columns)
     reader = con.sql(
         f"SELECT _ordinal, _row_number{', ' + names if names else ''} FROM {STAGE}"
     ).to_arrow_reader(KEY_BATCH_ROWS)
     assert reader is not None
-    batches = [_keys_of(batch, contract, staged) for batch in reader]
-    if not batches:  # an empty delivery still needs the key table's columns
-        empty = pa.RecordBatch.from_pylist([], schema=reader.schema)
-        batches = [_keys_of(empty, contract, staged)]
-    return pa.Table.from_batches(batches)
+    problems = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        for batch in reader:
+            keys = _keys_of(batch, contract, staged)
+            if writer is None:
+                writer = pq.ParquetWriter(path, keys.schema, compression="snappy")
+            writer.write_batch(keys.cast(writer.schema))
+            problems += _rows_with_key_problems(keys, contract)
+        if writer is None:  # an empty delivery still needs the key file's columns
+            empty = _keys_of(pa.RecordBatch.from_pylist([], schema=reader.schema), contract, staged)
+            writer = pq.ParquetWriter(path, empty.schema)
+            writer.write_batch(empty)
+    finally:
+        if writer is not None:
+            writer.close()
+    return problems
 
 
 def _keys_of(batch: pa.RecordBatch, contract: Contract, staged: StageResult) -> pa.RecordBatch:
@@ -207,9 +224,12 @@ def _insert_landed(
     contract: Contract,
     file_hash: str,
     staged: StageResult,
+    scratch: Path,
 ) -> int:
     """Insert the staged rows with their keys; returns how many rows have a key problem."""
-    keys = _key_table(con, contract, staged)
+    scratch.mkdir(parents=True, exist_ok=True)
+    key_file = scratch / f"{file_hash}.keys.parquet"
+    problems = _write_keys(con, contract, staged, key_file)
     select: list[str] = []
     targets: list[str] = []
     for column in contract.columns:
@@ -223,18 +243,17 @@ def _insert_landed(
             select.append(expression)
     targets += ["_department", "_file_name", "_file_hash", "_row_number", "_loaded_at"]
     select += ["?", "?", "?", "k._row_number", "current_localtimestamp()"]
-    con.register("stage_keys", keys)
     try:
         # A hash join on the row identity: parallel, unlike a positional join.
         con.execute(
             f"INSERT INTO {landed_table(contract)} ({', '.join(targets)}) "
             f"SELECT {', '.join(select)} FROM {STAGE} AS s "
-            "JOIN stage_keys AS k ON k._ordinal = s._ordinal",
-            [file.department, file.path.name, file_hash],
+            "JOIN read_parquet(?) AS k ON k._ordinal = s._ordinal",
+            [file.department, file.path.name, file_hash, str(key_file)],
         )
     finally:
-        con.unregister("stage_keys")
-    return _rows_with_key_problems(keys, contract)
+        key_file.unlink(missing_ok=True)
+    return problems
 
 
 def _key_select(name: str, role: KeyRole) -> list[tuple[str, str]]:
@@ -249,7 +268,7 @@ def _key_select(name: str, role: KeyRole) -> list[tuple[str, str]]:
     return pairs
 
 
-def _rows_with_key_problems(keys: pa.Table, contract: Contract) -> int:
+def _rows_with_key_problems(keys: pa.RecordBatch, contract: Contract) -> int:
     flagged = pa.array(np.zeros(keys.num_rows, dtype=bool))
     for column in contract.key_columns:
         flagged = pc.or_(flagged, pc.is_valid(keys.column(f"{column.name}__problem")))
