@@ -4,11 +4,16 @@ Key lookups are what the exchange API does all day. DuckDB needs an index (which
 triples the file) to answer them in under a millisecond; a sorted Arrow file, memory-mapped,
 with its keys in a fixed-width NumPy array for binary search, answers them in microseconds
 and costs one sort at publish time. DuckDB stays the engine for history and analytics.
+
+A publish usually follows one batch of one resource, so a resource whose history has not
+changed since the previous layout is hard-linked from it rather than sorted again: at 10 M
+persons that spares the population's sort when, say, a tax batch is published.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -27,14 +32,26 @@ MANIFEST = "layout.json"
 
 
 def build_layout(
-    con: duckdb.DuckDBPyConnection, contracts: dict[str, Contract], target: Path
+    con: duckdb.DuckDBPyConnection,
+    contracts: dict[str, Contract],
+    target: Path,
+    previous: Path | None = None,
 ) -> dict[str, dict[str, object]]:
-    """Write `<target>/<resource>.arrow` and `.keys.npy` for every resource with a subject."""
+    """Write `<target>/<resource>.arrow` and `.keys.npy` for every resource with a subject,
+    linking those unchanged since the layout in `previous`."""
     target.mkdir(parents=True, exist_ok=True)
+    before = _manifest(previous)
     written: dict[str, dict[str, object]] = {}
     for contract in contracts.values():
         subject = subject_column(contract)
         if subject is None or not certified_table_exists(con, contract.id):
+            continue
+        fingerprint = _fingerprint(con, contract)
+        kept = before.get(contract.id)
+        if previous is not None and kept and kept.get("fingerprint") == fingerprint:
+            for name in (str(kept["file"]), f"{contract.id}.keys.npy"):
+                os.link(previous / name, target / name)
+            written[contract.id] = kept
             continue
         key = quote_identifier(subject.name)
         query = (
@@ -55,9 +72,31 @@ def build_layout(
             target / f"{contract.id}.keys.npy",
             np.concatenate(keys) if keys else np.empty(0, dtype=f"S{KEY_WIDTH}"),
         )
-        written[contract.id] = {"key": subject.name, "rows": rows, "file": data_path.name}
+        written[contract.id] = {
+            "key": subject.name,
+            "rows": rows,
+            "file": data_path.name,
+            "fingerprint": fingerprint,
+        }
     (target / MANIFEST).write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
     return written
+
+
+def _manifest(layout: Path | None) -> dict[str, dict[str, object]]:
+    if layout is None or not (layout / MANIFEST).exists():
+        return {}
+    loaded: dict[str, dict[str, object]] = json.loads(
+        (layout / MANIFEST).read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
+    """Changes whenever a batch adds, closes or removes a version of the resource's history."""
+    rows = con.execute(
+        f"SELECT count(*), max(_valid_from), max(_valid_to) FROM {history_table(contract)}"
+    ).fetchall()
+    return json.dumps([str(value) for value in rows[0]])
 
 
 def _fixed_width(column: pa.Array) -> np.ndarray:

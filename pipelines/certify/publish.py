@@ -68,6 +68,7 @@ def publish(
 ) -> Snapshot:
     """Snapshot the certified database (attached to `con`) and make it the current one."""
     serving.mkdir(parents=True, exist_ok=True)
+    previous = current_snapshot(serving)
     version = (versions(serving) or [0])[-1] + 1
     target = serving / f"pool_v{version}.duckdb"
     partial = target.with_suffix(".partial")
@@ -77,7 +78,12 @@ def publish(
     os.replace(partial, target)
     layout = serving / f"layout_v{version}"
     shutil.rmtree(layout, ignore_errors=True)
-    build_layout(con, contracts or bundled_contracts(), layout)
+    build_layout(
+        con,
+        contracts or bundled_contracts(),
+        layout,
+        previous.layout if previous and previous.layout.is_dir() else None,
+    )
     link = serving / f".{CURRENT}.next"
     link.unlink(missing_ok=True)
     os.link(target, link)
