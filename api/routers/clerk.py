@@ -146,34 +146,9 @@ class Exchange:
             objections=_objections(self.directory, subject_hash) if subject_hash else {},
         )
 
-    async def audit(
-        self,
-        action: str,
-        *,
-        service_item: str | None,
-        case_no: str | None,
-        subject: str | None,
-        resources: list[str],
-        items: list[str],
-        refused: list[Refusal],
-        reason: str = "",
-    ) -> None:
-        """Log the read and wait until the entry is committed: an answer that could not be
-        logged fails instead of leaving."""
-        await self.logged(
-            self.event(
-                action,
-                service_item=service_item,
-                case_no=case_no,
-                subject=subject,
-                resources=resources,
-                items=items,
-                refused=refused,
-                reason=reason,
-            )
-        )
-
     async def logged(self, *events: AuditEvent) -> None:
+        """Log the read and wait until the entries are committed: an answer that could not be
+        logged fails instead of leaving."""
         await asyncio.wrap_future(self.directory.audit.submit(events))
 
     def event(
@@ -241,14 +216,16 @@ async def subject_lookup(
         resources, refused = lookup(reader, key)
     else:  # the history, from the snapshot's DuckDB file
         resources, refused = await run_in_threadpool(lookup, reader, key)
-    await ex.audit(
-        "subject.lookup",
-        service_item=service_item,
-        case_no=case_no,
-        subject=key,
-        resources=[r.resource for r in resources if r.records],
-        items=sorted({i for r in resources for rec in r.records for i in rec.items}),
-        refused=refused,
+    await ex.logged(
+        ex.event(
+            "subject.lookup",
+            service_item=service_item,
+            case_no=case_no,
+            subject=key,
+            resources=[r.resource for r in resources if r.records],
+            items=sorted({i for r in resources for rec in r.records for i in rec.items}),
+            refused=refused,
+        )
     )
     _forbid_if_nothing(resources, refused)
     return SubjectAnswer(
@@ -285,14 +262,16 @@ async def prefill_form(
     else:  # the history, from the snapshot's DuckDB file
         answer = await run_in_threadpool(prefill, reader, key)
     served = [f for f in answer.fields if f.provenance is not None]
-    await ex.audit(
-        "prefill",
-        service_item=service_item,
-        case_no=case_no,
-        subject=key,
-        resources=sorted({f.resource for f in served}),
-        items=sorted({f.item for f in served}),
-        refused=answer.refused,
+    await ex.logged(
+        ex.event(
+            "prefill",
+            service_item=service_item,
+            case_no=case_no,
+            subject=key,
+            resources=sorted({f.resource for f in served}),
+            items=sorted({f.item for f in served}),
+            refused=answer.refused,
+        )
     )
     return PrefillAnswer(
         service_item=service_item,
@@ -347,14 +326,16 @@ async def prefill_bundle(
         for r in answer.refused:
             refused.setdefault((r.resource, r.code, r.reason), r)
     served = [f for f in fields.values() if f.provenance is not None]
-    await ex.audit(
-        "bundle.prefill",
-        service_item=",".join(bundle.service_items),
-        case_no=body.case_no,
-        subject=key,
-        resources=sorted({f.resource for f in served}),
-        items=sorted({f.item for f in served}),
-        refused=list(refused.values()),
+    await ex.logged(
+        ex.event(
+            "bundle.prefill",
+            service_item=",".join(bundle.service_items),
+            case_no=body.case_no,
+            subject=key,
+            resources=sorted({f.resource for f in served}),
+            items=sorted({f.item for f in served}),
+            refused=list(refused.values()),
+        )
     )
     return BundleAnswer(
         bundle=bundle.code,
