@@ -33,6 +33,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,29 @@ class AuditVerification:
     problem: str
     head_sequence: int
     head_hash: str
+
+
+@dataclass
+class AppendTally:
+    """How many events were submitted while `counting_appends` was active."""
+
+    count: int = 0
+
+
+_tally: ContextVar[AppendTally | None] = ContextVar("onceonly_audit_tally", default=None)
+
+
+@contextlib.contextmanager
+def counting_appends() -> Iterator[AppendTally]:
+    """Count the events submitted in this context (and the threads and tasks it starts), so
+    that whoever handles a request can tell whether anything in it was logged: the API's
+    refusal layer logs a refusal only when the route did not."""
+    tally = AppendTally()
+    token = _tally.set(tally)
+    try:
+        yield tally
+    finally:
+        _tally.reset(token)
 
 
 def actor_event(
@@ -252,6 +276,9 @@ class AuditLog:
         problems = [p for n, e in enumerate(batch) for p in _problems(e, n, len(batch))]
         if problems:
             raise ValidationFailed(problems, "the audit event")
+        tally = _tally.get()
+        if tally is not None:
+            tally.count += len(batch)
         if not batch:
             done: Future[list[int]] = Future()
             done.set_result([])
