@@ -22,6 +22,7 @@ verifier can tell "wrong key" from "changed extract" without trying keys.
 The key is a PEM file: ONCEONLY_SIGNING_KEY names it, or one is generated on first use at
 `$ONCEONLY_HOME/keys/extract_signing.pem` (0600) with the public key beside it as
 `extract_signing.pub.pem`, which is what the centre hands to whoever checks its extracts.
+The same key signs the audit log's chain heads; `directory.key_files` loads and creates it.
 This module has no web imports: the API, the CLI and the tests share it.
 """
 
@@ -34,7 +35,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,13 +45,19 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from api.settings import home
+from directory.key_files import (
+    SIGNING_KEY_NAME,
+    SigningKeyError,
+    load_signing_key,
+    obtain_signing_key,
+    signing_key_path,
+)
 from directory.workdays import CHINA
 
 FORMAT = "onceonly-extract/1"
 ALGORITHM: Final = "Ed25519"
 DEFAULT_CENTRE = "郑州市政务服务中心"
-PRIVATE_KEY_NAME = "extract_signing.pem"
+PRIVATE_KEY_NAME = SIGNING_KEY_NAME
 PUBLIC_KEY_NAME = "extract_signing.pub.pem"
 ADDED_BY_SIGNER = frozenset({"issuer", "issued_at", "key_id"})
 _MAX_SAFE_INTEGER = 2**53 - 1  # beyond it, an IEEE double (a JS number) cannot hold an integer
@@ -60,10 +66,6 @@ _SIGNATURE_BYTES = 64
 
 class ExtractError(ValueError):
     """A payload that cannot be signed as it is; the message names the field and the fix."""
-
-
-class SigningKeyError(RuntimeError):
-    """The signing key is missing, unreadable or not Ed25519; the message says which file."""
 
 
 # ---- canonical form -----------------------------------------------------------------------
@@ -169,51 +171,6 @@ def _public_pem(public_key: Ed25519PublicKey) -> bytes:
     )
 
 
-def _load_private_key(path: Path) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except OSError as error:
-        raise SigningKeyError(f"cannot read the extract signing key {path}: {error}") from error
-    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
-        raise SigningKeyError(
-            f"{path} is not an unencrypted PEM private key ({error}); give "
-            "ONCEONLY_SIGNING_KEY an Ed25519 key, e.g. from `openssl genpkey -algorithm ed25519`"
-        ) from error
-    if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError(
-            f"{path} holds a {type(key).__name__}, not an Ed25519 key; extracts are signed "
-            "with Ed25519 (`openssl genpkey -algorithm ed25519`)"
-        )
-    return key
-
-
-def _create_private_key(path: Path) -> Ed25519PrivateKey:
-    """Generate and store a key, 0600 from its first byte on disk.
-
-    Written to a private temporary file and hard-linked into place, so a concurrent process
-    (another API worker) either wins the race or loads the winner's complete key.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
-            file.flush()
-            os.fsync(file.fileno())
-        os.link(temporary, path)
-    except FileExistsError:
-        return _load_private_key(path)
-    finally:
-        os.unlink(temporary)
-    return key
-
-
 @dataclass(frozen=True)
 class SignerSettings:
     """Where the key is and who signs; a value, so a process can keep one signer per setting."""
@@ -227,10 +184,7 @@ class SignerSettings:
         """ONCEONLY_SIGNING_KEY (a PEM path; default a generated key under ONCEONLY_HOME) and
         ONCEONLY_CENTRE_NAME (default 郑州市政务服务中心)."""
         centre = os.environ.get("ONCEONLY_CENTRE_NAME") or DEFAULT_CENTRE
-        configured = os.environ.get("ONCEONLY_SIGNING_KEY")
-        if configured:
-            return cls(Path(configured), True, centre)
-        return cls(home() / "keys" / PRIVATE_KEY_NAME, False, centre)
+        return cls(*signing_key_path(), centre)
 
 
 def installed_public_key_pem() -> bytes:
@@ -241,7 +195,7 @@ def installed_public_key_pem() -> bytes:
             f"no extract signing key at {settings.key_path} yet, so this centre has no public "
             "key to check against"
         )
-    return _public_pem(_load_private_key(settings.key_path).public_key())
+    return _public_pem(load_signing_key(settings.key_path).public_key())
 
 
 # ---- verification ---------------------------------------------------------------------------
@@ -416,10 +370,7 @@ class ExtractSigner:
 
     def _obtain_key(self) -> Ed25519PrivateKey:
         path = self.settings.key_path
-        if self.settings.configured or path.exists():
-            key = _load_private_key(path)
-        else:
-            key = _create_private_key(path)
+        key = obtain_signing_key(path, self.settings.configured)
         if not self.settings.configured:
             # Kept in step with the key: a stale public file would fail every extract.
             public, pem = path.with_name(PUBLIC_KEY_NAME), _public_pem(key.public_key())

@@ -6,11 +6,14 @@ from fastapi import FastAPI
 
 from api.console import install as install_console
 from api.middleware import ExchangeMiddleware
+from api.refusals import RefusalAudit
 from api.routers import analytics, audit, clerk, extracts, health, objections, quality, resources
 from api.routers.steward_routes import STEWARD_ROUTERS
+from directory import log_privacy
 
 
 def create_app() -> FastAPI:
+    log_privacy.install()  # however the app is served: no personal number in a log line
     app = FastAPI(
         title="onceonly exchange API",
         version="0.1.0",
@@ -21,6 +24,7 @@ def create_app() -> FastAPI:
     )
     # /health, /ready and /metrics carry no data and answer unauthenticated, for the load
     # balancer and Prometheus; every other route requires a bearer token.
+    app.add_middleware(RefusalAudit)  # inside ExchangeMiddleware: sees its request id
     app.add_middleware(ExchangeMiddleware)
     app.include_router(health.router)
     app.include_router(resources.router)

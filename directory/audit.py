@@ -29,10 +29,10 @@ import hmac
 import json
 import os
 import secrets
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +51,13 @@ from directory.audit_statements import (
     DriverAppender,
     DriverStatements,
 )
+from directory.audit_witness import ANCHOR, SignedHeads, Witness
+from directory.audit_witness import HEAD as SIGNED_HEAD
 from directory.audit_writer import GroupWriter
 from directory.db import Database
 from directory.entries import now
 from directory.errors import InvalidState, Problem, ValidationFailed
+from directory.key_files import create_key_file
 from directory.settings import home
 from directory.tables import AuditEntry
 
@@ -99,8 +102,8 @@ class AuditRecord(AuditEvent):
 
 @dataclass(frozen=True)
 class AuditVerification:
-    """What `verify` found. Keep head_sequence and head_hash somewhere outside the system:
-    a log rewritten wholesale from some entry on still chains, but no longer reaches them."""
+    """What `verify` found, holding the entries to the chain and to the heads signed outside
+    the database (see `directory.audit_witness`)."""
 
     ok: bool
     checked: int
@@ -108,6 +111,30 @@ class AuditVerification:
     problem: str
     head_sequence: int
     head_hash: str
+    signed_sequence: int = 0  # the newest head signed outside the database
+
+
+@dataclass
+class AppendTally:
+    """How many events were submitted while `counting_appends` was active."""
+
+    count: int = 0
+
+
+_tally: ContextVar[AppendTally | None] = ContextVar("onceonly_audit_tally", default=None)
+
+
+@contextlib.contextmanager
+def counting_appends() -> Iterator[AppendTally]:
+    """Count the events submitted in this context (and the threads and tasks it starts), so
+    that whoever handles a request can tell whether anything in it was logged: the API's
+    refusal layer logs a refusal only when the route did not."""
+    tally = AppendTally()
+    token = _tally.set(tally)
+    try:
+        yield tally
+    finally:
+        _tally.reset(token)
 
 
 def actor_event(
@@ -166,18 +193,9 @@ def audit_key() -> bytes:
 
 
 def _stored_key(path: Path) -> bytes:
-    """Read the key file, creating it (0600) first if needed; two processes racing to create
-    it agree on one key, because the file only appears, complete, through an atomic link."""
+    """Read the key file, creating it (0600) first if needed (see `directory.key_files`)."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".audit-key-")  # 0600
-        try:
-            with os.fdopen(handle, "w", encoding="ascii") as file:
-                file.write(secrets.token_hex(32))
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            os.unlink(temporary)
+        create_key_file(path, secrets.token_hex(32).encode("ascii"))
     return path.read_bytes().strip()
 
 
@@ -217,6 +235,7 @@ class AuditLog:
         self._key: bytes | None = None
         self._head: tuple[int, str] | None = None  # (sequence, hash) after our last append
         self._writer = GroupWriter(db, self._commit)
+        self._witness = Witness()
         self._statements: DriverStatements | None = None
 
     def subject_hash(self, key: str) -> str:
@@ -252,6 +271,9 @@ class AuditLog:
         problems = [p for n, e in enumerate(batch) for p in _problems(e, n, len(batch))]
         if problems:
             raise ValidationFailed(problems, "the audit event")
+        tally = _tally.get()
+        if tally is not None:
+            tally.count += len(batch)
         if not batch:
             done: Future[list[int]] = Future()
             done.set_result([])
@@ -309,7 +331,9 @@ class AuditLog:
         """Recompute the chain from the anchor to the head; the first entry that does not
         hold up is reported with what is wrong with it."""
         with self._snapshot() as connection:
-            chain = connection.execute(CHAIN_ROW).one()
+            with self._witness.shared():  # every head committed by now is signed by now
+                chain = connection.execute(CHAIN_ROW).one()
+                signed = self._witness.read()
             rows = connection.execute(
                 select(
                     AuditEntry.sequence,
@@ -326,9 +350,16 @@ class AuditLog:
                 .order_by(AuditEntry.sequence)
                 .execution_options(yield_per=2000)
             )
-            checked, bad, problem = _walk(rows, chain)
+            checked, bad, problem = _walk(rows, chain, signed)
+        last_signed = signed.last_head[0] if signed.last_head else 0
         return AuditVerification(
-            bad is None, checked, bad, problem, chain.head_sequence, chain.head_hash
+            bad is None,
+            checked,
+            bad,
+            problem,
+            chain.head_sequence,
+            chain.head_hash,
+            last_signed,
         )
 
     def prune(
@@ -358,7 +389,15 @@ class AuditLog:
                 "which would delete the evidence",
                 "audit_broken",
             )
-        with self._lock, self._db.write_connection() as connection:
+        with self._lock, self._witness.exclusive():
+            pruned = self._prune(before, actor, at)
+        return pruned
+
+    def _prune(self, before: dt.datetime, actor: Actor, at: dt.datetime) -> int:
+        """`prune`'s transaction, then its signatures: the new start of the log (a recorded,
+        signed truncation of its oldest end, which `verify` accepts) and the new head."""
+        anchor: tuple[int, str] | None = None
+        with self._db.write_connection() as connection:
             chain = connection.execute(HEAD).one()
             first_kept = connection.scalar(
                 select(func.min(AuditEntry.sequence)).where(
@@ -381,10 +420,15 @@ class AuditLog:
                     f"retention: pruned {pruned} entries before {before:%Y-%m-%d}; "
                     f"anchor #{last} {anchor_hash}"
                 )
+                anchor = (last, str(anchor_hash))
             self._write(
                 CoreAppender(connection),
                 [actor_event(actor, "audit.prune", "served", at=at, reason=reason)],
             )
+        if anchor is not None:
+            self._witness.sign(ANCHOR, anchor)
+        assert self._head is not None
+        self._witness.sign(SIGNED_HEAD, self._head)
         return pruned
 
     def _commit(self, connection: PoolProxiedConnection, events: list[AuditEvent]) -> list[int]:
@@ -392,7 +436,7 @@ class AuditLog:
         `directory.audit_statements`); the lock keeps `prune` from moving the head meanwhile."""
         if self._statements is None:
             self._statements = DriverStatements(self._db.engine.dialect)
-        with self._lock:
+        with self._lock, self._witness.exclusive():
             cursor = connection.cursor()
             try:
                 self._db.begin_driver_write(cursor)
@@ -403,6 +447,8 @@ class AuditLog:
                 raise
             finally:
                 cursor.close()
+            assert self._head is not None
+            self._witness.sign(SIGNED_HEAD, self._head)  # see directory.audit_witness
         return sequences
 
     def _write(self, appender: Appender, events: list[AuditEvent]) -> list[int]:
@@ -502,10 +548,28 @@ def _record(row: Row[int, str, str]) -> AuditRecord:
     )
 
 
-def _walk(rows: Iterable[_Checked], chain: Row[int, str, int, str]) -> tuple[int, int | None, str]:
-    """(entries that hold up, first bad sequence or None, what is wrong with it)."""
+def _walk(
+    rows: Iterable[_Checked], chain: Row[int, str, int, str], signed: SignedHeads
+) -> tuple[int, int | None, str]:
+    """(entries that hold up, first bad sequence or None, what is wrong with it): each entry
+    against the one before it, and the log against the heads signed outside the database."""
     anchor, head = chain.anchor_sequence, chain.head_sequence
+    signed_anchor = signed.anchor or (0, GENESIS)
+    if (anchor, chain.anchor_hash) != signed_anchor:
+        if anchor > signed_anchor[0]:
+            problem = (
+                f"entries #{signed_anchor[0] + 1} to #{anchor} were deleted without a signed "
+                f"prune: the log starts after #{anchor}, the last signed prune after "
+                f"#{signed_anchor[0]}"
+            )
+        else:
+            problem = (
+                f"the log starts after entry #{anchor}, not where the last signed prune left "
+                f"it (after #{signed_anchor[0]}): its start was rewritten"
+            )
+        return 0, min(anchor, signed_anchor[0]) + 1, problem
     expected, previous = anchor + 1, chain.anchor_hash
+    vouched = anchor  # the newest entry a matching signed head vouches for
     for row in rows:
         checked = expected - anchor - 1
         if row.sequence > head:
@@ -520,15 +584,49 @@ def _walk(rows: Iterable[_Checked], chain: Row[int, str, int, str]) -> tuple[int
         problem = _entry_problem(row, previous)
         if problem:
             return checked, expected, problem
+        signed_hash = signed.heads.get(row.sequence)
+        if signed_hash is not None:
+            if signed_hash != row.hash:
+                return vouched - anchor, vouched + 1, _rewritten(vouched + 1, row, signed_hash)
+            vouched = row.sequence
         expected, previous = expected + 1, row.hash
     checked = expected - anchor - 1
+    last_signed = signed.last_head[0] if signed.last_head else 0
+    if last_signed >= expected:
+        problem = (
+            f"entries #{expected} to #{last_signed} are missing: the end of the log was deleted "
+            f"and its head moved back to #{expected - 1}, but #{last_signed} was signed"
+        )
+        return checked, expected, problem
     if expected <= head:
         problem = f"entries #{expected} to #{head} are missing: the end of the log was deleted"
         return checked, expected, problem
     if previous != chain.head_hash:
         problem = f"entry #{head} is not the entry that was appended as #{head}: it was edited"
         return checked - 1, head, problem
+    if signed.problem:
+        return vouched - anchor, vouched + 1, signed.problem
+    if head > max(last_signed, anchor):
+        first = max(last_signed, anchor) + 1
+        problem = (
+            f"entries #{first} to #{head} are not covered by a signed head: the signed-heads "
+            "file was cut, or a writer stopped between its commit and its signature (the next "
+            "append signs them); compare the file with its copies"
+        )
+        return first - anchor - 1, first, problem
     return checked, None, ""
+
+
+def _rewritten(first: int, row: _Checked, signed_hash: str) -> str:
+    """The problem of an entry rewritten with every later hash recomputed."""
+    number = row.sequence
+    which = (
+        f"entry #{number} was" if first == number else f"one of entries #{first} to #{number} was"
+    )
+    return (
+        f"{which} edited after it was signed, and the hashes after it recomputed: the head "
+        f"signed as #{number} is {signed_hash[:16]}, the log now gives {row.hash[:16]}"
+    )
 
 
 def _entry_problem(row: _Checked, previous: str) -> str:

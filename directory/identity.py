@@ -198,6 +198,17 @@ class Identity:
         self._users.store(generation, token_hash, user)
         return user
 
+    def claimed_by(self, token: str) -> UserView | None:
+        """Whose token this is, revoked or disabled or not; None for a token never issued.
+        Only for saying who a refused caller claimed to be: it authenticates nothing."""
+        with self._db.read() as session:
+            found = session.execute(
+                select(User)
+                .join(ApiToken, User.id == ApiToken.user_id)
+                .where(ApiToken.token_hash == hash_token(token))
+            ).scalar_one_or_none()
+            return _user_view(found) if found is not None else None
+
     def _lookup(self, token_hash: str) -> UserView:
         with self._db.read() as session:
             found = session.execute(

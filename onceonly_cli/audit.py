@@ -16,6 +16,7 @@ import typer
 
 from directory.actors import Actor, Role
 from directory.audit import AuditRecord, actor_event, retention_days
+from directory.audit_witness import heads_path
 from directory.workdays import CHINA, local_date, local_today
 from onceonly_cli.catalogue import guarded
 
@@ -91,7 +92,8 @@ def list_entries(
 
 @app.command()
 def verify() -> None:
-    """Recompute the hash chain; exit status 1 if any entry was edited, deleted or reordered."""
+    """Check the hash chain against the signed heads; exit status 1 if any entry was edited,
+    deleted or reordered, the end of the log cut off, or the chain rewritten."""
     with guarded() as directory:
         result = directory.audit.verify()
         verdict = "ok" if result.ok else f"broken at #{result.first_bad_sequence}"
@@ -107,8 +109,8 @@ def verify() -> None:
         )
         raise typer.Exit(1)
     typer.echo(
-        f"ok: {result.checked} entries hold up; head #{result.head_sequence} {result.head_hash} "
-        "(note it outside this system: a later verify must still reach it)"
+        f"ok: {result.checked} entries hold up; head #{result.head_sequence} {result.head_hash}, "
+        f"signed up to #{result.signed_sequence} in {heads_path()}"
     )
 
 

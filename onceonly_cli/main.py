@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from directory import log_privacy
 from onceonly_cli import (
     analytics,
     audit,
@@ -19,6 +20,7 @@ from onceonly_cli import (
     token,
 )
 
+log_privacy.install()  # no personal number in clear in any log line of a command or its runs
 app = typer.Typer(
     help="onceonly: once-only data-sharing exchange for government service centres.",
     no_args_is_help=True,

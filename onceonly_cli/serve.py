@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from directory import log_privacy
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own logging, with both handlers masking ID numbers and credit codes and the
+    access log writing paths without their query (subjects travel in prefill's query and in
+    console pages'), so no personal number reaches the server's log in clear."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    handlers = {name: dict(handler) for name, handler in LOGGING_CONFIG["handlers"].items()}
+    handlers["default"]["filters"] = ["mask_keys"]
+    handlers["access"]["filters"] = ["path_without_query", "mask_keys"]
+    return {
+        **LOGGING_CONFIG,
+        "filters": {
+            "mask_keys": {"()": log_privacy.MaskKeys},
+            "path_without_query": {"()": log_privacy.PathWithoutQuery},
+        },
+        "handlers": handlers,
+    }
 
 
 def serve(
@@ -14,6 +35,9 @@ def serve(
     """Serve the exchange API (OpenAPI at /docs)."""
     import uvicorn
 
+    log_privacy.install()
     base = f"http://{host}:{port}"
     typer.echo(f"Serving the API on {base} (OpenAPI: {base}/docs, web console: {base}/console/)")
-    uvicorn.run("api.main:app", host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.main:app", host=host, port=port, log_level="info", log_config=uvicorn_log_config()
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from directory import log_privacy
 from pipelines import settings
 from pipelines.analytics.assets import analytics_assets
 from pipelines.certify.assets import certified_assets, serving_snapshot
@@ -14,6 +15,9 @@ from pipelines.resources import DirectoryResource, LandingZoneResource, PoolReso
 
 
 def build_definitions() -> dg.Definitions:
+    # Every Dagster process loads the code location through here: its run and sensor logs
+    # mask ID numbers and credit codes like the API's and the command line's.
+    log_privacy.install()
     return dg.Definitions(
         assets=[*landing_assets(), *certified_assets(), serving_snapshot, *analytics_assets()],
         sensors=[landing_zone_sensor],

@@ -66,10 +66,13 @@ class AuditVerificationModel(BaseModel):
     problem: str = Field(
         examples=["entry #1042 was edited: department changed since it was appended"]
     )
-    head_sequence: int = Field(
-        examples=[20417], description="Newest entry; note it with head_hash outside the system"
-    )
+    head_sequence: int = Field(examples=[20417], description="Newest entry")
     head_hash: str = Field(examples=[HASH_EXAMPLE])
+    signed_sequence: int = Field(
+        examples=[20417],
+        description="Newest head signed with the centre's key outside the database; "
+        "entries up to it were checked against the signed heads",
+    )
 
 
 def request_id(request: Request) -> str:
@@ -172,7 +175,8 @@ def list_entries(
 @router.get(
     "/verify",
     response_model=AuditVerificationModel,
-    summary="Recompute the hash chain: finds an edited, deleted or reordered entry (auditors)",
+    summary="Check the hash chain against the signed heads: finds an edited, deleted, "
+    "reordered or cut-off entry, and a rewritten chain (auditors)",
 )
 def verify(request: Request, caller: Auditor, directory: Dir) -> AuditVerificationModel:
     result = directory.audit.verify()
@@ -193,6 +197,7 @@ def verify(request: Request, caller: Auditor, directory: Dir) -> AuditVerificati
         problem=result.problem,
         head_sequence=result.head_sequence,
         head_hash=result.head_hash,
+        signed_sequence=result.signed_sequence,
     )
 
 

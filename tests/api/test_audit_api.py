@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +22,10 @@ from directory.actors import Role
 from directory.audit import AuditEvent
 from directory.store import Directory
 from directory.workdays import CHINA
+from tests.directory.audit_attacks import rewrite_from, truncate_tail
 from tests.directory.fixtures import bearer, open_sample
+
+ROOT = Path(__file__).resolve().parents[2]
 
 AT = dt.datetime(2026, 11, 20, 10, tzinfo=CHINA)
 READ = AuditEvent(
@@ -137,7 +144,78 @@ def test_no_endpoint_changes_the_log(client: TestClient, sample: Directory) -> N
                 answer = client.request(method, path, headers=headers, json={"outcome": "x"})
                 assert answer.status_code in (404, 405), (method, path)
     after = sample.audit.verify()
-    assert after.ok and (after.head_sequence, after.head_hash) == (
-        before.head_sequence,
-        before.head_hash,
+    assert after.ok
+    # The log only grew: every attempt is a refusal appended after what was there before.
+    kept = {e.sequence: e.hash for e in sample.audit.entries(limit=None)}
+    assert kept[before.head_sequence] == before.head_hash
+    attempts = sample.audit.entries(limit=None, action="api.request")
+    assert len(attempts) == after.head_sequence - before.head_sequence == 2 * 4 * 3
+    assert {e.outcome for e in attempts} == {"refused"}
+
+
+def test_verify_reports_a_cut_off_tail_and_a_rewritten_chain(
+    client: TestClient, sample: Directory
+) -> None:
+    auditor = bearer(sample, "liu.shen", Role.auditor, "gsc")
+    for n in range(3):  # entries #4 to #6, each in its own commit group
+        sample.audit.append(dataclasses.replace(READ, request_id=f"more-{n}"))
+    truncate_tail(sample, keep=4)
+    cut = client.get("/v1/audit/verify", headers=auditor).json()
+    assert (cut["ok"], cut["first_bad_sequence"], cut["signed_sequence"]) == (False, 5, 6)
+    assert "entries #5 to #6 are missing" in cut["problem"]
+
+
+def test_verify_reports_an_entry_rewritten_with_every_later_hash(
+    client: TestClient, sample: Directory
+) -> None:
+    auditor = bearer(sample, "liu.shen", Role.auditor, "gsc")
+    for n in range(3):
+        sample.audit.append(dataclasses.replace(READ, request_id=f"more-{n}"))
+    rewrite_from(sample, 5, outcome="refused")
+    rewritten = client.get("/v1/audit/verify", headers=auditor).json()
+    assert (rewritten["ok"], rewritten["first_bad_sequence"], rewritten["checked"]) == (
+        False,
+        5,
+        4,
     )
+    assert "entry #5 was edited after it was signed" in rewritten["problem"]
+
+
+def test_a_mixed_load_still_verifies(client: TestClient, sample: Directory) -> None:
+    """Served and refused requests over HTTP, appends from threads and from another process
+    writing the same log and the same signed heads: all of it verifies, every head signed."""
+    auditor = bearer(sample, "liu.shen", Role.auditor, "gsc")
+    clerk = bearer(sample, "mixed.clerk", Role.clerk, "mr")
+    other = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_WRITER, "150"], cwd=ROOT, env={**os.environ}
+    )
+
+    def append(thread: int) -> None:
+        for n in range(60):
+            sample.audit.append(dataclasses.replace(READ, request_id=f"t{thread}-{n}"))
+
+    threads = [threading.Thread(target=append, args=(t,)) for t in range(3)]
+    for thread in threads:
+        thread.start()
+    for n in range(20):
+        assert client.get("/v1/audit/entries", headers=auditor).status_code == 200
+        assert client.get("/v1/audit/entries", headers=clerk).status_code == 403
+        assert client.get("/v1/resources", headers={"Authorization": f"Bearer x{n}"}).is_error
+    for thread in threads:
+        thread.join()
+    assert other.wait(timeout=120) == 0
+    answer = client.get("/v1/audit/verify", headers=auditor).json()
+    assert answer["ok"], answer["problem"]
+    assert answer["checked"] == answer["head_sequence"] == answer["signed_sequence"]
+    assert answer["head_sequence"] == 3 + 150 + 3 * 60 + 20 * 3
+
+
+_OTHER_WRITER = """
+import dataclasses, sys
+from directory.store import open_directory
+from tests.api.test_audit_api import READ
+directory = open_directory()
+for n in range(int(sys.argv[1])):
+    directory.audit.append(dataclasses.replace(READ, user="other.process"))
+directory.close()
+"""

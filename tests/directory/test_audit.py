@@ -27,6 +27,7 @@ from directory.audit import GENESIS, AuditEvent, chain_hash
 from directory.errors import InvalidState, ValidationFailed
 from directory.store import Directory, open_directory
 from directory.workdays import CHINA
+from tests.directory.audit_attacks import prune_unsigned, rewrite_from, truncate_tail
 
 PERSON = "11010519491231002X"
 AT = dt.datetime(2026, 11, 20, 10, tzinfo=CHINA)
@@ -209,7 +210,11 @@ TAMPERING: dict[str, tuple[Tamper, int, str]] = {
         3,
         "does not match its hash",
     ),
-    "edited and re-hashed": (lambda d: [_rehash(d, 3, department="ps")], 4, "does not follow"),
+    "edited and re-hashed": (
+        lambda d: [_rehash(d, 3, department="ps")],
+        3,
+        "entry #3 was edited after it was signed",
+    ),
     "last edited and re-hashed": (lambda d: [_rehash(d, 5, user="nobody")], 5, "was edited"),
     "deleted": (lambda d: ["DELETE FROM audit_entries WHERE sequence = 3"], 3, "missing"),
     "last deleted": (lambda d: ["DELETE FROM audit_entries WHERE sequence = 5"], 5, "end of"),
@@ -228,7 +233,8 @@ TAMPERING: dict[str, tuple[Tamper, int, str]] = {
 
 @pytest.mark.parametrize("how", TAMPERING)
 def test_verify_catches_tampering(directory: Directory, how: str) -> None:
-    directory.audit.append_many(event(n) for n in range(5))
+    for n in range(5):  # one commit group, and one signed head, each
+        directory.audit.append(event(n))
     intact = directory.audit.verify()
     assert (intact.ok, intact.checked, intact.head_sequence) == (True, 5, 5)
     tamper, first_bad, words = TAMPERING[how]
@@ -350,3 +356,84 @@ def test_append_throughput(directory: Directory) -> None:
     many = len(batch) / (time.perf_counter() - started)
     print(f"audit appends: {single:.0f}/s one at a time, {many:.0f}/s in batches of 500")
     assert single > 300 and many > 3 * single
+
+
+def _heads_file(directory: Directory) -> Path:
+    return Path(os.environ["ONCEONLY_HOME"]) / "keys" / "audit_heads.jsonl"
+
+
+def _appended_one_by_one(directory: Directory, count: int) -> None:
+    for n in range(count):
+        directory.audit.append(event(n))
+
+
+def test_truncating_the_tail_and_moving_the_head_is_reported(directory: Directory) -> None:
+    _appended_one_by_one(directory, 6)
+    truncate_tail(directory, keep=4)
+    broken = directory.audit.verify()
+    assert (broken.ok, broken.first_bad_sequence, broken.checked) == (False, 5, 4)
+    assert "entries #5 to #6 are missing" in broken.problem, broken.problem
+    assert broken.signed_sequence == 6
+
+
+def test_rewriting_an_entry_and_every_later_hash_is_reported(directory: Directory) -> None:
+    _appended_one_by_one(directory, 6)
+    rewrite_from(directory, 3, department="ps")
+    broken = directory.audit.verify()
+    assert (broken.ok, broken.first_bad_sequence, broken.checked) == (False, 3, 2)
+    assert "entry #3 was edited after it was signed" in broken.problem, broken.problem
+
+
+def test_a_rewrite_inside_one_commit_group_names_the_group(directory: Directory) -> None:
+    """One signature per commit group vouches for the group as a whole."""
+    _appended_one_by_one(directory, 2)
+    directory.audit.append_many(event(n) for n in range(4))  # entries #3 to #6
+    rewrite_from(directory, 5, user="nobody")
+    broken = directory.audit.verify()
+    assert (broken.first_bad_sequence, broken.checked) == (3, 2)
+    assert "one of entries #3 to #6 was edited" in broken.problem
+
+
+def test_a_prune_that_was_not_signed_is_reported(directory: Directory) -> None:
+    _appended_one_by_one(directory, 5)
+    prune_unsigned(directory, last=2)
+    broken = directory.audit.verify()
+    assert (broken.ok, broken.first_bad_sequence) == (False, 1)
+    assert "entries #1 to #2 were deleted without a signed prune" in broken.problem
+
+
+def test_the_signed_heads_file_is_checked_too(directory: Directory) -> None:
+    _appended_one_by_one(directory, 4)
+    heads = _heads_file(directory)
+    lines = heads.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 4 and stat.S_IMODE(heads.stat().st_mode) == 0o600
+    assert directory.audit.verify().ok
+    heads.write_bytes(b"".join(lines[:2]))  # cut below entries it had signed
+    cut = directory.audit.verify()
+    assert (cut.ok, cut.first_bad_sequence) == (False, 3)
+    assert "entries #3 to #4 are not covered by a signed head" in cut.problem
+    edited = json.loads(lines[3])
+    edited["hash"] = "f" * 64
+    heads.write_bytes(b"".join(lines[:3]) + json.dumps(edited).encode() + b"\n")
+    forged = directory.audit.verify()
+    assert not forged.ok and "line 4" in forged.problem and "signature" in forged.problem
+    heads.write_bytes(lines[0] + lines[2] + lines[1] + lines[3])
+    reordered = directory.audit.verify()
+    assert not reordered.ok and "never go back" in reordered.problem
+
+
+def test_prune_is_a_signed_truncation_that_verify_accepts(
+    directory: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = dt.datetime(2019, 3, 1, 9, tzinfo=CHINA)
+    for n in range(4):
+        directory.audit.append(event(n, at=old + dt.timedelta(days=n)))
+    directory.audit.append(event(9))
+    admin = Actor("cli:ops", Role.admin, "gsc")
+    assert directory.audit.prune(dt.datetime(2020, 1, 1, tzinfo=CHINA), admin, at=AT) == 4
+    checked = directory.audit.verify()
+    assert checked.ok and checked.signed_sequence == checked.head_sequence == 6, checked.problem
+    kinds = [json.loads(line)["kind"] for line in _heads_file(directory).read_text().splitlines()]
+    assert kinds[-2:] == ["anchor", "head"]
+    truncate_tail(directory, keep=5)  # the prune entry itself cut off: still caught
+    assert directory.audit.verify().first_bad_sequence == 6

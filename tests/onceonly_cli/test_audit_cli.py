@@ -16,6 +16,7 @@ from directory.audit import AuditEvent
 from directory.store import Directory, open_directory
 from directory.workdays import CHINA
 from onceonly_cli.main import app
+from tests.directory.audit_attacks import rewrite_from, truncate_tail
 
 runner = CliRunner()
 PERSON = "11010519491231002X"
@@ -93,3 +94,20 @@ def test_prune(directory: Directory) -> None:
     assert "pruned 0 entries" in run("audit", "prune")  # default: the retention limit
     assert "ok:" in run("audit", "verify")
     assert [e.action for e in directory.audit.entries()][:2] == ["audit.read", "audit.prune"]
+
+
+def test_verify_reports_a_cut_off_tail_and_a_rewritten_chain(directory: Directory) -> None:
+    for _ in range(3):  # entries #4 to #6, each signed on its own
+        directory.audit.append(directory.audit.entries(limit=1)[0])
+    assert "signed up to #6" in run("audit", "verify")  # which appends #7
+    truncate_tail(directory, keep=5)
+    cut = runner.invoke(app, ["audit", "verify"])
+    assert cut.exit_code == 1 and "BROKEN at entry #6" in cut.output
+    assert "entries #6 to #7 are missing" in cut.output
+
+
+def test_verify_reports_an_entry_rewritten_with_every_later_hash(directory: Directory) -> None:
+    rewrite_from(directory, 2, outcome="served")
+    rewritten = runner.invoke(app, ["audit", "verify"])
+    assert rewritten.exit_code == 1 and "BROKEN at entry #1" in rewritten.output
+    assert "one of entries #1 to #3 was edited after it was signed" in rewritten.output
