@@ -14,7 +14,10 @@ SENSOR_INTERVAL_SECONDS = 15
 @dg.sensor(
     name="landing_zone_sensor",
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-    target=dg.AssetSelection.key_prefixes(["landing"], ["certified"]),
+    # An asset selection, not a target: Dagster then launches each request in the base asset
+    # job, which takes assets of different partitions definitions (one per resource). A
+    # target would build one job over every resource, which Dagster refuses.
+    asset_selection=dg.AssetSelection.key_prefixes(["landing"], ["certified"]),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the landing zone; one run per new file content (its hash).",
 )
