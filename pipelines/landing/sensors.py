@@ -7,6 +7,7 @@ import dagster as dg
 from contracts.registry import bundled_contracts
 from pipelines.landing.requests import HashCache, new_partitions, settled_files
 from pipelines.resources import LandingZoneResource
+from pipelines.run_liveness import recover_dead_runs
 
 SENSOR_INTERVAL_SECONDS = 15
 
@@ -24,6 +25,9 @@ SENSOR_INTERVAL_SECONDS = 15
 def landing_zone_sensor(
     context: dg.SensorEvaluationContext, landing_zone: LandingZoneResource
 ) -> dg.SensorResult:
+    # A run killed while it held the pool_writer slot would block every run this launches.
+    for dead in recover_dead_runs(context.instance):
+        context.log.warning(dead.message)
     # The cursor remembers each file's hash by size and mtime, so a 1 GB extract is hashed once.
     cache: HashCache = {k: tuple(v) for k, v in json.loads(context.cursor or "{}").items()}  # type: ignore[misc]
     pending, unrecognised = settled_files(
