@@ -277,3 +277,27 @@ def test_an_ingest_waiting_for_the_pool_goes_on_when_the_holder_is_killed(
 def _pending_runs(instance: dg.DagsterInstance) -> set[str]:
     info = instance.event_log_storage.get_concurrency_info(POOL_WRITER)
     return {step.run_id for step in info.pending_steps}
+
+
+def test_the_landing_zone_sensor_fails_a_killed_run_and_frees_its_slot(
+    onceonly_home: Path, tmp_path: Path
+) -> None:
+    """With `make ui`, the daemon's sensor is what notices: at its next tick."""
+    _deliver(onceonly_home, people(LATER), "人口基本信息_20261121.csv")
+    with _ingest_stopped_inside("certification", tmp_path) as holder:
+        os.kill(holder.pid, signal.SIGKILL)
+    instance = get_instance()
+    [dead] = _unfinished_runs(instance)
+    assert _slot_holders(instance) == [dead.run_id]
+    defs = build_definitions()
+    repository = defs.get_repository_def()
+    with dg.build_sensor_context(
+        instance_ref=instance.get_ref(), resources=defs.resources, repository_def=repository
+    ) as context:
+        repository.get_sensor_def("landing_zone_sensor").evaluate_tick(context)
+    record = get_instance().get_run_by_id(dead.run_id)
+    assert record is not None and record.status == dg.DagsterRunStatus.FAILURE
+    assert _slot_holders(get_instance()) == []
+    [failure] = get_instance().all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    assert failure.dagster_event is not None and failure.dagster_event.message is not None
+    assert "process is gone" in failure.dagster_event.message  # what the UI shows for the run
