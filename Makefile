@@ -41,7 +41,10 @@ browser:  ## Debian's Chromium and a Chinese font, for the console's browser tes
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 	    chromium chromium-driver fonts-wqy-microhei fontconfig; }
 
-test: install browser  ## the whole suite
+test: install browser  ## the code location as the UI loads it, then the whole suite
+	@mkdir -p $(DAGSTER_HOME)
+	$(UV) run --frozen python -c "from pipelines.instance import ensure_dagster_home; ensure_dagster_home()"
+	$(UV) run --frozen dagster definitions validate -w workspace.yaml
 	$(UV) run --frozen pytest -q -n 2
 
 lint: install

@@ -75,9 +75,14 @@ def ingest() -> None:
     from pipelines.definitions import defs
     from pipelines.instance import get_instance
     from pipelines.landing.runner import land_pending, publish_snapshot
+    from pipelines.run_liveness import DeadRun
 
     started = time.perf_counter()
     instance = get_instance()
+
+    def recovered(dead: DeadRun) -> None:  # a killed run never blocks this one: say so
+        console.print(f"[yellow]recovered[/yellow] {dead.message}")
+
     with _progress() as progress:
         task = progress.add_task("landing and certifying", total=None)
 
@@ -85,12 +90,12 @@ def ingest() -> None:
             description = f"{item.file.contract_id}: {item.file.path.name}"
             progress.update(task, completed=index, total=total, description=description)
 
-        outcomes, unrecognised = land_pending(defs, instance, report)
+        outcomes, unrecognised = land_pending(defs, instance, report, on_dead_run=recovered)
         progress.update(task, completed=len(outcomes), description="landing and certifying")
     failed = _print_outcomes(outcomes)
     for item in unrecognised:
         console.print(f"[yellow]not landed[/yellow] {item.path}: {item.reason}")
-    snapshot = publish_snapshot(defs, instance)
+    snapshot = publish_snapshot(defs, instance, recovered)
     console.print(
         f"{len(outcomes)} file(s), {failed} not certified, in "
         f"{time.perf_counter() - started:.1f} s; published snapshot v{snapshot.get('version')}"

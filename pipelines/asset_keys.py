@@ -7,6 +7,7 @@ assets without importing how they are computed.
 import dagster as dg
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
+POOL_WRITER = "pool_writer"  # Dagster concurrency pool: one writer of the DuckDB file at a time
 
 
 def landing_asset_key(contract_id: str) -> dg.AssetKey:

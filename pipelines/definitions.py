@@ -9,7 +9,7 @@ from pipelines import settings
 from pipelines.analytics.assets import analytics_assets
 from pipelines.certify.assets import certified_assets, serving_snapshot
 from pipelines.landing.assets import landing_assets
-from pipelines.landing.schedules import department_sweeps
+from pipelines.landing.schedules import resource_sweeps
 from pipelines.landing.sensors import landing_zone_sensor
 from pipelines.resources import DirectoryResource, LandingZoneResource, PoolResource
 
@@ -21,7 +21,7 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*landing_assets(), *certified_assets(), serving_snapshot, *analytics_assets()],
         sensors=[landing_zone_sensor],
-        schedules=department_sweeps(),
+        schedules=resource_sweeps(),
         resources={
             "pool": PoolResource(
                 path=str(settings.pool_path()),

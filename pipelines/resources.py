@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 
 from directory.store import Directory, open_directory
+from pipelines.run_liveness import hold_run_lock
 
 LOCK_RETRY_SECONDS = 0.5
 CERTIFIED = "certified"  # catalog name of the attached certified-history database
@@ -33,6 +34,12 @@ class PoolResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     memory_limit: str = "4GB"  # DuckDB's share; the Arrow key batches live beside it
     threads: int = 2
     lock_timeout_seconds: float = 120.0
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Before any step claims the pool_writer slot: a run whose process dies while it holds
+        # the slot is then recognised as dead, and the slot freed (pipelines.run_liveness).
+        if context.instance is not None and context.run is not None:
+            hold_run_lock(context.instance, context.run.run_id)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

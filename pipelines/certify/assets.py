@@ -15,6 +15,7 @@ import dagster as dg
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from pipelines.asset_keys import (
+    POOL_WRITER,
     SNAPSHOT_KEY,
     certified_asset_key,
     files_partitions,
@@ -23,7 +24,6 @@ from pipelines.asset_keys import (
 from pipelines.certify.certifier import CertificationReport, certify_batch
 from pipelines.certify.publish import publish
 from pipelines.certify.schema import history_table
-from pipelines.landing.assets import POOL_WRITER
 from pipelines.landing.staging import scalar
 from pipelines.resources import DirectoryResource, PoolResource
 

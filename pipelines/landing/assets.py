@@ -10,13 +10,12 @@ import dagster as dg
 
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
-from pipelines.asset_keys import files_partitions, landing_asset_key
+from pipelines.asset_keys import POOL_WRITER, files_partitions, landing_asset_key
 from pipelines.landing.errors import LandingError
 from pipelines.landing.files import LandingFile, content_hash, partition_key
 from pipelines.landing.loader import land_file
 from pipelines.resources import LandingZoneResource, PoolResource
 
-POOL_WRITER = "pool_writer"  # Dagster concurrency pool: one writer of the DuckDB file at a time
 ROWS_ACCOUNTED = "rows_accounted"
 
 

@@ -1,6 +1,6 @@
 """Which delivered files still need landing, as Dagster run requests.
 
-Shared by the sensor (every few seconds), the per-department schedules (a sweep on the
+Shared by the sensor (every few seconds), the per-resource schedules (a sweep on the
 resource's update cycle, for when the sensor is off) and the CLI (run now, in process).
 """
 

@@ -16,6 +16,7 @@ from pipelines.asset_keys import SNAPSHOT_KEY
 from pipelines.landing.files import Unrecognised
 from pipelines.landing.requests import PendingFile, new_partitions, settled_files
 from pipelines.resources import LandingZoneResource
+from pipelines.run_liveness import DeadRun, release_run_lock, watching_for_dead_runs
 
 # The terminal shows a progress bar and a summary; each run's full log stays in Dagster's storage.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -36,10 +37,13 @@ def land_pending(
     progress: Callable[[int, int, PendingFile], None] | None = None,
     *,
     certify: bool = True,
+    on_dead_run: Callable[[DeadRun], None] | None = None,
 ) -> tuple[list[FileOutcome], list[Unrecognised]]:
     """Land (and certify) each settled file as its own run; a failure does not stop the rest.
 
     `certify=False` runs only the landing assets (the ingestion benchmark measures those).
+    A run left unfinished by a process that is gone is failed and its slot freed, before and
+    while these runs wait for the pool; `on_dead_run` hears of each.
     """
     landing_zone = (defs.resources or {})["landing_zone"]
     assert isinstance(landing_zone, LandingZoneResource)
@@ -51,29 +55,39 @@ def land_pending(
         instance.add_dynamic_partitions(name, keys)
     job = defs.resolve_implicit_global_asset_job_def()
     outcomes: list[FileOutcome] = []
-    for index, item in enumerate(pending):
-        if progress is not None:
-            progress(index, len(pending), item)
-        request = item.run_request()
-        result = job.execute_in_process(
-            run_config={**dict(request.run_config or {}), **QUIET},
-            instance=instance,
-            partition_key=item.partition_key,
-            asset_selection=[
-                key for key in request.asset_selection or [] if certify or key.path[0] == "landing"
-            ],
-            tags=request.tags,
-            raise_on_error=False,
-        )
-        outcomes.append(_outcome(item, result))
+    with watching_for_dead_runs(instance, on_dead_run):
+        for index, item in enumerate(pending):
+            if progress is not None:
+                progress(index, len(pending), item)
+            request = item.run_request()
+            result = job.execute_in_process(
+                run_config={**dict(request.run_config or {}), **QUIET},
+                instance=instance,
+                partition_key=item.partition_key,
+                asset_selection=[
+                    key
+                    for key in request.asset_selection or []
+                    if certify or key.path[0] == "landing"
+                ],
+                tags=request.tags,
+                raise_on_error=False,
+            )
+            release_run_lock(instance, result.run_id)
+            outcomes.append(_outcome(item, result))
     return outcomes, unrecognised
 
 
-def publish_snapshot(defs: dg.Definitions, instance: dg.DagsterInstance) -> dict[str, object]:
+def publish_snapshot(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    on_dead_run: Callable[[DeadRun], None] | None = None,
+) -> dict[str, object]:
     """Materialise `serving/snapshot`: the certified pool as the API will read it."""
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=instance, asset_selection=[SNAPSHOT_KEY], run_config=QUIET
-    )
+    with watching_for_dead_runs(instance, on_dead_run):
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[SNAPSHOT_KEY], run_config=QUIET
+        )
+    release_run_lock(instance, result.run_id)
     events = result.get_asset_materialization_events()
     return {k: v.value for k, v in events[0].materialization.metadata.items()} if events else {}
 

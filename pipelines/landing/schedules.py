@@ -1,7 +1,12 @@
-"""A sweep per department on its resources' update cycle.
+"""A sweep per department resource, on that resource's update cycle.
 
 The sensor lands files within seconds; the sweep is the safety net when the sensor is
-stopped, and it says in the schedule's log when a department is late with its delivery.
+stopped, and it says in the schedule's log when a delivery is late.
+
+One schedule per resource, not per department: a schedule runs one job, a job's assets must
+share one partitions definition, and every resource has its own (one partition per delivered
+file). A department sweep over two resources is a job Dagster cannot build, which kept the
+whole code location from loading in the UI and the daemon.
 """
 
 import datetime as dt
@@ -34,52 +39,49 @@ CYCLE_DAYS = {
 }
 
 
-def _fastest_cycle(contracts: list[Contract]) -> UpdateCycle:
-    return min((c.update_cycle for c in contracts), key=CYCLE_DAYS.__getitem__)
+def sweep_name(contract: Contract) -> str:
+    return f"{contract.id}_landing_sweep"
 
 
-def build_department_sweep(department: str, contracts: list[Contract]) -> dg.ScheduleDefinition:
-    cycle = _fastest_cycle(contracts)
+def build_resource_sweep(contract: Contract) -> dg.ScheduleDefinition:
+    cycle = contract.update_cycle
 
     @dg.schedule(
-        name=f"{department}_landing_sweep",
+        name=sweep_name(contract),
         cron_schedule=CRON_BY_CYCLE[cycle],
         target=dg.AssetSelection.assets(
-            *(landing_asset_key(c.id) for c in contracts),
-            *(certified_asset_key(c.id) for c in contracts),
+            landing_asset_key(contract.id), certified_asset_key(contract.id)
         ),
         execution_timezone="Asia/Shanghai",
-        description=f"Lands any file of department {department} the sensor has not "
-        f"(update cycle {cycle.value}), and reports late deliveries.",
+        description=f"Lands any file of {contract.id} ({contract.department}) the sensor has "
+        f"not (update cycle {cycle.value}), and reports a late delivery.",
     )
     def sweep(
         context: dg.ScheduleEvaluationContext, landing_zone: LandingZoneResource
     ) -> list[dg.RunRequest] | dg.SkipReason:
         pending, _ = settled_files(
             landing_zone.root_path,
-            {c.id: c for c in contracts},
+            {contract.id: contract},
             landing_zone.settle_seconds,
             {},
-            department=department,
+            department=contract.department,
         )
         newest = max((p.file.path.stat().st_mtime for p in pending), default=None)
         if newest is not None:
             age = dt.timedelta(seconds=dt.datetime.now().timestamp() - newest)
             if age > dt.timedelta(days=CYCLE_DAYS[cycle]):
-                context.log.warning(f"{department}: newest delivery is {age.days} days old")
+                context.log.warning(f"{contract.id}: newest delivery is {age.days} days old")
+        name = files_partitions_name(contract.id)
         for item in pending:
-            name = files_partitions_name(item.file.contract_id)
             if not context.instance.has_dynamic_partition(name, item.partition_key):
                 context.instance.add_dynamic_partitions(name, [item.partition_key])
         if not pending:
-            return dg.SkipReason(f"no delivery from {department} in the landing zone")
+            return dg.SkipReason(f"no delivery of {contract.id} in the landing zone")
         return [item.run_request() for item in pending]
 
     return sweep
 
 
-def department_sweeps() -> list[dg.ScheduleDefinition]:
-    by_department: dict[str, list[Contract]] = {}
-    for contract in bundled_contracts().values():
-        by_department.setdefault(contract.department, []).append(contract)
-    return [build_department_sweep(d, cs) for d, cs in sorted(by_department.items())]
+def resource_sweeps() -> list[dg.ScheduleDefinition]:
+    contracts = bundled_contracts()
+    return [build_resource_sweep(contracts[c]) for c in sorted(contracts)]

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from contracts.registry import bundled_contracts
 from pipelines.definitions import build_definitions
-from pipelines.instance import get_instance
-from pipelines.landing.runner import land_pending
+from pipelines.instance import ensure_dagster_home, get_instance
+from pipelines.landing.runner import QUIET, land_pending
+from pipelines.samples import generate_landing_zone
 from tests.pipelines.landing import feeds
+
+ROOT = Path(__file__).parents[2]
+DAGSTER = str(
+    Path(sys.executable).with_name("dagster")
+)  # the command `make ui` and `make test` run
 
 
 def _population_file(landing: Path, name: str = "人口基本信息_20261120.csv") -> Path:
@@ -28,8 +38,78 @@ def test_definitions_load_with_an_asset_per_contract(onceonly_home: Path) -> Non
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"landing/ps_population", "landing/mr_enterprise", "landing/gsc_cases"} <= keys
     assert defs.resolve_sensor_def("landing_zone_sensor") is not None
-    assert defs.resolve_schedule_def("ps_landing_sweep").cron_schedule == "0 2 * * *"
-    assert defs.resolve_schedule_def("hrss_landing_sweep").cron_schedule == "0 2 1 * *"
+    assert defs.resolve_schedule_def("ps_population_landing_sweep").cron_schedule == "0 2 * * *"
+    assert defs.resolve_schedule_def("hrss_insurance_landing_sweep").cron_schedule == "0 2 1 * *"
+
+
+def test_the_code_location_validates_as_the_ui_loads_it(onceonly_home: Path) -> None:
+    """`dagster definitions validate` loads workspace.yaml as `dagster dev` does and builds
+    every job a schedule or sensor targets: one that Dagster cannot build fails it."""
+    ensure_dagster_home()
+    result = subprocess.run(
+        [DAGSTER, "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Validation successful for code location onceonly" in output
+
+
+def test_every_job_schedule_and_sensor_builds_and_requests_launchable_runs(
+    onceonly_home: Path,
+) -> None:
+    """Every resource delivers a file; every schedule and the sensor ask for runs that the
+    job Dagster would launch for them can execute."""
+    generate_landing_zone(onceonly_home / "landing", persons=60, enterprises=6, seed=3, case_days=2)
+    settled = time.time() - 60
+    for path in (onceonly_home / "landing").rglob("*"):
+        os.utime(path, (settled, settled))
+    contracts = bundled_contracts()
+    defs = build_definitions()
+    repository = defs.get_repository_def()
+    for job_name in repository.job_names:
+        assert repository.get_job(job_name).name == job_name
+    instance = get_instance()
+    schedules = {s.name: s for s in repository.schedule_defs}
+    assert set(schedules) == {f"{c}_landing_sweep" for c in contracts}
+    requested: dict[str, list[dg.RunRequest]] = {}
+    for name, schedule in schedules.items():
+        with dg.build_schedule_context(
+            instance=instance, resources=defs.resources, repository_def=repository
+        ) as context:
+            data = schedule.evaluate_tick(context)
+        assert data.run_requests, f"{name} asked for nothing: {data.skip_message}"
+        requested[name] = list(data.run_requests)
+        job = repository.get_job(schedule.job_name)
+        for request in data.run_requests:
+            assert job.get_subset(asset_selection=set(request.asset_selection or []))
+    sensor = repository.get_sensor_def("landing_zone_sensor")
+    # As the daemon's code server evaluates it: with an instance ref, so that the run requests
+    # are resolved against the job Dagster would launch.
+    with dg.build_sensor_context(
+        instance_ref=instance.get_ref(), resources=defs.resources, repository_def=repository
+    ) as context:
+        ticked = sensor.evaluate_tick(context)
+    assert {r.tags["onceonly/file"] for r in ticked.run_requests or []} == {
+        r.tags["onceonly/file"] for rs in requested.values() for r in rs
+    }
+    for request in ticked.run_requests or []:
+        job = repository.get_job(request.job_name or "")
+        assert job.get_subset(asset_selection=set(request.asset_selection or []))
+    # A department with two resources, each on its own cycle: both sweeps really run.
+    assert contracts["ca_marriage"].update_cycle != contracts["ca_subsidy"].update_cycle
+    for name in ("ca_marriage_landing_sweep", "ca_subsidy_landing_sweep"):
+        request = requested[name][0]
+        result = repository.get_job(schedules[name].job_name).execute_in_process(
+            run_config={**dict(request.run_config or {}), **QUIET},
+            instance=instance,
+            partition_key=request.partition_key,
+            tags=request.tags,
+        )
+        assert result.success
 
 
 def test_workspace_yaml_points_at_the_definitions() -> None:

@@ -21,18 +21,34 @@ from tests.pipelines.certify.support import HEADER, Pool, people
 from tests.pipelines.landing import feeds
 
 CHILD = """
-import datetime as dt, sys
-import great_expectations  # imported before the signal, so the kill lands in the work itself
+import datetime as dt, sys, threading
+from pathlib import Path
 from contracts.registry import bundled_contracts
-from pipelines.certify.certifier import certify_batch
+from pipelines.certify import certifier
 from pipelines.resources import PoolResource
+
+def written_then_stopped(*args, **kwargs):
+    # Inside the batch's transaction, after quarantine and history have been written: say so,
+    # then wait here for the kill, so it lands in the middle on any machine.
+    result = record_scores(*args, **kwargs)
+    Path(sys.argv[5]).write_text("inside the transaction", encoding="utf-8")
+    threading.Event().wait()
+    return result
+
+record_scores, certifier.record_scores = certifier.record_scores, written_then_stopped
 pool = PoolResource(path=sys.argv[1], certified_path=sys.argv[2], serving_path=sys.argv[3])
 with pool.connect() as con:
-    print("ready", flush=True)
     contract = bundled_contracts()["ps_population"]
-    certify_batch(con, contract, sys.argv[4], now=dt.datetime(2026, 11, 21))
+    certifier.certify_batch(con, contract, sys.argv[4], now=dt.datetime(2026, 11, 21))
 print("finished", flush=True)
 """
+
+
+def wait_for_marker(marker: Path, child: subprocess.Popen[str]) -> None:
+    """Until the child says it is inside the work; a child that ends first fails the test."""
+    while not marker.exists():
+        assert child.poll() is None, f"the child ended before the marker: {child.returncode}"
+        time.sleep(0.05)
 
 
 def snapshot_rows(path: Path) -> int:
@@ -50,6 +66,7 @@ def test_killed_certification_leaves_the_snapshot_and_reruns_cleanly(tmp_path: P
     big = feeds.write_csv(tmp_path / "人口基本信息_20261121.csv", HEADER, people(60_000, 10), "gbk")
     with pool.connect() as con:
         batch = land_file(con, LandingFile(big, contract.id, "ps"), contract, tmp_path).file_hash
+    marker = tmp_path / "inside-the-transaction"
     child = subprocess.Popen(
         [
             sys.executable,
@@ -59,13 +76,13 @@ def test_killed_certification_leaves_the_snapshot_and_reruns_cleanly(tmp_path: P
             pool.resource.certified_path,
             pool.resource.serving_path,
             batch,
+            str(marker),
         ],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parents[3],
     )
-    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-    time.sleep(0.3)
+    wait_for_marker(marker, child)
     os.kill(child.pid, signal.SIGKILL)
     assert child.wait(timeout=30) == -signal.SIGKILL  # killed in the middle, not finished
     current = current_snapshot(serving)
@@ -74,6 +91,8 @@ def test_killed_certification_leaves_the_snapshot_and_reruns_cleanly(tmp_path: P
     assert pool.query(
         "SELECT count(*) FROM certified.quality.batches WHERE batch = ?", [batch]
     ) == [(0,)]
+    # The history rows the killed transaction had merged are gone with it.
+    assert pool.query("SELECT count(*) FROM certified.ps_population") == [(5,)]
     report = pool.deliver(people(60_000, 10), name="人口基本信息_20261121.csv")
     assert report.status == "certified" and report.rows_certified == 60_000
     assert pool.query("SELECT count(*) FROM certified.ps_population") == [(60_005,)]
