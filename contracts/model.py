@@ -96,7 +96,6 @@ class Sharing(_Strict):
 
 class Source(_Strict):
     formats: tuple[SourceFormat, ...] = Field(
-        min_length=1,
         description="Formats the department may deliver in, preferred first: a delivered file "
         "is read by its real type, and returned rows are written in the preferred format",
     )
@@ -122,6 +121,10 @@ class Source(_Strict):
     @field_validator("formats")
     @classmethod
     def _formats_once_each(cls, formats: tuple[SourceFormat, ...]) -> tuple[SourceFormat, ...]:
+        # Checked here rather than with min_length, which would repeat an unknown format's
+        # error as "no format".
+        if not formats:
+            raise ValueError("list at least one format, the preferred first")
         if len(set(formats)) != len(formats):
             raise ValueError("each format may be listed once")
         return formats
