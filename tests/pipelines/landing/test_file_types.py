@@ -132,3 +132,15 @@ def test_any_data_file_extension_is_picked_up_and_others_are_not(tmp_path: Path)
     reasons = {u.path.name: u.reason for u in unrecognised}
     assert set(reasons) == {"人口基本信息_4.csv.part", "户口_5.csv"}
     assert "rename the file to match" in reasons["户口_5.csv"]
+
+
+def test_a_file_without_its_header_row_names_no_number_in_the_error(tmp_path: Path) -> None:
+    """The first data row stands where the header should be; the message (which the run log
+    and the ingest summary repeat) quotes it with the ID number hidden."""
+    rows = feeds.population_rows()
+    path = feeds.write_csv(tmp_path / "人口基本信息_1.csv", rows[0], rows[1:], "gbk")
+    with pytest.raises(LandingError) as raised:
+        land(tmp_path / "pool.duckdb", path, "ps_population")
+    message = str(raised.value)
+    assert "not found in the header row [<hidden number>, 张伟, 男," in message
+    assert rows[0][0] not in message
