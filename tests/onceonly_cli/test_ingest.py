@@ -125,6 +125,8 @@ def test_failures_show_the_message_of_the_run_log(
     assert "the file is empty (0 bytes)" in output
     assert "not found in the header row [foo, bar]" in output
     assert "DESCRIBE" not in output and "^^^" not in output and "Traceback" not in output
+    assert "不动产登记信息_20261121.parquet: the Parquet file cannot be read" in output
+    assert str(cut_parquet) not in output  # the department's file name, not this host's path
 
 
 def test_formats_the_contract_lists_land_by_content_and_others_are_refused_plainly(
