@@ -104,6 +104,7 @@ def diff_contracts(old: Contract, new: Contract) -> ContractDiff:
     if old.sharing.type != new.sharing.type:
         tighter = SHARING_ORDER.index(new.sharing.type) > SHARING_ORDER.index(old.sharing.type)
         changes.append(Change("sharing.type", f"{old.sharing.type} -> {new.sharing.type}", tighter))
+    changes += _source_changes(old, new)
     changes += _rule_changes(old, new)
     for field in ("status", "description", "purpose", "update_cycle", "name", "owner"):
         if getattr(old, field) != getattr(new, field):
@@ -111,6 +112,33 @@ def diff_contracts(old: Contract, new: Contract) -> ContractDiff:
     if old.quality.batch != new.quality.batch:
         changes.append(Change("quality.batch", "batch expectations changed", True))
     return ContractDiff(old, new, tuple(changes))
+
+
+def _source_changes(old: Contract, new: Contract) -> list[Change]:
+    """A department whose files were accepted must still be: dropping a format or renaming the
+    files breaks its deliveries; accepting one more format, or preferring another, does not."""
+    before, after = old.source, new.source
+    changes = [
+        Change("source.formats", f"format {f} no longer accepted", True)
+        for f in before.formats
+        if f not in after.formats
+    ]
+    changes += [
+        Change("source.formats", f"format {f} accepted", False)
+        for f in after.formats
+        if f not in before.formats
+    ]
+    if before.format != after.format and before.format in after.formats:
+        changes.append(
+            Change("source.formats", f"preferred format {before.format} -> {after.format}", False)
+        )
+    if before.file_pattern != after.file_pattern:
+        changes.append(
+            Change("source.file_pattern", f"{before.file_pattern} -> {after.file_pattern}", True)
+        )
+    if before.encoding != after.encoding:
+        changes.append(Change("source.encoding", "expected encoding changed", False))
+    return changes
 
 
 def _rule_changes(old: Contract, new: Contract) -> list[Change]:

@@ -95,11 +95,44 @@ class Sharing(_Strict):
 
 
 class Source(_Strict):
-    format: SourceFormat
+    formats: tuple[SourceFormat, ...] = Field(
+        description="Formats the department may deliver in, preferred first: a delivered file "
+        "is read by its real type, and returned rows are written in the preferred format",
+    )
     encoding: str | None = Field(
         default=None, description="Expected text encoding; files are still sniffed on arrival"
     )
-    file_pattern: str = Field(description="Glob that a delivered file name matches")
+    file_pattern: str = Field(
+        description="Glob that a delivered file name matches; the extension may be that of "
+        "any accepted format"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_format_is_a_list_of_one(cls, data: object) -> object:
+        """Contracts written before several formats were allowed say `format: csv`; they stay
+        valid (an old version must still load for `contract diff`)."""
+        if isinstance(data, dict) and "format" in data:
+            if "formats" in data:
+                raise ValueError("give either format or formats, not both; formats lists several")
+            data = {k: v for k, v in data.items() if k != "format"} | {"formats": [data["format"]]}
+        return data
+
+    @field_validator("formats")
+    @classmethod
+    def _formats_once_each(cls, formats: tuple[SourceFormat, ...]) -> tuple[SourceFormat, ...]:
+        # Checked here rather than with min_length, which would repeat an unknown format's
+        # error as "no format".
+        if not formats:
+            raise ValueError("list at least one format, the preferred first")
+        if len(set(formats)) != len(formats):
+            raise ValueError("each format may be listed once")
+        return formats
+
+    @property
+    def format(self) -> SourceFormat:
+        """The preferred format: what departments are asked for and what returns are written in."""
+        return self.formats[0]
 
 
 class Column(_Strict):

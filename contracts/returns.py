@@ -49,6 +49,8 @@ def export_quarantine(
     written: list[tuple[Path, int]] = []
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
+        if not _has_quarantine(con):  # a snapshot taken before anything was certified
+            return written
         for contract in contracts.values():
             if contract.department != department:
                 continue
@@ -62,6 +64,14 @@ def export_quarantine(
     finally:
         con.close()
     return written
+
+
+def _has_quarantine(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'quality' AND table_name = 'quarantine'"
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def returned_file(contract: Contract, rows: Sequence[QuarantinedRow]) -> ReturnedFile:

@@ -33,6 +33,12 @@ def connect_analytics() -> duckdb.DuckDBPyConnection:
 @app.command()
 def build() -> None:
     """Materialise the analytics assets now (one Dagster run, recorded like the daemon's)."""
+    from pipelines import settings
+    from pipelines.certify.publish import current_snapshot
+
+    if current_snapshot(settings.serving_dir()) is None:
+        console.print("[red]no published snapshot yet: run `onceonly ingest` first[/red]")
+        raise typer.Exit(code=1)
     _materialise()
 
 
@@ -104,16 +110,20 @@ def calendar(
 
 def _materialise() -> None:
     from pipelines.analytics.assets import ANALYTICS_KEYS
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
     from pipelines.instance import get_instance
     from pipelines.landing.runner import QUIET
 
     with console.status("building the analytics (statistics, warnings, forecasts)"):
-        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=get_instance(),
-            asset_selection=list(ANALYTICS_KEYS),
-            run_config=QUIET,
-            raise_on_error=False,
+        result = (
+            build_definitions()
+            .resolve_implicit_global_asset_job_def()
+            .execute_in_process(
+                instance=get_instance(),
+                asset_selection=list(ANALYTICS_KEYS),
+                run_config=QUIET,
+                raise_on_error=False,
+            )
         )
     for event in result.get_asset_materialization_events():
         materialization = event.materialization

@@ -88,6 +88,11 @@ def list_entries(
     for record in found:
         typer.echo(_line(record))
     typer.echo(f"{len(found)} entries (newest first, from offset {offset})")
+    if not found and offset == 0:
+        typer.echo(
+            "Every read and refusal through the API is logged here; `onceonly demo` prints "
+            "tokens and requests to try, and `onceonly audit verify` checks the chain."
+        )
 
 
 @app.command()

@@ -79,6 +79,11 @@ def list_entries(
             limit,
         )
         typer.echo(f"{result.total} entries" + (f" match {query!r}" if query else ""))
+        if result.total == 0 and not (query or department or sharing_type or status):
+            typer.echo(
+                "The catalogue is empty. Next: `onceonly catalogue sync` creates an entry per "
+                "contract, `onceonly catalogue sample` loads the sample directory."
+            )
         for hit in result.hits:
             typer.echo(
                 f"{hit.code}  {hit.name}  {hit.provider_name}  "

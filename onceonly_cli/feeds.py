@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -18,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from pipelines import settings
 
@@ -71,17 +73,19 @@ def generate(
 
 def ingest() -> None:
     """Land and certify every new file of the landing zone (one Dagster run per file), then
-    publish a snapshot of the certified pool for the API."""
-    from pipelines.definitions import defs
+    publish a snapshot of the certified pool for the API if anything new was certified."""
+    from pipelines.certify.publish import current_snapshot
+    from pipelines.definitions import build_definitions
     from pipelines.instance import get_instance
     from pipelines.landing.runner import land_pending, publish_snapshot
     from pipelines.run_liveness import DeadRun
 
     started = time.perf_counter()
+    defs = build_definitions()  # paths as the environment says now
     instance = get_instance()
 
     def recovered(dead: DeadRun) -> None:  # a killed run never blocks this one: say so
-        console.print(f"[yellow]recovered[/yellow] {dead.message}")
+        console.print(f"[yellow]recovered[/yellow] {escape(dead.message)}", highlight=False)
 
     with _progress() as progress:
         task = progress.add_task("landing and certifying", total=None)
@@ -92,15 +96,42 @@ def ingest() -> None:
 
         outcomes, unrecognised = land_pending(defs, instance, report, on_dead_run=recovered)
         progress.update(task, completed=len(outcomes), description="landing and certifying")
+    if not outcomes and not unrecognised:
+        landing = settings.landing_root()
+        console.print(
+            f"The landing zone {escape(str(landing))} holds no files. Next: have departments "
+            f"drop them into {escape(str(landing))}/<department>/<resource>/ (or run `onceonly "
+            "generate` for a sample zone), then run `onceonly ingest` again.",
+            highlight=False,
+        )
+        return
     failed = _print_outcomes(outcomes)
     for item in unrecognised:
-        console.print(f"[yellow]not landed[/yellow] {item.path}: {item.reason}")
-    snapshot = publish_snapshot(defs, instance, recovered)
+        console.print(
+            f"[yellow]not landed[/yellow] {escape(str(item.path))}: {escape(item.reason)}",
+            highlight=False,
+        )
+    published = publish_snapshot(defs, instance, recovered).get("version")
+    current = current_snapshot(settings.serving_dir())
+    if published is not None:
+        outcome = f"published snapshot v{published}"
+    elif current is not None:
+        outcome = f"nothing new certified, snapshot v{current.version} keeps serving"
+    else:
+        outcome = "nothing certified yet, so no snapshot is published"
     console.print(
         f"{len(outcomes)} file(s), {failed} not certified, in "
-        f"{time.perf_counter() - started:.1f} s; published snapshot v{snapshot.get('version')}"
+        f"{time.perf_counter() - started:.1f} s; {outcome}",
+        highlight=False,
     )
-    status()
+    if failed:
+        console.print(
+            "Next: send each failed file back to its department with the message shown "
+            "(the run's full log is in the Dagster UI, `make ui`), then run `onceonly ingest` "
+            "again with the corrected file.",
+            highlight=False,
+        )
+    _print_status()
     if any(not o.success and not o.landed for o in outcomes):
         raise typer.Exit(code=1)
 
@@ -129,6 +160,7 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
             value = meta.get(key)
             return f"{value:,}" if isinstance(value, int) else "-"
 
+        gate: str | Text
         if outcome.success:
             gate = (
                 "already done"
@@ -137,10 +169,10 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
             )
         else:
             failed += 1
-            gate = f"[red]{outcome.error}[/red]"
+            gate = Text("failed", style="red")
         table.add_row(
             outcome.pending.file.contract_id,
-            outcome.pending.file.path.name,
+            Text(outcome.pending.file.path.name),
             figure(landed, "rows_read"),
             figure(landed, "rows_rejected"),
             figure(certified, "rows_certified"),
@@ -149,23 +181,44 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
             gate,
         )
     console.print(table)
+    for outcome in outcomes:
+        if not outcome.success:
+            # The run log's own words, in full: Text, not markup, since messages quote headers
+            # such as [姓名, 性别] verbatim; soft-wrapped, so a narrow terminal cuts nothing.
+            line = Text(f"{outcome.pending.file.contract_id} ", style="red")
+            line.append(outcome.error or "")
+            console.print(line, soft_wrap=True)
     return failed
 
 
 def status() -> None:
     """What the published snapshot holds per resource: batches, certified, quarantined,
     duplicates, open quarantine, quality score, and the last gate failure if any."""
+    if not _print_status():
+        raise typer.Exit(code=1)
+
+
+def _print_status() -> bool:
+    """Print the status table, or what to do when there is nothing to show (returns False)."""
     from pipelines.certify.publish import current_snapshot
 
     snapshot = current_snapshot(settings.serving_dir())
-    if snapshot is None:
-        console.print("Nothing published yet: run `onceonly ingest`.")
-        raise typer.Exit(code=1)
-    con = duckdb.connect(str(snapshot.path), read_only=True)
-    try:
-        rows = con.execute(STATUS_SQL).fetchall()
-    finally:
-        con.close()
+    rows: list[tuple[object, ...]] = []
+    if snapshot is not None:
+        con = duckdb.connect(str(snapshot.path), read_only=True)
+        try:
+            if _has_batches_table(con):
+                rows = con.execute(STATUS_SQL).fetchall()
+        finally:
+            con.close()
+    if snapshot is None or not rows:
+        console.print(
+            "Nothing certified yet. Next: have departments drop files into "
+            f"{escape(str(settings.landing_root()))}/<department>/<resource>/ (or run "
+            "`onceonly generate` for a sample zone), then run `onceonly ingest`.",
+            highlight=False,
+        )
+        return False
     table = Table(
         title=f"Certified pool, snapshot v{snapshot.version} "
         f"({snapshot.published_at:%Y-%m-%d %H:%M})"
@@ -186,8 +239,23 @@ def status() -> None:
             header, justify="left" if header in ("resource", "last gate failure") else "right"
         )
     for contract_id, *figures, score, failure in rows:
-        table.add_row(contract_id, *(f"{v:,}" for v in figures), f"{score:.1%}", failure or "")
+        table.add_row(
+            str(contract_id),
+            *(f"{v:,}" for v in figures),
+            f"{score:.1%}",
+            Text(str(failure or "")),
+        )
     console.print(table)
+    return True
+
+
+def _has_batches_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """Snapshots published before anything was certified hold no quality tables."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'quality' AND table_name = 'batches'"
+    ).fetchall()
+    return bool(found[0][0])
 
 
 STATUS_SQL = """

@@ -33,10 +33,17 @@ def export(
         raise typer.Exit(code=2)
     snapshot = current_snapshot(settings.serving_dir())
     if snapshot is None:
-        typer.echo("Nothing published yet: run `onceonly ingest` first.", err=True)
+        typer.echo(
+            "Nothing certified yet, so nothing is quarantined. Next: run `onceonly ingest` "
+            "once departments have delivered files.",
+            err=True,
+        )
         raise typer.Exit(code=1)
     written = export_quarantine(snapshot.path, contracts, dept, out)
     for path, rows in written:
         typer.echo(f"{path}: {rows} row(s)")
     if not written:
-        typer.echo(f"No open quarantined rows for department {dept}.")
+        typer.echo(
+            f"No open quarantined rows for department {dept}: nothing to send back. "
+            "`onceonly status` shows what was certified."
+        )

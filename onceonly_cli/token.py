@@ -66,7 +66,15 @@ def list_tokens(
 ) -> None:
     """Tokens (id, user, prefix, label, state); never the tokens themselves."""
     with guarded() as directory:
-        for token in directory.identity.list_tokens(user):
+        tokens = directory.identity.list_tokens(user)
+        if not tokens:
+            typer.echo(
+                "No tokens"
+                + (f" for {user}" if user else "")
+                + ". Next: `onceonly token create USER --role ROLE --department DEPT`, or "
+                "`onceonly demo` for one per role."
+            )
+        for token in tokens:
             state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
             typer.echo(
                 f"#{token.id}  {token.user}  {token.prefix}…  {token.label or '-'}  "

@@ -7,6 +7,7 @@ Expectations gate: `quality_gate` is blocking, so a batch that fails it stops th
 """
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from pipelines.asset_keys import (
     landing_asset_key,
 )
 from pipelines.certify.certifier import CertificationReport, certify_batch
-from pipelines.certify.publish import publish
+from pipelines.certify.publish import current_snapshot, publish_changes
 from pipelines.certify.schema import history_table
 from pipelines.landing.staging import scalar
 from pipelines.resources import DirectoryResource, PoolResource
@@ -180,14 +181,26 @@ def _accounting_check(report: CertificationReport) -> dg.AssetCheckResult:
     kinds={"duckdb"},
     pool=POOL_WRITER,
     automation_condition=dg.AutomationCondition.eager(),
+    output_required=False,  # no new batch, no new version: nothing is materialised
     description="Immutable, versioned snapshot of the certified pool that the API reads, "
-    "switched atomically; a failed batch never gets here.",
+    "switched atomically; a failed batch never gets here, and a run that certified nothing "
+    "publishes nothing.",
 )
-def serving_snapshot(context: dg.AssetExecutionContext, pool: PoolResource) -> dg.MaterializeResult:
+def serving_snapshot(
+    context: dg.AssetExecutionContext, pool: PoolResource
+) -> Iterator[dg.MaterializeResult]:
     with pool.connect() as con:
-        snapshot = publish(con, Path(pool.certified_path), Path(pool.serving_path))
+        snapshot = publish_changes(con, Path(pool.certified_path), Path(pool.serving_path))
+    if snapshot is None:
+        current = current_snapshot(Path(pool.serving_path))
+        context.log.info(
+            f"nothing new certified; snapshot v{current.version} keeps serving"
+            if current
+            else "nothing certified yet; no snapshot published"
+        )
+        return
     context.log.info(f"published snapshot v{snapshot.version} ({snapshot.size_bytes:,} bytes)")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "version": snapshot.version,
             "file": snapshot.path.name,

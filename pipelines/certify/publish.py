@@ -7,11 +7,16 @@ and copied to `pool_vN.duckdb`, the key-lookup layout is built beside it (`layou
 manifest `current.json` naming both is replaced; each replace is atomic. A reader that opened
 the previous snapshot keeps reading it (its inode lives on) and never sees half a batch; the
 next open sees the new version.
+
+A version is a change: publishing when no batch was certified since the current snapshot (or
+none ever was) writes nothing, so an ingest that certified nothing leaves the API, the
+analytics built on the snapshot and the version numbers as they were.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -24,6 +29,7 @@ import duckdb
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from pipelines.certify.layout import build_layout
+from pipelines.certify.schema import QUALITY
 from pipelines.resources import CERTIFIED
 
 CURRENT = "current.duckdb"
@@ -38,6 +44,7 @@ class Snapshot:
     published_at: dt.datetime
     size_bytes: int
     layout: Path  # folder of the key-lookup layout built from this snapshot
+    certified_batches: str | None = None  # fingerprint of the batches it holds, see below
 
 
 def versions(serving: Path) -> list[int]:
@@ -56,7 +63,44 @@ def current_snapshot(serving: Path) -> Snapshot | None:
         published_at=dt.datetime.fromisoformat(data["published_at"]),
         size_bytes=int(data["size_bytes"]),
         layout=serving / data["layout"],
+        certified_batches=data.get("certified_batches"),
     )
+
+
+def certified_batches(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Fingerprint of every batch recorded in the certified database, None if there is none.
+
+    Every write to the certified database (history, quarantine, scores, conflicts) commits
+    together with its batch record, so the same batches mean the same content.
+    """
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
+        "AND schema_name = 'quality' AND table_name = 'batches'",
+        [CERTIFIED],
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    rows = con.execute(
+        f"SELECT contract_id, batch, status FROM {QUALITY}.batches ORDER BY ALL"
+    ).fetchall()
+    if not rows:
+        return None
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def publish_changes(
+    con: duckdb.DuckDBPyConnection,
+    certified_path: Path,
+    serving: Path,
+    contracts: dict[str, Contract] | None = None,
+) -> Snapshot | None:
+    """`publish`, unless there is nothing new: None, and nothing written, when no batch was
+    ever certified or the current snapshot already holds every batch."""
+    batches = certified_batches(con)
+    previous = current_snapshot(serving)
+    if batches is None or (previous is not None and previous.certified_batches == batches):
+        return None
+    return publish(con, certified_path, serving, contracts)
 
 
 def publish(
@@ -67,8 +111,9 @@ def publish(
     keep: int = 5,
 ) -> Snapshot:
     """Snapshot the certified database (attached to `con`) and make it the current one."""
-    serving.mkdir(parents=True, exist_ok=True)
+    batches = certified_batches(con)
     previous = current_snapshot(serving)
+    serving.mkdir(parents=True, exist_ok=True)
     version = (versions(serving) or [0])[-1] + 1
     target = serving / f"pool_v{version}.duckdb"
     partial = target.with_suffix(".partial")
@@ -89,7 +134,7 @@ def publish(
     os.link(target, link)
     os.replace(link, serving / CURRENT)
     published = dt.datetime.now()
-    snapshot = Snapshot(version, target, published, target.stat().st_size, layout)
+    snapshot = Snapshot(version, target, published, target.stat().st_size, layout, batches)
     _write_manifest(serving, snapshot)
     for old in versions(serving)[:-keep]:
         (serving / f"pool_v{old}.duckdb").unlink(missing_ok=True)
@@ -105,6 +150,7 @@ def _write_manifest(serving: Path, snapshot: Snapshot) -> None:
             "published_at": snapshot.published_at.isoformat(),
             "size_bytes": snapshot.size_bytes,
             "layout": snapshot.layout.name,
+            "certified_batches": snapshot.certified_batches,
         }
     )
     partial = serving / f".{MANIFEST}.next"

@@ -3,6 +3,10 @@
 Rows are stored as the department delivered them (raw text per contract column), with the
 rule ids and readable reasons, so that a steward can export them in the department's own
 format and headers, and a corrected re-delivery resolves them.
+
+An open entry stands for the delivered content, not for the file it came in: the same bad row
+delivered again (in a new file, or in a re-export of the whole register) is counted as
+quarantined in its batch, but adds no second open entry for the department to fix twice.
 """
 
 from __future__ import annotations
@@ -43,6 +47,15 @@ def record_key_text(contract: Contract, alias: str) -> str:
     return f"concat_ws('|', {parts})"
 
 
+def not_open_already(contract: Contract, alias: str) -> str:
+    """SQL condition: landed row `alias` has no open quarantine entry of the same content."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {QUALITY}.quarantine AS q "
+        f"WHERE q.contract_id = {quote_literal(contract.id)} AND q.status = 'open' "
+        f"AND CAST(q.raw AS VARCHAR) = CAST({raw_row_json(contract, alias)} AS VARCHAR))"
+    )
+
+
 def quarantine_rule_breakers(
     con: duckdb.DuckDBPyConnection, compiled: CompiledContract, batch: str, now: dt.datetime
 ) -> None:
@@ -75,7 +88,7 @@ def quarantine_rule_breakers(
         f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL "
         f"FROM {CLASSIFIED} AS c JOIN {landed_table(contract)} AS l "
         "ON l._file_hash = c._file_hash AND l._row_number = c._row_number "
-        "WHERE NOT c._duplicate AND len(c._errors) > 0",
+        f"WHERE NOT c._duplicate AND len(c._errors) > 0 AND {not_open_already(contract, 'l')}",
         [contract.id, contract.department, batch, now],
     )
 
@@ -95,7 +108,8 @@ def quarantine_whole_batch(
         f"{record_key_text(contract, 'c')}, [{', '.join(rule_ids)}], [{', '.join(reasons)}], "
         f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL "
         f"FROM {CANDIDATES} AS c JOIN {landed_table(contract)} AS l "
-        "ON l._file_hash = c._file_hash AND l._row_number = c._row_number",
+        "ON l._file_hash = c._file_hash AND l._row_number = c._row_number "
+        f"WHERE {not_open_already(contract, 'l')}",
         [contract.id, contract.department, batch, now],
     )
 

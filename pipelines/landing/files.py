@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.model import Contract
+from pipelines.landing.filetype import EXTENSIONS
 
 HASH_CHUNK = 8 << 20
 PARTITION_KEY_LENGTH = 20
@@ -68,10 +69,28 @@ def discover(
             unrecognised.append(
                 Unrecognised(path, f"{contract_id} belongs to department {contract.department}")
             )
-        elif not fnmatch.fnmatch(name, contract.source.file_pattern):
+        elif not name_matches(name, contract):
             unrecognised.append(
-                Unrecognised(path, f"name does not match {contract.source.file_pattern!r}")
+                Unrecognised(
+                    path,
+                    f"name does not match {contract.source.file_pattern!r} (any data-file "
+                    "extension is accepted); rename the file to match",
+                )
             )
         else:
             found.append(LandingFile(path, contract_id, department))
     return found, unrecognised
+
+
+def name_matches(name: str, contract: Contract) -> bool:
+    """Whether `name` is a delivery of `contract`: it matches the file pattern, or matches it
+    with another data-file extension. The extension does not decide how a file is read (its
+    content does), so a workbook sent as `人口基本信息_20261120.xlsx` under the pattern
+    `人口基本信息_*.csv` is picked up, and refused or read by what it really is."""
+    pattern = contract.source.file_pattern
+    if fnmatch.fnmatch(name, pattern):
+        return True
+    known = tuple(e for extensions in EXTENSIONS.values() for e in extensions)
+    stem, dot, extension = name.rpartition(".")
+    pattern_stem = pattern.rpartition(".")[0] or pattern
+    return bool(dot) and f".{extension.lower()}" in known and fnmatch.fnmatch(stem, pattern_stem)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,6 +10,16 @@ from pathlib import Path
 
 from contracts.model import Contract
 from pipelines.landing.errors import LandingError
+
+# A resident ID number (15 or 18 characters) or a credit code: what a data row standing where
+# the header should be puts in an error message, and what no log line may show in clear.
+KEY_LIKE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]|[0-9A-HJ-NP-RTUW-Y]{18}")
+
+
+def shown_header(header: object) -> str:
+    """A header as an error message quotes it, with anything shaped like a key hidden."""
+    text = str(header or "")
+    return "<hidden number>" if KEY_LIKE.fullmatch(canonical_header(text).upper()) else text
 
 
 def canonical_header(header: object) -> str:
@@ -53,7 +64,7 @@ def map_headers(contract: Contract, headers: Sequence[object], path: Path) -> He
         if c.required and positions[c.name] is None
     ]
     if missing_required:
-        found_headers = ", ".join(str(h) for h in headers)
+        found_headers = ", ".join(shown_header(h) for h in headers)
         raise LandingError(
             path,
             f"required column(s) {', '.join(missing_required)} not found in the header "

@@ -27,6 +27,7 @@ from contracts.keys.vectorised import (
 )
 from contracts.model import Contract, KeyRole
 from pipelines.landing.files import LandingFile, content_hash, partition_key
+from pipelines.landing.filetype import check_accepted, detect_format
 from pipelines.landing.readers import READERS
 from pipelines.landing.schema import SCHEMA, ensure_landing_schema, landed_table
 from pipelines.landing.staging import (
@@ -96,9 +97,11 @@ def land_file(
             notes=("identical content already landed; nothing to do",),
             seconds=time.perf_counter() - started,
         )
+    detected = detect_format(file.path)
+    check_accepted(file.path, detected, contract.source.formats)
     con.execute("BEGIN TRANSACTION")
     try:
-        staged = READERS[contract.source.format](con, file.path, contract, scratch)
+        staged = READERS[detected.format](con, file.path, contract, scratch)
         key_problems = _insert_landed(con, file, contract, file_hash, staged, scratch)
         rows_landed = scalar(con, f"SELECT count(*) FROM {STAGE}")
         rows_rejected = scalar(con, f"SELECT count(*) FROM {STAGE_REJECTS}")
@@ -120,7 +123,7 @@ def land_file(
                 file.path.name,
                 str(file.path),
                 file.path.stat().st_size,
-                contract.source.format.value,
+                detected.format.value,
                 staged.encoding,
                 rows_landed + rows_rejected,
                 rows_landed,

@@ -13,13 +13,15 @@ import dagster as dg
 
 from contracts.registry import bundled_contracts, dependency_order
 from pipelines.asset_keys import SNAPSHOT_KEY
+from pipelines.landing.errors import asset_error_message
 from pipelines.landing.files import Unrecognised
 from pipelines.landing.requests import PendingFile, new_partitions, settled_files
 from pipelines.resources import LandingZoneResource
 from pipelines.run_liveness import DeadRun, release_run_lock, watching_for_dead_runs
 
-# The terminal shows a progress bar and a summary; each run's full log stays in Dagster's storage.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The terminal shows a progress bar and a summary (with each failure's message); each run's full
+# log, stack traces included, stays in Dagster's storage.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,7 @@ def _outcome(item: PendingFile, result: dg.ExecuteInProcessResult) -> FileOutcom
     failures = [e for e in result.all_events if e.is_step_failure]
     message = "the run failed; see its logs in the Dagster UI"
     if failures and failures[0].step_failure_data and failures[0].step_failure_data.error:
-        error = failures[0].step_failure_data.error
-        while error.cause is not None:  # Dagster wraps the asset's own error; report that one
-            error = error.cause
-        message = error.message.strip().split(": ", 1)[-1]
+        message = asset_error_message(failures[0].step_failure_data.error)
     return FileOutcome(
         item, False, by_asset.get("landing", {}), by_asset.get("certified", {}), message
     )

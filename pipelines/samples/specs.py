@@ -68,7 +68,8 @@ def load_feed_specs() -> dict[str, FeedSpec]:
             )
             for c in doc["schema"]
         )
-        fmt = source["format"]
+        # Samples are written in the preferred format, the first the contract lists.
+        fmt = source["formats"][0] if "formats" in source else source["format"]
         specs[doc["id"]] = FeedSpec(
             id=doc["id"],
             name=doc["name"],

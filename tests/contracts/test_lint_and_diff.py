@@ -125,6 +125,10 @@ def test_lint_command(definitions: Path) -> None:
         ("description: 民族}", "description: 民族（56个民族及其他）}", False),
         ("aliases: [民族]", "aliases: [民族, 族别]", False),
         ("type: conditional", "type: not_shared", True),
+        ("formats: [csv]", "formats: [csv, excel]", False),
+        ("formats: [csv]", "formats: [excel, csv]", False),
+        ("formats: [csv]", "formats: [excel]", True),
+        ('file_pattern: "人口基本信息_*.csv"', 'file_pattern: "人口信息_*.csv"', True),
     ],
 )
 def test_diff_classifies_changes(
@@ -143,6 +147,52 @@ def test_diff_classifies_changes(
     assert result.changes
     assert result.breaking is breaking
     assert (result.version_problem() is not None) is breaking
+
+
+def test_diff_names_the_format_added_or_removed(definitions: Path, tmp_path: Path) -> None:
+    before = definitions / "ps_population.yaml"
+    after = tmp_path / "ps_population.yaml"
+    shutil.copy(before, after)
+    edit(after, "formats: [csv]", "formats: [csv, excel]")
+    edit(after, "version: 1.0.0", "version: 1.1.0")
+    added = runner.invoke(app, ["contract", "diff", str(before), str(after)])
+    assert added.exit_code == 0, added.output
+    assert "compatible  source.formats: format excel accepted" in added.output
+    removed = runner.invoke(app, ["contract", "diff", str(after), str(before)])
+    assert removed.exit_code == 1
+    assert "BREAKING  source.formats: format excel no longer accepted" in removed.output
+
+
+def test_a_contract_written_with_one_format_still_loads(definitions: Path, tmp_path: Path) -> None:
+    """`format: csv` is how contracts were written before several formats were allowed; an
+    old version must load for `contract diff`, and equals the same contract with `formats`."""
+    current = definitions / "ps_population.yaml"
+    old = tmp_path / "ps_population.yaml"
+    shutil.copy(current, old)
+    edit(old, "formats: [csv]", "format: csv")
+    assert load_contract(old) == load_contract(current)
+    assert load_contract(old).source.format.value == "csv"
+    assert diff_contracts(load_contract(old), load_contract(current)).changes == ()
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("formats: [csv]\n  format: csv", "give either format or formats"),
+        ("formats: [csv, csv]", "each format may be listed once"),
+        ("formats: []", "list at least one format"),
+        ("formats: [xml]", "csv"),
+    ],
+)
+def test_lint_checks_the_formats(definitions: Path, new: str, message: str) -> None:
+    path = definitions / "ps_population.yaml"
+    edit(path, "formats: [csv]", new)
+    problems = lint(definitions)
+    assert len(problems) == 1 and problems[0].file == "ps_population.yaml"
+    assert message in problems[0].message
+    assert problems[0].line == line_number(path, "source:") or problems[0].line == line_number(
+        path, new.split("\n")[0]
+    )
 
 
 def test_diff_command_refuses_breaking_change_without_major_bump(

@@ -32,7 +32,7 @@ def stage_parquet(
     except duckdb.Error as error:
         raise LandingError(
             path,
-            f"the Parquet file cannot be read ({str(error).splitlines()[0]})",
+            f"the Parquet file cannot be read ({_first_line(error, path)})",
             "It is damaged or truncated; ask the department to deliver it again",
         ) from error
     headers = [n for n in names if n != "file_row_number"]
@@ -44,8 +44,13 @@ def stage_parquet(
     except duckdb.Error as error:
         raise LandingError(
             path,
-            f"the Parquet file is damaged part-way through ({str(error).splitlines()[0]})",
+            f"the Parquet file is damaged part-way through ({_first_line(error, path)})",
             "Ask the department to deliver it again",
         ) from error
     notes = (f"ignored columns: {', '.join(header_map.ignored)}",) if header_map.ignored else ()
     return StageResult(header_map=header_map, notes=notes)
+
+
+def _first_line(error: duckdb.Error, path: Path) -> str:
+    """DuckDB's own words without the SQL it quotes, naming the file as the department does."""
+    return str(error).splitlines()[0].replace(str(path), path.name)
