@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from api.auth import Caller, current_caller, get_directory, require_role
+from api.bounds import RowId
 from api.models_directory import (
     Approval,
     GrantDecision,
@@ -76,7 +77,7 @@ def submit_request(
 
 
 @router.get("/share-requests/{request_id}", response_model=ShareRequestResponse, summary="One")
-def show_request(request_id: int, _caller: Reader, directory: Dir) -> ShareRequestResponse:
+def show_request(request_id: RowId, _caller: Reader, directory: Dir) -> ShareRequestResponse:
     return views.share_request(directory.requests.get(request_id))
 
 
@@ -86,7 +87,7 @@ def show_request(request_id: int, _caller: Reader, directory: Dir) -> ShareReque
     summary="Approve (the provider's steward): validity, optional daily quota",
 )
 def approve(
-    request_id: int, body: Approval, caller: Editor, directory: Dir
+    request_id: RowId, body: Approval, caller: Editor, directory: Dir
 ) -> ShareRequestResponse:
     view = directory.requests.approve(
         request_id, caller.actor, body.valid_until, body.daily_quota, body.note
@@ -100,7 +101,7 @@ def approve(
     summary="Reject with a reason (the provider's steward)",
 )
 def reject(
-    request_id: int, body: ReasonBody, caller: Editor, directory: Dir
+    request_id: RowId, body: ReasonBody, caller: Editor, directory: Dir
 ) -> ShareRequestResponse:
     return views.share_request(directory.requests.reject(request_id, caller.actor, body.reason))
 
@@ -111,7 +112,7 @@ def reject(
     summary="Revoke a grant with a reason (the provider's steward)",
 )
 def revoke(
-    request_id: int, body: ReasonBody, caller: Editor, directory: Dir
+    request_id: RowId, body: ReasonBody, caller: Editor, directory: Dir
 ) -> ShareRequestResponse:
     return views.share_request(directory.requests.revoke(request_id, caller.actor, body.reason))
 
