@@ -4,7 +4,7 @@ the exchange and clerks use."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
@@ -55,11 +55,32 @@ def list_requests(
     return [views.share_request(r) for r in found]
 
 
+def _request_link(action: str, method: str) -> dict[str, Any]:
+    """An OpenAPI link from a submitted request to an operation on it, so clients and
+    stateful test tools can follow the id the answer carries."""
+    suffix = "" if not action else f"~1{action}"
+    return {
+        "operationRef": f"#/paths/~1v1~1directory~1share-requests~1{{request_id}}{suffix}/{method}",
+        "parameters": {"request_id": "$response.body#/id"},
+    }
+
+
 @router.post(
     "/share-requests",
     response_model=ShareRequestResponse,
     status_code=status.HTTP_201_CREATED,
     summary="Ask for a resource's items for a service item (unconditional: granted at once)",
+    responses={
+        status.HTTP_201_CREATED: {
+            "description": "The request as filed",
+            "links": {
+                "ShowRequest": _request_link("", "get"),
+                "ApproveRequest": _request_link("approve", "post"),
+                "RejectRequest": _request_link("reject", "post"),
+                "RevokeRequest": _request_link("revoke", "post"),
+            },
+        }
+    },
 )
 def submit_request(
     body: ShareRequestCreate, caller: Editor, directory: Dir
