@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api import docs, errors
 from api.console import install as install_console
 from api.middleware import ExchangeMiddleware
 from api.refusals import RefusalAudit
@@ -21,7 +22,12 @@ def create_app() -> FastAPI:
         "resubmit what the government already holds. Authenticate with `Authorization: "
         "Bearer <token>` (tokens from `onceonly token create`). Errors share one JSON shape, "
         '`{"code": ..., "message": ...}`, whose message says what to do.',
+        # FastAPI's own pages load their assets from a CDN; `api.docs` serves them itself.
+        docs_url=None,
+        redoc_url=None,
     )
+    errors.install(app)
+    docs.install(app)
     # /health, /ready and /metrics carry no data and answer unauthenticated, for the load
     # balancer and Prometheus; every other route requires a bearer token.
     app.add_middleware(RefusalAudit)  # inside ExchangeMiddleware: sees its request id

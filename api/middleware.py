@@ -1,4 +1,5 @@
-"""Request plumbing for every route: request id, size limit, rate limit, Prometheus metrics.
+"""Request plumbing for every route: request id, size limit, rate limit, Prometheus metrics,
+and `Cache-Control: no-store` on every answer that may carry personal data.
 
 Plain ASGI middleware (not Starlette's BaseHTTPMiddleware, which costs a task per request),
 so it stays cheap on the exchange's hottest paths.
@@ -45,10 +46,22 @@ async def _reply(send: Send, status: int, body: dict[str, str], request_id: str)
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"x-request-id", request_id.encode()),
+                (b"cache-control", b"no-store"),
             ],
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+# Answers under these prefixes may carry personal data (the API's, and the console's pages
+# built from them): no browser, proxy or gateway may keep a copy. The console's stylesheet
+# carries none and may be cached.
+PRIVATE_PREFIXES = ("/v1", "/console")
+CACHEABLE_PREFIXES = ("/console/static/",)
+
+
+def _private(path: str) -> bool:
+    return path.startswith(PRIVATE_PREFIXES) and not path.startswith(CACHEABLE_PREFIXES)
 
 
 class _Buckets:
@@ -118,11 +131,20 @@ class ExchangeMiddleware:
             return
         started = time.perf_counter()
         status_holder = {"status": 500}
+        private = _private(scope["path"])
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if not (private and name.lower() == b"cache-control")
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                if private:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
             await send(message)
 
         try:

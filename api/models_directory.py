@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.bounds import DATABASE_INT_MAX
 from directory.actors import Role
 from directory.model import (
     Classification,
@@ -139,7 +140,10 @@ class EntryChanges(BaseModel):
 
 class EntryPatch(BaseModel):
     expected_version: int = Field(
-        ge=1, examples=[3], description="The version you loaded; a newer one gives 409"
+        ge=1,
+        le=DATABASE_INT_MAX,
+        examples=[3],
+        description="The version you loaded; a newer one gives 409",
     )
     reason: str = Field(min_length=1, examples=["补充法律依据"])
     changes: EntryChanges = Field(
@@ -148,7 +152,7 @@ class EntryPatch(BaseModel):
 
 
 class RestoreRequest(BaseModel):
-    expected_version: int = Field(ge=1, examples=[5])
+    expected_version: int = Field(ge=1, le=DATABASE_INT_MAX, examples=[5])
     reason: str = Field(min_length=1, examples=["误删信息项，恢复到审核通过的版本"])
 
 
@@ -266,7 +270,7 @@ class ShareRequestCreate(BaseModel):
 
 class Approval(BaseModel):
     valid_until: dt.date = Field(examples=["2027-12-31"])
-    daily_quota: int | None = Field(default=None, ge=1, examples=[5000])
+    daily_quota: int | None = Field(default=None, ge=1, le=DATABASE_INT_MAX, examples=[5000])
     note: str = Field(default="", examples=["仅限核验，不得留存"])
 
 

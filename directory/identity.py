@@ -15,7 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from directory.actors import Actor, Role
@@ -24,7 +24,7 @@ from directory.departments import departments, known_codes
 from directory.entries import now
 from directory.errors import AuthenticationFailed, InvalidState, NotFound, Problem, ValidationFailed
 from directory.identity_cache import BUMP, GenerationCache, GenerationProbe
-from directory.tables import ApiToken, User
+from directory.tables import ApiToken, ConsoleSession, User
 
 TOKEN_PREFIX = "oo_"
 _USER_NAME = r"^[a-z][a-z0-9_.-]{1,63}$"
@@ -146,6 +146,8 @@ class Identity:
         with self._db.write() as session:
             row = self._user(session, name)
             row.disabled_at = (row.disabled_at or now()) if disabled else None
+            if disabled:  # their console sessions end too, and stay ended if re-enabled
+                session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == row.id))
             session.execute(BUMP)
             return _user_view(row)
 
@@ -173,6 +175,7 @@ class Identity:
             if row is None:
                 raise NotFound(f"no token #{token_id}; `onceonly token list` shows their ids")
             row.revoked_at = row.revoked_at or now()
+            session.execute(delete(ConsoleSession).where(ConsoleSession.token_id == row.id))
             session.execute(BUMP)
             owner = session.get(User, row.user_id)
             return _token_view(row, owner.name if owner else "")

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from directory.audit import AuditLog
+from directory.console_sessions import ConsoleSessions
 from directory.contract_sync import ContractSync, sync_contracts
 from directory.db import Database
 from directory.entries import EntryStore
@@ -37,6 +38,7 @@ class Directory:
         self.services = ServiceMap(self.db)
         self.requests = ShareRequests(self.db, self.grants.invalidate)
         self.identity = Identity(self.db)
+        self.console_sessions = ConsoleSessions(self.db)
         self.audit = AuditLog(self.db)
         self.objections = Objections(self.db, self.audit.subject_hash)
 

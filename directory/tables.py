@@ -256,6 +256,24 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
+class ConsoleSession(Base):
+    """A web console sign-in. The browser holds only a random session id; this row keeps its
+    SHA-256 and the user's API token encrypted under a key derived from that id, so neither
+    the cookie nor a copy of the database alone yields a usable token (see
+    directory/console_sessions.py). Deleting the row ends the session everywhere."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    sealed_token: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 class IdentityChange(Base):
     """One row counting changes to users and tokens: every identity write moves it on in its
     own transaction, so a process holding authenticated tokens in memory learns of a revoke or

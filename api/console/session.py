@@ -1,9 +1,11 @@
-"""Who is using the console: the sign-in cookie, the role gate and the form guard.
+"""Who is using the console: the session cookie, the role gate and the form guard.
 
-The session cookie holds the user's API token (HttpOnly, SameSite=Strict, scoped to
-/console), so the console keeps no session store and a token revoked with
-`onceonly token revoke` ends the console session at the next click. Every POST also carries a
-form token derived from the API token, which a page of another site cannot know.
+The cookie holds a random session id only (HttpOnly, SameSite=Strict, scoped to /console,
+`Secure` over https); the user's API token stays on the server, sealed in the directory's
+session store (`directory.console_sessions`), which every API process shares. Sign-out
+deletes the session, and revoking the token or disabling the user ends it at the next click.
+Every POST also carries a form token derived from the session id, which a page of another
+site cannot know.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from api.auth import process_directory
 from api.console.client import ApiError, ConsoleApi
 from api.console.text import LANGUAGES
 
@@ -48,8 +52,12 @@ def language(request: Request) -> str:
     return chosen if chosen in LANGUAGES else "zh"
 
 
-def form_token(token: str) -> str:
-    return hmac.new(token.encode(), b"onceonly-console-form", hashlib.sha256).hexdigest()[:32]
+def form_token(session_id: str) -> str:
+    return hmac.new(session_id.encode(), b"onceonly-console-form", hashlib.sha256).hexdigest()[:32]
+
+
+async def end_session(session_id: str) -> None:
+    await run_in_threadpool(process_directory().console_sessions.end, session_id)
 
 
 @dataclass
@@ -77,8 +85,12 @@ def _here(request: Request) -> str:
 
 
 async def console_session(request: Request) -> AsyncIterator[Console]:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        raise SignInRequired(_here(request))
+    sessions = process_directory().console_sessions
+    token = await run_in_threadpool(sessions.token_of, session_id)
+    if token is None:
         raise SignInRequired(_here(request))
     request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     api = ConsoleApi(request.app, token, request_id)
@@ -87,9 +99,10 @@ async def console_session(request: Request) -> AsyncIterator[Console]:
             user = await api.get("/v1/directory/me")
         except ApiError as error:
             if error.status == 401:
+                await end_session(session_id)
                 raise SignInRequired(_here(request)) from error
             raise
-        yield Console(request, api, user, form_token(token), language(request))
+        yield Console(request, api, user, form_token(session_id), language(request))
     finally:
         await api.aclose()
 

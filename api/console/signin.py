@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.auth import process_directory
 from api.console.client import ApiError, ConsoleApi
 from api.console.render import home_of, page
 from api.console.session import (
@@ -15,8 +17,10 @@ from api.console.session import (
     SESSION_COOKIE,
     Session,
     checked_form,
+    end_session,
     language,
 )
+from directory.errors import AuthenticationFailed
 
 router = APIRouter(prefix=CONSOLE_PATH)
 
@@ -47,24 +51,28 @@ async def sign_in(
     token: Annotated[str, Form()],
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    api = ConsoleApi(request.app, token.strip())
+    token = token.strip()
+    api = ConsoleApi(request.app, token)
     try:
         user = await api.get("/v1/directory/me")
-    except ApiError as error:
+        session_id = await run_in_threadpool(process_directory().console_sessions.start, token)
+    except (ApiError, AuthenticationFailed) as error:
+        status = error.status if isinstance(error, ApiError) else 401
         return page(
             request,
             "signin.html",
             lang=language(request),
             next=_safe_next(next),
             error=error.message,
-            status_code=401 if error.status == 401 else error.status,
+            status_code=status,
         )
     finally:
         await api.aclose()
     response = RedirectResponse(_safe_next(next) or home_of(user["role"]), status_code=303)
+    # The cookie names the session; the token stays on the server.
     response.set_cookie(
         SESSION_COOKIE,
-        token.strip(),
+        session_id,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -76,8 +84,15 @@ async def sign_in(
 @router.post("/sign-out")
 async def sign_out(console: Session) -> Response:
     await checked_form(console)
+    await end_session(console.request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse(f"{CONSOLE_PATH}/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path=CONSOLE_PATH)
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path=CONSOLE_PATH,
+        secure=console.request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
     return response
 
 

@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, status
 
 from api.auth import require_role
+from api.bounds import Offset
 from api.models_analytics import (
     AnalyticsSummary,
     BacktestScore,
@@ -127,7 +128,7 @@ def statistics(
     start: Annotated[dt.date | None, Query(description="first period start")] = None,
     end: Annotated[dt.date | None, Query(description="last period start")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> StatisticsPage:
     """Received, completed, completion rate (办结率), on-time rate, handling time in working
     days, 即办件 / 承诺件 split: one row per period of `grain` for each key of `dimension`."""
@@ -162,7 +163,7 @@ def warnings(
         dt.date | None, Query(description="judge the cases on this day (default: today)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> WarningsPage:
     """Every open case judged on `as_of`: green within its promise, yellow from the configured
     working days before the deadline, red once overdue. Reds first, then by deadline."""

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, check_role, current_caller, get_directory
+from api.bounds import Offset
 from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from directory.actors import Role
 from directory.audit import AuditRecord, actor_event
@@ -130,7 +131,7 @@ def list_entries(
         dt.datetime | None, Query(description="Before this moment; without a zone, China time")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditPage:
     since, until = _aware(since), _aware(until)
     found = directory.audit.entries(

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, get_directory, require_role
+from api.bounds import RowId
 from api.routers.audit import request_id
 from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from directory.actors import Role
@@ -101,7 +102,9 @@ def queue(
     response_model=ObjectionResponse,
     summary="One objection to your department's data (stewards)",
 )
-def show(objection_id: int, request: Request, caller: Steward, directory: Dir) -> ObjectionResponse:
+def show(
+    objection_id: RowId, request: Request, caller: Steward, directory: Dir
+) -> ObjectionResponse:
     view = directory.objections.get(objection_id)
     if view.provider_department != caller.department:
         _log_refused(directory, caller, request, "objection.read", view)
@@ -119,7 +122,7 @@ def show(objection_id: int, request: Request, caller: Steward, directory: Dir) -
     summary="Resolve: corrected at the source, or rejected with a reason (the provider's steward)",
 )
 def resolve(
-    objection_id: int, body: Resolution, request: Request, caller: Steward, directory: Dir
+    objection_id: RowId, body: Resolution, request: Request, caller: Steward, directory: Dir
 ) -> ObjectionResponse:
     try:
         view = directory.objections.resolve(objection_id, caller.actor, body.outcome, body.reason)

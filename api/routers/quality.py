@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, require_role
+from api.bounds import Offset
 from api.deps import current_snapshot
 from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from api.serving import Snapshot
@@ -133,7 +134,7 @@ def quarantine(
     state: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
     rule: Annotated[str | None, Query(description="Only rows breaking this rule id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[QuarantinedRow]:
     _resource(caller, resource)
     rows = snapshot.query_records(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller, current_caller, get_directory, require_role
+from api.bounds import Offset, VersionNumber
 from api.models_directory import (
     CatalogueExport,
     DependentModel,
@@ -58,7 +59,7 @@ def search_entries(
     sharing_type: SharingType | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SearchResponse:
     result = directory.search.search(
         q,
@@ -134,7 +135,9 @@ def entry_history(code: str, _caller: Reader, directory: Dir) -> list[VersionSum
     response_model=VersionResponse,
     summary="An entry as it was at one version",
 )
-def entry_version(code: str, version: int, _caller: Reader, directory: Dir) -> VersionResponse:
+def entry_version(
+    code: str, version: VersionNumber, _caller: Reader, directory: Dir
+) -> VersionResponse:
     return views.version(directory.entries.version(code, version))
 
 
@@ -144,7 +147,7 @@ def entry_version(code: str, version: int, _caller: Reader, directory: Dir) -> V
     summary="Save an earlier version as the newest one",
 )
 def restore_entry(
-    code: str, version: int, body: RestoreRequest, caller: Editor, directory: Dir
+    code: str, version: VersionNumber, body: RestoreRequest, caller: Editor, directory: Dir
 ) -> EntryResponse:
     view = directory.entries.restore(
         code, version, body.expected_version, caller.actor, body.reason

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from api.auth import Caller, current_caller, get_directory, require_role
+from api.bounds import RowId
 from api.models_directory import (
     ContractSyncModel,
     IssuedTokenResponse,
@@ -81,7 +82,7 @@ def list_tokens(
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenResponse, summary="Revoke a token")
-def revoke_token(token_id: int, _admin: Admin, directory: Dir) -> TokenResponse:
+def revoke_token(token_id: RowId, _admin: Admin, directory: Dir) -> TokenResponse:
     return views.token(directory.identity.revoke_token(token_id))
 
 

@@ -4,11 +4,12 @@ the exchange and clerks use."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
 from api.auth import Caller, current_caller, get_directory, require_role
+from api.bounds import RowId
 from api.models_directory import (
     Approval,
     GrantDecision,
@@ -54,11 +55,32 @@ def list_requests(
     return [views.share_request(r) for r in found]
 
 
+def _request_link(action: str, method: str) -> dict[str, Any]:
+    """An OpenAPI link from a submitted request to an operation on it, so clients and
+    stateful test tools can follow the id the answer carries."""
+    suffix = "" if not action else f"~1{action}"
+    return {
+        "operationRef": f"#/paths/~1v1~1directory~1share-requests~1{{request_id}}{suffix}/{method}",
+        "parameters": {"request_id": "$response.body#/id"},
+    }
+
+
 @router.post(
     "/share-requests",
     response_model=ShareRequestResponse,
     status_code=status.HTTP_201_CREATED,
     summary="Ask for a resource's items for a service item (unconditional: granted at once)",
+    responses={
+        status.HTTP_201_CREATED: {
+            "description": "The request as filed",
+            "links": {
+                "ShowRequest": _request_link("", "get"),
+                "ApproveRequest": _request_link("approve", "post"),
+                "RejectRequest": _request_link("reject", "post"),
+                "RevokeRequest": _request_link("revoke", "post"),
+            },
+        }
+    },
 )
 def submit_request(
     body: ShareRequestCreate, caller: Editor, directory: Dir
@@ -76,7 +98,7 @@ def submit_request(
 
 
 @router.get("/share-requests/{request_id}", response_model=ShareRequestResponse, summary="One")
-def show_request(request_id: int, _caller: Reader, directory: Dir) -> ShareRequestResponse:
+def show_request(request_id: RowId, _caller: Reader, directory: Dir) -> ShareRequestResponse:
     return views.share_request(directory.requests.get(request_id))
 
 
@@ -86,7 +108,7 @@ def show_request(request_id: int, _caller: Reader, directory: Dir) -> ShareReque
     summary="Approve (the provider's steward): validity, optional daily quota",
 )
 def approve(
-    request_id: int, body: Approval, caller: Editor, directory: Dir
+    request_id: RowId, body: Approval, caller: Editor, directory: Dir
 ) -> ShareRequestResponse:
     view = directory.requests.approve(
         request_id, caller.actor, body.valid_until, body.daily_quota, body.note
@@ -100,7 +122,7 @@ def approve(
     summary="Reject with a reason (the provider's steward)",
 )
 def reject(
-    request_id: int, body: ReasonBody, caller: Editor, directory: Dir
+    request_id: RowId, body: ReasonBody, caller: Editor, directory: Dir
 ) -> ShareRequestResponse:
     return views.share_request(directory.requests.reject(request_id, caller.actor, body.reason))
 
@@ -111,7 +133,7 @@ def reject(
     summary="Revoke a grant with a reason (the provider's steward)",
 )
 def revoke(
-    request_id: int, body: ReasonBody, caller: Editor, directory: Dir
+    request_id: RowId, body: ReasonBody, caller: Editor, directory: Dir
 ) -> ShareRequestResponse:
     return views.share_request(directory.requests.revoke(request_id, caller.actor, body.reason))
 

@@ -1,11 +1,15 @@
 """Property-based requests over the whole OpenAPI description: no server error anywhere.
 
 Schemathesis reads the app's own `/openapi.json` in process (ASGI), then sends each operation
-its documented examples, boundary values and generated inputs, as a clerk of mr with a valid
-token, against the module's real exchange (pool, snapshot, directory). A 5xx, or an exception
-escaping the app, fails the operation. Examples are few per operation, more for the clerk's
-routes (the answers from the pool), so that the run stays well under a minute; they are
-derandomised, so that a failure reproduces.
+its documented examples, boundary values and generated inputs against the module's real
+exchange (pool, snapshot, directory): every operation as a clerk of mr, the clerk's routes
+(the answers from the pool) with more examples, the directory's, objections' and quality
+routes as a steward of ps, who gets past their role checks to the parameters (where ids
+beyond 64 bits once gave 500), and the share-request workflow statefully, as an admin,
+following the OpenAPI links from a filed request to showing, approving, rejecting and
+revoking it. A 5xx, or an exception escaping the app, fails. Examples per operation are
+chosen so that the file stays around a minute on two cores; they are derandomised, so that a
+failure reproduces.
 
 Random text almost never names a service item, bundle or applicant the exchange holds, so it
 would stop at the 404 or 422 in front of the answers; so a generated case may have its
@@ -31,6 +35,9 @@ from tests.api.conftest import Exchange
 
 EXAMPLES_PER_OPERATION = 8
 EXAMPLES_PER_CLERK_OPERATION = 40  # the clerk's routes, which read the pool, get more
+EXAMPLES_PER_STEWARD_OPERATION = 12
+WORKFLOWS = 10  # stateful scenarios over the share-request links
+STEWARD_TAGS = ("directory", "objections", "quality")
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 # Field name -> values the exchange holds, filled in by the `known` fixture before any case.
@@ -40,6 +47,16 @@ KNOWN: dict[str, list[Any]] = {}
 @pytest.fixture(scope="module")
 def clerk(exchange: Exchange) -> dict[str, str]:
     return exchange.token("fuzz.clerk", "clerk", "mr")
+
+
+@pytest.fixture(scope="module")
+def steward(exchange: Exchange) -> dict[str, str]:
+    return exchange.token("fuzz.steward", "steward", "ps")
+
+
+@pytest.fixture(scope="module")
+def admin(exchange: Exchange) -> dict[str, str]:
+    return exchange.token("fuzz.admin", "admin", "gsc")
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +119,39 @@ def test_clerk_answers_hold_up_under_generated_input(
     case: schemathesis.Case, clerk: dict[str, str], known: dict[str, list[Any]]
 ) -> None:
     case.call_and_validate(headers=clerk, checks=[not_a_server_error])
+
+
+@schema.include(tag_regex=f"^({'|'.join(STEWARD_TAGS)})").parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_STEWARD_OPERATION,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_steward_routes_answer_no_server_error_past_the_role_check(
+    case: schemathesis.Case, steward: dict[str, str], known: dict[str, list[Any]]
+) -> None:
+    case.call_and_validate(headers=steward, checks=[not_a_server_error])
+
+
+def test_the_share_request_workflow_holds_up_statefully(
+    admin: dict[str, str], known: dict[str, list[Any]]
+) -> None:
+    sharing = schema.include(path_regex="^/v1/directory/share-requests")
+
+    class ShareRequestWorkflow(sharing.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"headers": admin}
+
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            case.validate_response(response, checks=[not_a_server_error])
+
+    ShareRequestWorkflow.run(
+        settings=settings(
+            max_examples=WORKFLOWS,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -1,7 +1,7 @@
 """The audit log on a real SQLite file: appends and filtered reads, keyed subject hashes, the
 hash chain catching entries tampered with in SQL behind the log's back, retention pruning
-that keeps the chain verifiable, concurrent appends from threads and another process, and
-append throughput."""
+that keeps the chain verifiable, concurrent appends from threads and another process. (Append
+throughput is measured by `bench/audit.py`.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -339,23 +338,6 @@ def test_a_group_that_cannot_be_committed_fails_every_caller(directory: Director
     sql(directory, "ALTER TABLE hidden RENAME TO audit_entries")
     assert directory.audit.append(event(9)) == 2  # nothing of the failed group was kept
     assert directory.audit.verify().ok
-
-
-def test_append_throughput(directory: Directory) -> None:
-    """One at a time it sits on every read; `append_many` is for batches. Floors are far
-    below what it does (see the report) so that only a real regression fails."""
-    events = [event(n) for n in range(600)]
-    started = time.perf_counter()
-    for e in events:
-        directory.audit.append(e)
-    single = len(events) / (time.perf_counter() - started)
-    batch = [event(n) for n in range(6000)]
-    started = time.perf_counter()
-    for chunk in range(0, len(batch), 500):
-        directory.audit.append_many(batch[chunk : chunk + 500])
-    many = len(batch) / (time.perf_counter() - started)
-    print(f"audit appends: {single:.0f}/s one at a time, {many:.0f}/s in batches of 500")
-    assert single > 300 and many > 3 * single
 
 
 def _heads_file(directory: Directory) -> Path:

@@ -1,13 +1,16 @@
-"""The console's own mechanics over HTTP: sign-in, the cookie, the form token, the role gate,
-security headers, and that its reads go through the API (and so into the audit log)."""
+"""The console's own mechanics over HTTP: sign-in, the session cookie and the server-side
+session behind it, the form token, the role gate, security headers, and that its reads go
+through the API (and so into the audit log)."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.console.session import SESSION_COOKIE, form_token
 from api.main import create_app
+from directory.tables import ConsoleSession
 from tests.api.conftest import Exchange
 
 PAGES = {  # page: roles that may open it
@@ -38,6 +41,20 @@ def signed_in(exchange: Exchange, role: str) -> tuple[TestClient, str]:
     return client, token
 
 
+def session_id_of(response: httpx.Response) -> str:
+    """The session id the sign-in set, from its Set-Cookie header."""
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}="), cookie
+    return cookie.split(";")[0].split("=", 1)[1]
+
+
+def with_cookie(session_id: str) -> TestClient:
+    """Another browser presenting a stolen or remembered cookie."""
+    client = TestClient(create_app(), follow_redirects=False)
+    client.cookies.set(SESSION_COOKIE, session_id, path="/console")
+    return client
+
+
 def test_pages_need_a_session_and_come_back_after_sign_in(exchange: Exchange) -> None:
     client = TestClient(create_app(), follow_redirects=False)
     response = client.get("/console/prefill?service_item=4101000004")
@@ -52,8 +69,66 @@ def test_pages_need_a_session_and_come_back_after_sign_in(exchange: Exchange) ->
     )
     assert signed.headers["location"] == "/console/prefill?service_item=4101000004"
     cookie = signed.headers["set-cookie"]
-    assert f"{SESSION_COOKIE}={token}" in cookie
+    assert token not in cookie and len(session_id_of(signed)) >= 40
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
+
+
+def test_the_cookie_names_a_session_and_the_token_stays_sealed_on_the_server(
+    exchange: Exchange,
+) -> None:
+    client = TestClient(create_app(), follow_redirects=False)
+    token = token_of(exchange, "auditor")
+    session_id = session_id_of(client.post("/console/sign-in", data={"token": token}))
+    assert client.get("/console/audit").status_code == 200
+    with exchange.directory.db.read() as db:
+        stored = [
+            str(getattr(row, column.name))
+            for row in db.query(ConsoleSession).all()
+            for column in ConsoleSession.__table__.columns
+        ]
+    assert stored
+    assert not [value for value in stored if token in value or session_id in value]
+    # The token itself, put where a session id belongs (as the old cookie held it), opens
+    # nothing.
+    assert (
+        with_cookie(token).get("/console/audit").headers["location"].startswith("/console/sign-in")
+    )
+
+
+def test_the_cookie_is_secure_over_https(exchange: Exchange) -> None:
+    client = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
+    signed = client.post("/console/sign-in", data={"token": token_of(exchange, "clerk")})
+    assert "Secure" in signed.headers["set-cookie"]
+    assert client.get("/console/prefill").status_code == 200
+
+
+def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(exchange: Exchange) -> None:
+    client = TestClient(create_app(), follow_redirects=False)
+    session_id = session_id_of(
+        client.post("/console/sign-in", data={"token": token_of(exchange, "analyst")})
+    )
+    copy = with_cookie(session_id)
+    assert copy.get("/console/workbench").status_code in (200, 503)
+    out = client.post("/console/sign-out", data={"csrf": form_token(session_id)})
+    assert out.status_code == 303 and f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
+    assert copy.get("/console/workbench").headers["location"].startswith("/console/sign-in")
+
+
+def test_disabling_the_user_ends_their_session_for_good(exchange: Exchange) -> None:
+    identity = exchange.directory.identity
+    identity.create_user("console.leaver", "steward", "ps")
+    client = TestClient(create_app(), follow_redirects=False)
+    token = identity.issue_token("console.leaver").token
+    session_id = session_id_of(client.post("/console/sign-in", data={"token": token}))
+    user_id = identity.get_user("console.leaver").id
+    sessions = exchange.directory.console_sessions
+    assert sessions.count(user_id) == 1
+    identity.set_disabled("console.leaver", True)
+    assert sessions.count(user_id) == 0
+    identity.set_disabled("console.leaver", False)  # enabled again: the token works again...
+    assert client.get("/console/catalogue").headers["location"].startswith("/console/sign-in")
+    assert with_cookie(session_id).get("/console/catalogue").status_code == 303  # ...not this
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/v1/audit"])
@@ -74,8 +149,11 @@ def test_a_bad_or_revoked_token_does_not_sign_in(exchange: Exchange) -> None:
     client, _ = signed_in(exchange, "auditor")
     assert client.get("/console/audit").status_code == 200
     identity = exchange.directory.identity
+    user_id = identity.get_user("console.auditor").id
+    assert exchange.directory.console_sessions.count(user_id) >= 1
     for issued in identity.list_tokens("console.auditor"):
         identity.revoke_token(issued.id)
+    assert exchange.directory.console_sessions.count(user_id) == 0
     assert client.get("/console/audit").headers["location"].startswith("/console/sign-in")
 
 
@@ -108,7 +186,11 @@ def test_a_post_without_the_form_token_changes_nothing(exchange: Exchange) -> No
     wrong = client.post("/console/entries/301001/000001/edit", data={**form, "csrf": "0" * 32})
     assert wrong.status_code == 403
     assert exchange.directory.entries.get("301001/000001").version == before
-    assert form_token(token) != form_token(token_of(exchange, "clerk"))
+    # The form token belongs to the session, not the API token: it cannot be made from it.
+    from_token = client.post(
+        "/console/entries/301001/000001/edit", data={**form, "csrf": form_token(token)}
+    )
+    assert from_token.status_code == 403
 
 
 def test_pages_carry_security_headers_and_stay_out_of_the_openapi(exchange: Exchange) -> None:
