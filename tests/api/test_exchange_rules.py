@@ -169,7 +169,9 @@ def test_a_sensitive_item_is_masked_unless_the_grant_names_it(
     mapping["materials"].append(
         {
             "name": "居民户口簿",
-            "replaced_by": [{"resource": people.code, "item": i.name} for i in items],
+            "replaced_by": [
+                {"resource": people.code, "item": i.name} for i in people.document.data_items
+            ],
         }
     )
     directory.services.set_mapping(SOLE_PROPRIETOR, mapping, steward("mr"))
