@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 PERSON = "410102198503071234"
+CASE = "41010020261120000001"
 
 
 class Provenance(BaseModel):
@@ -105,6 +106,27 @@ class PrefillAnswer(BaseModel):
     materials_no_longer_needed: int
     materials_total: int
     refused: list[Refusal]
+
+
+class PrefillRequest(BaseModel):
+    """A prefill asked in the body, so the applicant's key never sits in a URL (access logs,
+    proxies and browser history keep URLs)."""
+
+    service_item: str = Field(min_length=1, max_length=40, examples=["4101000004"])
+    subject: str = Field(
+        min_length=1, max_length=64, description="ID number or credit code", examples=[PERSON]
+    )
+    case_no: str = Field(min_length=1, max_length=64, description="办件编号", examples=[CASE])
+    as_of: dt.datetime | None = Field(
+        default=None,
+        description="Answer as the pool stood at this moment (for reviewing a past case)",
+        examples=[None],
+    )
+
+
+class LookupRequest(PrefillRequest):
+    """A subject lookup asked in the body (the form of `GET /v1/subjects/{key}` that keeps
+    the key out of the URL)."""
 
 
 class BundleRequest(BaseModel):

@@ -394,6 +394,7 @@ def _clerk_token() -> str:
 def _applicant_paths(base: Path) -> tuple[Path, Path, float]:
     """Request paths for lookup and prefill over the same random applicants of the pool, and
     the share of them owning property (the others take the "not in the pool" path)."""
+    import duckdb
     import numpy as np
 
     from pipelines.certify.publish import current_snapshot
@@ -407,16 +408,27 @@ def _applicant_paths(base: Path) -> tuple[Path, Path, float]:
     rng.shuffle(picked)
     share = float(np.isin(picked, owners).mean())
     keys = [k.decode() for k in picked]
+    # A read names a case of the service item from the centre's register (else it is refused).
+    cases = [
+        str(row[0])
+        for row in duckdb.connect(str(snapshot.path), read_only=True)
+        .execute(
+            "SELECT case_no FROM gsc_cases WHERE service_item_code = ? AND _valid_to IS NULL "
+            "ORDER BY received_at DESC LIMIT 1000",
+            [SERVICE_ITEM],
+        )
+        .fetchall()
+    ] or [f"ZZ{i:013d}" for i in range(len(keys))]
     lookups, prefills = base / "lookup.paths", base / "prefill.paths"
     lookups.write_text(
         "\n".join(
-            f"/v1/subjects/{k}?service_item={SERVICE_ITEM}&case_no=ZZ{i:013d}"
+            f"/v1/subjects/{k}?service_item={SERVICE_ITEM}&case_no={cases[i % len(cases)]}"
             for i, k in enumerate(keys)
         )
     )
     prefills.write_text(
         "\n".join(
-            f"/v1/prefill?service_item={SERVICE_ITEM}&subject={k}&case_no=ZZ{i:013d}"
+            f"/v1/prefill?service_item={SERVICE_ITEM}&subject={k}&case_no={cases[i % len(cases)]}"
             for i, k in enumerate(keys)
         )
     )

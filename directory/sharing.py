@@ -3,6 +3,11 @@ service item; unconditional data is granted at once, conditional data waits for 
 steward (approve with a validity and an optional daily quota, or reject with a reason), data
 that is not shared cannot be asked for. Grants can be revoked and expire. Every step is an
 event, and the provider has 10 working days to answer.
+
+Minimum necessary (PIPL art. 6) applies when access is granted, not only when it is used: a
+department asks only for a service item it handles, and only for the items that service
+item's once-only map (its materials and form fields) draws from the resource; the whole
+resource only when the map needs every item of it.
 """
 
 from __future__ import annotations
@@ -27,7 +32,15 @@ from directory.errors import (
     ValidationFailed,
 )
 from directory.model import EntryDocument, SharingType, Status
-from directory.tables import Entry, ServiceItem, ShareRequest, ShareRequestEvent
+from directory.tables import (
+    Entry,
+    FormField,
+    Material,
+    MaterialSource,
+    ServiceItem,
+    ShareRequest,
+    ShareRequestEvent,
+)
 from directory.workdays import add_working_days, local_date, local_today, working_days_between
 
 ANSWER_LIMIT_WORKING_DAYS = 10
@@ -125,13 +138,15 @@ class ShareRequests:
                     f"{department} provides {resource_code} itself; its own data needs no request",
                     "own_resource",
                 )
-            if session.get(ServiceItem, service_item_code) is None:
+            service_item = session.get(ServiceItem, service_item_code)
+            if service_item is None:
                 raise NotFound(
                     f"no service item {service_item_code}: a request must name the service "
                     "item the data is used for; add the item first"
                 )
             wanted = _checked_items(document, items)
             strictest = _strictest(document, wanted)
+            _require_necessary(session, service_item, department, document, wanted, items)
             problems = []
             if not purpose.strip():
                 problems.append(Problem("purpose", "no purpose", "say what the data is used for"))
@@ -372,6 +387,83 @@ def _strictest(document: EntryDocument, wanted: set[str]) -> SharingType:
             "not_shared",
         )
     return strictest
+
+
+def needed_items(session: Session, service_item_code: str, resource_code: str) -> set[str]:
+    """The items of `resource_code` that `service_item_code`'s once-only map draws on: the
+    sources of its materials and of its form fields."""
+    from_materials = session.scalars(
+        select(MaterialSource.item_name)
+        .join(Material, Material.id == MaterialSource.material_id)
+        .where(
+            Material.service_item_code == service_item_code,
+            MaterialSource.resource_code == resource_code,
+        )
+    )
+    from_fields = session.scalars(
+        select(FormField.item_name).where(
+            FormField.service_item_code == service_item_code,
+            FormField.resource_code == resource_code,
+        )
+    )
+    return {*from_materials, *from_fields}
+
+
+def _require_necessary(
+    session: Session,
+    service_item: ServiceItem,
+    department: str,
+    document: EntryDocument,
+    wanted: set[str],
+    asked: Sequence[str] | None,
+) -> None:
+    """Refuse a request beyond what the service item needs (minimum necessary)."""
+    if service_item.department != department:
+        raise RequestRefused(
+            f"service item {service_item.code} ({service_item.name}) is handled by "
+            f"{service_item.department}, not {department}: request data only for service items "
+            "your department handles",
+            "service_item_not_handled",
+        )
+    needed = needed_items(session, service_item.code, document.code)
+    if not needed:
+        raise ValidationFailed(
+            [
+                Problem(
+                    "service_item_code",
+                    f"service item {service_item.code} ({service_item.name}) needs nothing of "
+                    f"{document.code} ({document.name}) (minimum necessary)",
+                    "map the materials or form fields the data replaces or fills to the "
+                    "service item first, then request those items",
+                )
+            ],
+            "the request",
+        )
+    surplus = sorted(wanted - needed)
+    if not surplus:
+        return
+    listed = ", ".join(sorted(needed))
+    if asked is None:
+        problems = [
+            Problem(
+                "items",
+                f"the whole of {document.code} is more than service item {service_item.code} "
+                f"needs (minimum necessary): it does not need {', '.join(surplus)}",
+                f"name the items it needs: {listed}",
+            )
+        ]
+    else:
+        problems = [
+            Problem(
+                f"items[{n}]",
+                f"service item {service_item.code} ({service_item.name}) does not need {name} "
+                "(minimum necessary)",
+                f"leave it out; the service item needs: {listed}",
+            )
+            for n, name in enumerate(asked)
+            if name in surplus
+        ]
+    raise ValidationFailed(problems, "the request")
 
 
 def _refuse_duplicate(

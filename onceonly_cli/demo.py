@@ -20,6 +20,12 @@ APPLICANT_SQL = """
 SELECT p.id_number FROM ps_population p JOIN nr_real_estate r ON r.owner_key = p.id_number
 WHERE p._valid_to IS NULL AND r._valid_to IS NULL ORDER BY p.id_number LIMIT 1
 """
+# The newest case of the demo service item in the centre's case register: a read must name a
+# case of the clerk's department for the item, open or completed recently.
+CASE_SQL = """
+SELECT case_no FROM gsc_cases WHERE service_item_code = ? AND _valid_to IS NULL
+ORDER BY received_at DESC LIMIT 1
+"""
 DEMO_USERS = (
     ("demo.clerk", Role.clerk, "mr", "市场监管窗口审批员"),
     ("demo.steward", Role.steward, "ps", "公安局数据管理员"),
@@ -51,13 +57,16 @@ def demo(
     typer.echo("Demo sign-in tokens (shown once; `onceonly token list` shows them by id):")
     for name, role, department, display in DEMO_USERS:
         typer.echo(f"  {role.value:8} {name:13} {department:5} {display}: {tokens[role]}")
-    applicant = _sample_applicant()
+    applicant = _sample_query(APPLICANT_SQL, [])
+    case_no = _sample_query(CASE_SQL, [DEMO_SERVICE_ITEM]) or "<case number>"
     typer.echo("\nTry:")
     if applicant:
+        # POST: the applicant's key travels in the body, not in a URL that logs keep.
+        body = f'{{"service_item": "{DEMO_SERVICE_ITEM}", "subject": "{applicant}", '
+        body += f'"case_no": "{case_no}"}}'
         typer.echo(
             f'  curl -s -H "Authorization: Bearer {tokens[Role.clerk]}" '
-            f"'{base_url}/v1/prefill?service_item={DEMO_SERVICE_ITEM}&subject={applicant}"
-            "&case_no=ZZ2026112100001'"
+            f"-H 'Content-Type: application/json' -d '{body}' {base_url}/v1/prefill"
         )
     typer.echo(
         f'  curl -s -H "Authorization: Bearer {tokens[Role.analyst]}" {base_url}/v1/resources'
@@ -71,12 +80,14 @@ def demo(
     typer.echo(f"  the pages: the steward's {tokens[Role.steward]} opens the catalogue)")
     if applicant:
         typer.echo(
-            f"  A clerk's prefill there: service item {DEMO_SERVICE_ITEM}, applicant {applicant}"
+            f"  A clerk's prefill there: service item {DEMO_SERVICE_ITEM}, applicant {applicant}, "
+            f"case {case_no}"
         )
 
 
-def _sample_applicant() -> str | None:
-    """A resident of the published sample with both records the demo service item needs."""
+def _sample_query(sql: str, params: list[object]) -> str | None:
+    """The first value `sql` finds in the published sample, if anything is published: a
+    resident with both records the demo service item needs, or a case of that item."""
     import duckdb
 
     from pipelines import settings
@@ -87,7 +98,7 @@ def _sample_applicant() -> str | None:
         return None
     with duckdb.connect(str(snapshot.path), read_only=True) as con:
         try:
-            rows = con.execute(APPLICANT_SQL).fetchall()
+            rows = con.execute(sql, params).fetchall()
         except duckdb.CatalogException:
             return None
     return str(rows[0][0]) if rows else None

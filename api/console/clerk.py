@@ -1,7 +1,12 @@
-"""Clerks' pages: prefill a service item's form for an applicant, and object to a value."""
+"""Clerks' pages: prefill a service item's form for an applicant, and object to a value.
+
+Every form that carries the applicant's key is posted (with the form token), so the key never
+sits in a URL: the prefill, the objection form opened from a value, and the way back.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +19,7 @@ from api.console.session import CONSOLE_PATH, Console, checked_form, role_gate
 router = APIRouter(prefix=CONSOLE_PATH)
 Clerk = Annotated[Console, Depends(role_gate("clerk"))]
 Text = Annotated[str, Query(max_length=64)]
+AS_OF = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 async def _service_items(console: Console) -> list[dict[str, Any]]:
@@ -23,64 +29,63 @@ async def _service_items(console: Console) -> list[dict[str, Any]]:
 
 
 @router.get("/prefill", response_class=HTMLResponse)
-async def prefill(
-    console: Clerk,
-    service_item: Text = "",
-    subject: Text = "",
-    case_no: Text = "",
-    as_of: Annotated[str, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = "",
-) -> HTMLResponse:
+async def prefill_form(console: Clerk, service_item: Text = "", case_no: Text = "") -> HTMLResponse:
+    """The empty form (a service item and case number may be given; never the applicant)."""
+    asked = {"service_item": service_item, "subject": "", "case_no": case_no, "as_of": ""}
+    return view(
+        console,
+        "prefill.html",
+        items=await _service_items(console),
+        asked=asked,
+        answer=None,
+        error=None,
+    )
+
+
+@router.post("/prefill", response_class=HTMLResponse)
+async def prefill(console: Clerk) -> HTMLResponse:
+    """The prefill, asked by POST: the applicant's key travels in the body, so it never sits
+    in a URL (access logs, the browser's history, a Referer)."""
+    form = await checked_form(console)
+    asked = {k: str(form.get(k, ""))[:64] for k in ("service_item", "subject", "case_no", "as_of")}
+    if asked["as_of"] and not AS_OF.fullmatch(asked["as_of"]):
+        asked["as_of"] = ""
     answer = None
     error: ApiError | None = None
-    if service_item and subject and case_no:
-        try:
-            answer = await console.api.get(
-                "/v1/prefill",
-                service_item=service_item,
-                subject=subject,
-                case_no=case_no,
+    try:
+        answer = await console.api.post(
+            "/v1/prefill",
+            {
+                "service_item": asked["service_item"],
+                "subject": asked["subject"],
+                "case_no": asked["case_no"],
                 # The end of that day in China: a case is reviewed as it stood that day.
-                as_of=f"{as_of}T23:59:59+08:00" if as_of else None,
-            )
-        except ApiError as refused:
-            if refused.status >= 500:
-                raise
-            error = refused
+                "as_of": f"{asked['as_of']}T23:59:59+08:00" if asked["as_of"] else None,
+            },
+        )
+    except ApiError as refused:
+        if refused.status >= 500:
+            raise
+        error = refused
     return view(
         console,
         "prefill.html",
         status_code=error.status if error else 200,
         items=await _service_items(console),
-        asked={
-            "service_item": service_item,
-            "subject": subject,
-            "case_no": case_no,
-            "as_of": as_of,
-        },
+        asked=asked,
         answer=answer,
         error=error,
     )
 
 
-@router.get("/objections/new", response_class=HTMLResponse)
-async def objection_form(
-    console: Clerk,
-    subject: Text,
-    resource: Text,
-    item: Text,
-    service_item: Text,
-    case_no: Text,
-    field: Annotated[str, Query(max_length=100)] = "",
-    current: Annotated[str, Query(max_length=500)] = "",
-) -> HTMLResponse:
+@router.post("/objections/draft", response_class=HTMLResponse)
+async def objection_form(console: Clerk) -> HTMLResponse:
+    """The objection form for one prefilled value, opened by POST from the prefill page."""
+    form = await checked_form(console)
+    limits = {"field": 100, "current": 500}
     asked = {
-        "subject": subject,
-        "resource": resource,
-        "item": item,
-        "service_item": service_item,
-        "case_no": case_no,
-        "field": field,
-        "current": current,
+        name: str(form.get(name, ""))[: limits.get(name, 64)]
+        for name in ("subject", "resource", "item", "service_item", "case_no", "field", "current")
     }
     return view(console, "objection_new.html", asked=asked, filed=None, errors={})
 

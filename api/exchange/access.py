@@ -4,7 +4,13 @@ The rules of 国发〔2016〕51号 as the catalogue states them: a resource not 
 its provider only; a conditional one needs the caller's department to hold a grant covering
 the items for the service item; every read is limited to the items the service item's form
 and materials need (minimum necessary); items classified sensitive are masked unless the grant
-names them. Stewards see their own department's data, for maintenance, and nothing else.
+names them.
+
+Subject data goes to clerks only, and only for a service item their own department handles:
+a steward maintains data and looks at a record through their department's quarantine and
+objection routes, not through the clerk's reads; and being the provider is no bypass of
+minimum necessary, since "own data" read under another department's service item still serves
+a case that is not the caller's.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ class RefusalCode(StrEnum):
     not_shared = "not_shared"
     no_grant = "no_grant"
     not_needed = "not_needed_for_service_item"
+    not_handled = "service_item_not_handled"
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,48 @@ class AccessDecision:
         return bool(self.allowed)
 
 
+def role_refusal(role: Role) -> tuple[RefusalCode, str] | None:
+    """Why `role` may not read subject data at all, or None (clerks)."""
+    if role is Role.clerk:
+        return None
+    return (
+        RefusalCode.role,
+        f"the {role.value} role does not read subject data: prefill, lookup, verification and "
+        "extracts are for clerks handling a case; stewards look at their own department's "
+        "records through its quarantine and objection routes",
+    )
+
+
+def department_refusal(
+    *, department: str, service_item: str, handled_by: str
+) -> tuple[RefusalCode, str] | None:
+    """Why a clerk of `department` may not read for `service_item` (handled by `handled_by`)."""
+    if handled_by == department:
+        return None
+    return (
+        RefusalCode.not_handled,
+        f"service item {service_item} is handled by {handled_by}, not {department}: read only "
+        "for service items your department handles, under their own case numbers",
+    )
+
+
+def subject_access(
+    *, role: Role, department: str, service_item: str, handled_by: str
+) -> tuple[RefusalCode, str] | None:
+    """Why the caller may not read subject data for `service_item` at all, or None.
+
+    Checked before anything is read, by every route that returns or confirms subject data,
+    so that every role without subject access gets the same refusal."""
+    return role_refusal(role) or department_refusal(
+        department=department, service_item=service_item, handled_by=handled_by
+    )
+
+
 def decide(
     *,
     role: Role,
     department: str,
+    handled_by: str,
     entry: EntryDocument | None,
     wanted: frozenset[str],
     needed: frozenset[str],
@@ -55,15 +100,14 @@ def decide(
     def refuse(items: frozenset[str], code: RefusalCode, why: str) -> AccessDecision:
         return AccessDecision(frozenset(), frozenset(), {item: (code, why) for item in items})
 
+    barred = subject_access(
+        role=role, department=department, service_item=service_item, handled_by=handled_by
+    )
+    if barred is not None:
+        return refuse(wanted, *barred)
     if entry is None or entry.status not in SERVED:
         return refuse(wanted, RefusalCode.not_in_catalogue, "the resource is not in service")
     own = entry.provider_department == department
-    if role is Role.steward:
-        if own:
-            return AccessDecision(wanted, frozenset(), {})
-        return refuse(wanted, RefusalCode.role, "stewards read their own department's data only")
-    if role is not Role.clerk:
-        return refuse(wanted, RefusalCode.role, f"the {role.value} role does not read subject data")
     refused: dict[str, tuple[RefusalCode, str]] = {}
     for item in wanted - needed:
         refused[item] = (

@@ -70,6 +70,7 @@ class Reader:
         return decide(
             role=self.role,
             department=self.department,
+            handled_by=self.service_item.item.department,
             entry=self.state.entry_for_contract(contract_id),
             wanted=wanted,
             needed=self.needed().get(contract_id, frozenset()),

@@ -4,6 +4,15 @@ Every route here names the service item and the case (as X-Road's `issue` ties a
 case), normalises the key with the pipelines' own code, answers from one published snapshot,
 and writes one audit entry, whether it served, partly served or refused.
 
+Before anything is read, `Exchange.screen` admits the read: subject data goes to clerks only,
+for a service item their own department handles, under a case number in the centre's format
+that names an open or recent case of that department for that item where the case register is
+published (`api.exchange.cases`). A refusal there is logged, then answered 403 or 422.
+
+The prefill and the lookup also take the subject in a POST body (`POST /v1/prefill`,
+`POST /v1/subjects/lookup`), so the applicant's key need not sit in a URL, which access logs,
+proxies and browser histories keep; the GET forms stay for existing clients.
+
 The read routes (lookup, prefill, bundle, verify) are `async def`: once the directory state
 they consult is fresh (`refresh_due`, in a worker thread about once a second), an answer is
 computed from memory in well under a millisecond, and the audit entry is awaited without
@@ -19,14 +28,24 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Caller, current_caller, get_directory, require_role
 from api.deps import current_snapshot
+from api.exchange.access import RefusalCode, department_refusal, role_refusal
 from api.exchange.answers import Objections, Reader, lookup, prefill
+from api.exchange.cases import (
+    CaseProblem,
+    cached_register,
+    case_register,
+    format_problem,
+    printable,
+    register_problem,
+)
 from api.exchange.catalogue import CatalogueCache
 from api.exchange.freshness import refresh_due
 from api.extracts import ExtractSigner
@@ -34,12 +53,14 @@ from api.models_exchange import (
     BundleAnswer,
     BundleRequest,
     ExtractRequest,
+    LookupRequest,
     MaterialAnswer,
     ObjectionFiled,
     ObjectionFlag,
     ObjectionRequest,
     PrefillAnswer,
     PrefillField,
+    PrefillRequest,
     ReadRecord,
     Refusal,
     SubjectAnswer,
@@ -50,9 +71,11 @@ from api.models_exchange import (
 from api.routers.extracts import get_signer
 from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from api.serving import Snapshot
+from api.settings import case_number_pattern, case_recent_days
 from contracts.keys import check_subject_key
 from directory.actors import Role
 from directory.audit import AuditEvent
+from directory.departments import departments
 from directory.services import ServiceItemView
 from directory.store import Directory
 from directory.workdays import local_today
@@ -115,8 +138,20 @@ def _objections(directory: Directory, subject_hash: str) -> Objections:
     return flags
 
 
+@dataclass(frozen=True)
+class Denied:
+    """A read refused before anything was read: the audit entries to write, then the error."""
+
+    events: tuple[AuditEvent, ...]
+    error: HTTPException
+
+
+def _error(status_code: int, code: str, message: str) -> HTTPException:
+    return HTTPException(status_code, detail={"code": code, "message": message})
+
+
 class Exchange:
-    """Per-request plumbing shared by the routes: reader, audit entry."""
+    """Per-request plumbing shared by the routes: admission, reader, audit entry."""
 
     def __init__(
         self,
@@ -125,6 +160,7 @@ class Exchange:
         directory: Directory,
         snapshot: Snapshot,
     ) -> None:
+        self.request = request
         # The middleware's id, so the audit entry matches the response's X-Request-ID.
         self.request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
         self.caller = caller
@@ -150,6 +186,139 @@ class Exchange:
         """Log the read and wait until the entries are committed: an answer that could not be
         logged fails instead of leaving."""
         await asyncio.wrap_future(self.directory.audit.submit(events))
+        # The error edge logs refusals no route logged; this request's are in the log.
+        self.request.state.audited = True
+
+    async def refuse(self, denied: Denied) -> NoReturn:
+        """Log a refusal decided before reading, then answer it."""
+        await self.logged(*denied.events)
+        raise denied.error
+
+    def refuse_now(self, denied: Denied) -> NoReturn:
+        """`refuse` for the plain `def` routes (run in a worker thread)."""
+        self.directory.audit.append_many(denied.events)
+        self.request.state.audited = True
+        raise denied.error
+
+    def _denied(
+        self,
+        action: str,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        service_item: str | None,
+        case_no: str | None,
+        subjects: Sequence[str | None],
+    ) -> Denied:
+        """One refused entry per subject named (so a refused probe shows in each citizen's
+        who-read-my-data), or one without a subject."""
+        events = tuple(
+            self.event(
+                action,
+                service_item=service_item,
+                case_no=case_no,
+                subject=subject,
+                resources=[],
+                items=[],
+                refused=[],
+                reason=f"{code}: {message}",
+            )
+            for subject in (list(dict.fromkeys(subjects)) or [None])
+        )
+        return Denied(events, _error(status_code, code, message))
+
+    def screen_role(
+        self,
+        action: str,
+        *,
+        service_item: str | None,
+        case_no: str | None,
+        subjects: Sequence[str],
+    ) -> Denied | None:
+        """Refuse every role but the clerk's, before the request is looked at further: one
+        rule and one status (403) for every route that returns or confirms subject data."""
+        barred = role_refusal(self.caller.role)
+        if barred is None:
+            return None
+        code, why = barred
+        return self._denied(
+            action,
+            status.HTTP_403_FORBIDDEN,
+            code.value,
+            why,
+            service_item=service_item,
+            case_no=case_no,
+            subjects=[k for k in (check_subject_key(raw).value for raw in subjects) if k],
+        )
+
+    def screen(
+        self,
+        action: str,
+        *,
+        items: Sequence[ServiceItemView],
+        case_no: str,
+        subjects: Sequence[str],
+        as_of: dt.datetime | None = None,
+        service_item: str | None = None,
+    ) -> Denied | None:
+        """Admit a clerk's read for `items` under `case_no`, or say why not: the service
+        item is one the clerk's department handles (for a bundle: at least one of them, the
+        others are refused in the answer), and the case number is in the centre's format and,
+        where the case register is published, names an open or recent case of the department
+        for that item. `subjects` are normalised keys, for the audit entries."""
+        label = service_item or ",".join(i.item.code for i in items)
+        handled = [i for i in items if i.item.department == self.caller.department]
+        if not handled:
+            code, why = department_refusal(
+                department=self.caller.department,
+                service_item=label,
+                handled_by="/".join(sorted({i.item.department for i in items})),
+            ) or (RefusalCode.not_handled, "")
+            return self._denied(
+                action,
+                status.HTTP_403_FORBIDDEN,
+                code.value,
+                why,
+                service_item=label,
+                case_no=case_no,
+                subjects=subjects,
+            )
+        problem = self.case_problem(
+            case_no, frozenset(i.item.code for i in handled), as_of.date() if as_of else None
+        )
+        if problem is None:
+            return None
+        return self._denied(
+            action,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            problem.code,
+            problem.message,
+            service_item=label,
+            case_no=case_no,
+            subjects=subjects,
+        )
+
+    def case_problem(
+        self, case_no: str, service_items: frozenset[str], on: dt.date | None
+    ) -> CaseProblem | None:
+        """Why `case_no` does not justify a read for `service_items` on day `on`, or None."""
+        problem = format_problem(case_no, case_number_pattern())
+        if problem is not None:
+            return problem
+        register = case_register(self.snapshot)
+        if register is None:  # the centre's approval system delivers no register
+            return None
+        known = departments().get(self.caller.department)
+        return register_problem(
+            register,
+            case_no,
+            service_items=service_items,
+            department=self.caller.department,
+            department_name=known.name if known else self.caller.department,
+            on=on or local_today(),
+            recent_days=case_recent_days(),
+        )
 
     def event(
         self,
@@ -163,7 +332,16 @@ class Exchange:
         refused: list[Refusal],
         reason: str = "",
     ) -> AuditEvent:
-        """The audit entry for this request; `subject` is a key already normalised."""
+        """The audit entry for this request; `subject` is a key already normalised.
+
+        A case number not in the centre's format is not written as given (a line break in it
+        would forge a line in the log's listings): the entry has none, and the reason quotes
+        it escaped."""
+        if case_no is not None and format_problem(case_no, case_number_pattern()) is not None:
+            reason = f"case number {printable(case_no)} refused; " + (
+                reason or "; ".join(f"{r.resource}: {r.reason}" for r in refused)
+            )
+            case_no = None
         if not resources and (refused or reason):
             outcome = "refused"
         else:
@@ -192,25 +370,24 @@ async def exchange(
     snapshot: Annotated[Snapshot, Depends(current_snapshot)],
 ) -> Exchange:
     await refresh_due(catalogue_of(directory), directory.grants, directory.objections)
+    if cached_register(snapshot) is False:  # a new snapshot: index its case register once
+        await run_in_threadpool(case_register, snapshot)
     return Exchange(request, caller, directory, snapshot)
 
 
-@router.get(
-    "/subjects/{subject}",
-    response_model=SubjectAnswer,
-    summary="Certified data about a person or organisation, for a service item and case",
-)
-async def subject_lookup(
-    ex: Annotated[Exchange, Depends(exchange)],
-    subject: Annotated[
-        str, Path(description="ID number or credit code", examples=[SUBJECT_EXAMPLE])
-    ],
-    service_item: ServiceItem,
-    case_no: CaseNo,
-    as_of: AsOf = None,
+async def _lookup(
+    ex: Exchange, service_item: str, subject: str, case_no: str, as_of: dt.datetime | None
 ) -> SubjectAnswer:
+    if denied := ex.screen_role(
+        "subject.lookup", service_item=service_item, case_no=case_no, subjects=[subject]
+    ):
+        await ex.refuse(denied)
     item = _service_item(ex.directory, service_item)
     key, kind = _normalise(subject)
+    if denied := ex.screen(
+        "subject.lookup", items=[item], case_no=case_no, subjects=[key], as_of=as_of
+    ):
+        await ex.refuse(denied)
     reader = ex.reader(item, ex.directory.audit.normal_subject_hash(key), as_of)
     if as_of is None:
         resources, refused = lookup(reader, key)
@@ -241,21 +418,45 @@ async def subject_lookup(
 
 
 @router.get(
-    "/prefill",
-    response_model=PrefillAnswer,
-    summary="Prefill a service item's form for an applicant, and say which materials remain",
+    "/subjects/{subject}",
+    response_model=SubjectAnswer,
+    summary="Certified data about a person or organisation, for a service item and case",
+    description="Prefer `POST /v1/subjects/lookup`: it keeps the key out of the URL.",
 )
-async def prefill_form(
+async def subject_lookup(
     ex: Annotated[Exchange, Depends(exchange)],
-    service_item: ServiceItem,
     subject: Annotated[
-        str, Query(description="ID number or credit code", examples=[SUBJECT_EXAMPLE])
+        str, Path(description="ID number or credit code", examples=[SUBJECT_EXAMPLE])
     ],
+    service_item: ServiceItem,
     case_no: CaseNo,
     as_of: AsOf = None,
+) -> SubjectAnswer:
+    return await _lookup(ex, service_item, subject, case_no, as_of)
+
+
+@router.post(
+    "/subjects/lookup",
+    response_model=SubjectAnswer,
+    summary="Certified data about a person or organisation, asked in the body (key not in URL)",
+)
+async def subject_lookup_posted(
+    ex: Annotated[Exchange, Depends(exchange)], body: Annotated[LookupRequest, Body()]
+) -> SubjectAnswer:
+    return await _lookup(ex, body.service_item, body.subject, body.case_no, body.as_of)
+
+
+async def _prefill(
+    ex: Exchange, service_item: str, subject: str, case_no: str, as_of: dt.datetime | None
 ) -> PrefillAnswer:
+    if denied := ex.screen_role(
+        "prefill", service_item=service_item, case_no=case_no, subjects=[subject]
+    ):
+        await ex.refuse(denied)
     item = _service_item(ex.directory, service_item)
     key, kind = _normalise(subject)
+    if denied := ex.screen("prefill", items=[item], case_no=case_no, subjects=[key], as_of=as_of):
+        await ex.refuse(denied)
     reader = ex.reader(item, ex.directory.audit.normal_subject_hash(key), as_of)
     if as_of is None:
         answer = prefill(reader, key)
@@ -289,14 +490,49 @@ async def prefill_form(
     )
 
 
+@router.get(
+    "/prefill",
+    response_model=PrefillAnswer,
+    summary="Prefill a service item's form for an applicant, and say which materials remain",
+    description="Prefer `POST /v1/prefill`: it keeps the applicant's key out of the URL.",
+)
+async def prefill_form(
+    ex: Annotated[Exchange, Depends(exchange)],
+    service_item: ServiceItem,
+    subject: Annotated[
+        str, Query(description="ID number or credit code", examples=[SUBJECT_EXAMPLE])
+    ],
+    case_no: CaseNo,
+    as_of: AsOf = None,
+) -> PrefillAnswer:
+    return await _prefill(ex, service_item, subject, case_no, as_of)
+
+
+@router.post(
+    "/prefill",
+    response_model=PrefillAnswer,
+    summary="Prefill a service item's form, asked in the body (the key stays out of the URL)",
+)
+async def prefill_form_posted(
+    ex: Annotated[Exchange, Depends(exchange)], body: Annotated[PrefillRequest, Body()]
+) -> PrefillAnswer:
+    return await _prefill(ex, body.service_item, body.subject, body.case_no, body.as_of)
+
+
 @router.post(
     "/prefill/bundle",
     response_model=BundleAnswer,
     summary="Prefill a theme bundle (一件事): each fact and each remaining material once",
+    description="Only the bundle's service items that the caller's department handles are "
+    "prefilled; the others are listed as refused.",
 )
 async def prefill_bundle(
     ex: Annotated[Exchange, Depends(exchange)], body: Annotated[BundleRequest, Body()]
 ) -> BundleAnswer:
+    if denied := ex.screen_role(
+        "bundle.prefill", service_item=body.bundle, case_no=body.case_no, subjects=[body.subject]
+    ):
+        await ex.refuse(denied)
     state = catalogue_of(ex.directory).current()
     bundle = state.bundles.get(body.bundle)
     if bundle is None:
@@ -308,12 +544,21 @@ async def prefill_bundle(
             },
         )
     key, _ = _normalise(body.subject)
+    items = [_service_item(ex.directory, code) for code in bundle.service_items]
+    if denied := ex.screen(
+        "bundle.prefill",
+        items=items,
+        case_no=body.case_no,
+        subjects=[key],
+        service_item=",".join(bundle.service_items),
+    ):
+        await ex.refuse(denied)
     subject_hash = ex.directory.audit.normal_subject_hash(key)
     fields: dict[tuple[str, str], PrefillField] = {}
     materials: dict[str, MaterialAnswer] = {}
     refused: dict[tuple[str, str, str], Refusal] = {}
-    for code in bundle.service_items:
-        answer = prefill(ex.reader(_service_item(ex.directory, code), subject_hash, None), key)
+    for item in items:
+        answer = prefill(ex.reader(item, subject_hash, None), key)
         for f in answer.fields:
             current = fields.get((f.resource, f.item))
             if current is None or (current.provenance is None and f.provenance is not None):
@@ -358,7 +603,17 @@ async def prefill_bundle(
 async def verify_subjects(
     ex: Annotated[Exchange, Depends(exchange)], body: Annotated[VerifyRequest, Body()]
 ) -> VerifyAnswer:
+    if denied := ex.screen_role(
+        "batch.verify",
+        service_item=body.service_item,
+        case_no=body.case_no,
+        subjects=body.subjects,
+    ):
+        await ex.refuse(denied)
     item = _service_item(ex.directory, body.service_item)
+    normalised = [k for k in (check_subject_key(raw).value for raw in body.subjects) if k]
+    if denied := ex.screen("batch.verify", items=[item], case_no=body.case_no, subjects=normalised):
+        await ex.refuse(denied)
     reader = ex.reader(item, None, None)
     readable = [c for c, items in reader.needed().items() if reader.decide(c, items).any_allowed]
     # Up to 1,000 keys, tens of milliseconds: a worker thread's, not the event loop's.
@@ -465,8 +720,10 @@ def file_objection(
                 "message": "objections are filed by clerks handling a case",
             },
         )
-    _service_item(ex.directory, body.service_item)
+    item = _service_item(ex.directory, body.service_item)
     key, _ = _normalise(body.subject)
+    if denied := ex.screen("objection.file", items=[item], case_no=body.case_no, subjects=[key]):
+        ex.refuse_now(denied)
     subject_hash = ex.directory.audit.normal_subject_hash(key)
     view = ex.directory.objections.file(
         ex.caller.actor,
@@ -509,8 +766,17 @@ def issue_extract(
     signer: Annotated[ExtractSigner, Depends(get_signer)],
     body: Annotated[ExtractRequest, Body()],
 ) -> dict[str, Any]:
+    if denied := ex.screen_role(
+        "extract.issue",
+        service_item=body.service_item,
+        case_no=body.case_no,
+        subjects=[body.subject],
+    ):
+        ex.refuse_now(denied)
     item = _service_item(ex.directory, body.service_item)
     key, kind = _normalise(body.subject)
+    if denied := ex.screen("extract.issue", items=[item], case_no=body.case_no, subjects=[key]):
+        ex.refuse_now(denied)
     reader = ex.reader(item, ex.directory.audit.normal_subject_hash(key), None)
     payload: dict[str, Any] = {
         "kind": body.kind,

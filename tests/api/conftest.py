@@ -16,12 +16,19 @@ import duckdb
 import pytest
 
 from api.auth import process_directory
+from contracts.keys.checksums import id_check_char
+from directory.departments import departments
 from directory.sample import load_sample
 from directory.store import Directory
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import land_pending, publish_snapshot
 from pipelines.samples import generate_landing_zone
+from pipelines.samples.cases import load_service_items
+
+OPEN_CASES_PER_ITEM = 80  # distinct open cases per service item, for tests that count reads
+CASE_DAY = "20261121"  # the day after the sample's last: no generated case has its numbers
+CLOSED_CASE = 99  # per item, a case completed on 2026-11-03
 
 
 @dataclass
@@ -31,11 +38,49 @@ class Exchange:
     person: str  # a resident with a population record and a property
     firm: str  # an enterprise with a register record
 
+    def case(self, service_item: str, n: int = 0) -> str:
+        """The number of the `n`th open case of `service_item` in the centre's case register
+        (received 2026-11-21, not completed); `n` = CLOSED_CASE: one completed 2026-11-03."""
+        return case_number(service_item, n)
+
     def token(self, name: str, role: str, department: str) -> dict[str, str]:
         identity = self.directory.identity
         if name not in {u.name for u in identity.list_users()}:
             identity.create_user(name, role, department)
         return {"Authorization": f"Bearer {identity.issue_token(name).token}"}
+
+
+def case_number(service_item: str, n: int) -> str:
+    codes = [item.code for item in load_service_items()]
+    return f"410100{CASE_DAY}{codes.index(service_item) * 100 + n:06d}"
+
+
+def deliver_open_cases(home: Path) -> None:
+    """The approval system's register gains, for every service item, OPEN_CASES_PER_ITEM
+    cases still open and one completed on 2026-11-03: a read must name a case of the clerk's
+    department for the service item, and the small sample has a case for few items."""
+    names = {d.code: d.name for d in departments().values()}
+    applicant = "41010219850307123"
+    applicant += id_check_char(applicant)
+    rows = [
+        "办件编号,事项编码,事项名称,受理部门,受理窗口,申请人类型,申请人证件号码,办件类型,"
+        "承诺时限（工作日）,受理时间,办结时间"
+    ]
+    for item in load_service_items():
+        kind = "即办件" if item.on_the_spot else "承诺件"
+        common = (
+            f"{item.code},{item.name},{names[item.department]},{item.window},自然人,{applicant},"
+            f"{kind},{item.promised_days}"
+        )
+        for n in range(OPEN_CASES_PER_ITEM):
+            rows.append(f"{case_number(item.code, n)},{common},2026-11-21 09:00:00,")
+        rows.append(
+            f"{case_number(item.code, CLOSED_CASE)},{common},2026-11-02 09:00:00,"
+            "2026-11-03 10:00:00"
+        )
+    folder = home / "landing" / "gsc" / "gsc_cases"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"办件信息_{CASE_DAY}.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 def build_exchange(home: Path, *, persons: int = 300, case_days: int = 3) -> Exchange:
@@ -51,6 +96,7 @@ def build_exchange(home: Path, *, persons: int = 300, case_days: int = 3) -> Exc
         case_days=case_days,
         end_date=dt.date(2026, 11, 20),
     )
+    deliver_open_cases(home)
     directory = process_directory()
     load_sample(directory)
     defs = build_definitions()

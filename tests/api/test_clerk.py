@@ -19,7 +19,6 @@ from tests.api.conftest import Exchange
 from tests.directory.fixtures import steward as steward_actor
 
 SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记 (mr): needs population and real estate
-CASE = "ZZ2026112100001"
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +31,21 @@ def clerk(exchange: Exchange) -> dict[str, str]:
     return exchange.token("test.clerk", "clerk", "mr")
 
 
+@pytest.fixture(scope="module")
+def case(exchange: Exchange) -> str:
+    """An open case of market regulation's 个体工商户设立登记 in the centre's register."""
+    return exchange.case(SOLE_PROPRIETOR)
+
+
 def test_prefill_fills_fields_with_provenance_and_saves_materials(
     exchange: Exchange,
     client: TestClient,
     clerk: dict[str, str],
+    case: str,
 ) -> None:
     answer = client.get(
         "/v1/prefill",
-        params={"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": CASE},
+        params={"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": case},
         headers=clerk,
     )
     assert answer.status_code == 200, answer.text
@@ -60,13 +66,14 @@ def test_keys_are_normalised_like_the_pipeline(
     exchange: Exchange,
     client: TestClient,
     clerk: dict[str, str],
+    case: str,
 ) -> None:
     spaced = " ".join([exchange.person[:6], exchange.person[6:14], exchange.person[14:]])
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in exchange.person).lower()
     for raw in (spaced, full_width):
         answer = client.get(
             "/v1/prefill",
-            params={"service_item": SOLE_PROPRIETOR, "subject": raw, "case_no": CASE},
+            params={"service_item": SOLE_PROPRIETOR, "subject": raw, "case_no": case},
             headers=clerk,
         )
         assert answer.json()["subject"] == exchange.person
@@ -76,11 +83,12 @@ def test_invalid_key_says_what_to_check(
     exchange: Exchange,
     client: TestClient,
     clerk: dict[str, str],
+    case: str,
 ) -> None:
     wrong = exchange.person[:-1] + ("0" if exchange.person[-1] != "0" else "1")
     answer = client.get(
         "/v1/prefill",
-        params={"service_item": SOLE_PROPRIETOR, "subject": wrong, "case_no": CASE},
+        params={"service_item": SOLE_PROPRIETOR, "subject": wrong, "case_no": case},
         headers=clerk,
     )
     assert answer.status_code == 422
@@ -92,10 +100,11 @@ def test_lookup_returns_only_needed_items(
     exchange: Exchange,
     client: TestClient,
     clerk: dict[str, str],
+    case: str,
 ) -> None:
     answer = client.get(
         f"/v1/subjects/{exchange.person}",
-        params={"service_item": SOLE_PROPRIETOR, "case_no": CASE},
+        params={"service_item": SOLE_PROPRIETOR, "case_no": case},
         headers=clerk,
     ).json()
     people = next(r for r in answer["resources"] if r["resource"] == "ps_population")
@@ -108,6 +117,7 @@ def test_case_number_and_service_item_are_required(
     exchange: Exchange,
     client: TestClient,
     clerk: dict[str, str],
+    case: str,
 ) -> None:
     missing = client.get(
         f"/v1/subjects/{exchange.person}", params={"service_item": SOLE_PROPRIETOR}, headers=clerk
@@ -115,7 +125,7 @@ def test_case_number_and_service_item_are_required(
     assert missing.status_code == 422
     unknown = client.get(
         f"/v1/subjects/{exchange.person}",
-        params={"service_item": "9999999999", "case_no": CASE},
+        params={"service_item": "9999999999", "case_no": case},
         headers=clerk,
     )
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_service_item"
@@ -146,13 +156,13 @@ def test_every_read_is_audited_and_who_read_my_data_sees_it(
         params={
             "service_item": SOLE_PROPRIETOR,
             "subject": exchange.person,
-            "case_no": "ZZ-READ-1",
+            "case_no": exchange.case(SOLE_PROPRIETOR, 1),
         },
         headers=clerk,
     )
     auditor = exchange.token("test.auditor", "auditor", "gsc")
     reads = client.get(f"/v1/subjects/{exchange.person}/reads", headers=auditor).json()
-    mine = [r for r in reads if r["case_no"] == "ZZ-READ-1"]
+    mine = [r for r in reads if r["case_no"] == exchange.case(SOLE_PROPRIETOR, 1)]
     assert mine and mine[0]["department"] == "mr" and "ps_population" in mine[0]["resources"]
     assert client.get(f"/v1/subjects/{exchange.person}/reads", headers=clerk).status_code == 403
 
@@ -161,10 +171,12 @@ def test_as_of_reads_see_the_pool_as_it_was(
     exchange: Exchange,
     client: TestClient,
     clerk: dict[str, str],
+    case: str,
 ) -> None:
-    params = {"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": CASE}
+    params = {"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": case}
+    # The day after the case was received, before the pool was certified.
     before = client.get(
-        "/v1/prefill", params=params | {"as_of": "2020-01-01T00:00:00"}, headers=clerk
+        "/v1/prefill", params=params | {"as_of": "2026-11-22T00:00:00"}, headers=clerk
     ).json()
     assert all(f["provenance"] is None for f in before["fields"])
     now = client.get(
@@ -177,10 +189,11 @@ def test_batch_verification(
     exchange: Exchange,
     client: TestClient,
     clerk: dict[str, str],
+    case: str,
 ) -> None:
     body = {
         "service_item": SOLE_PROPRIETOR,
-        "case_no": CASE,
+        "case_no": case,
         "subjects": [exchange.person, "123", exchange.person.lower()],
     }
     answer = client.post("/v1/subjects/verify", json=body, headers=clerk).json()
@@ -199,7 +212,12 @@ def test_bundle_asks_each_fact_and_material_once(
 ) -> None:
     answer = client.post(
         "/v1/prefill/bundle",
-        json={"bundle": "open_restaurant", "subject": exchange.person, "case_no": CASE},
+        json={
+            "bundle": "open_restaurant",
+            "subject": exchange.person,
+            # A case of 企业设立登记, the bundle's item market regulation handles.
+            "case_no": exchange.case("4101000001"),
+        },
         headers=clerk,
     )
     assert answer.status_code == 200, answer.text
@@ -215,6 +233,7 @@ def test_objection_flags_the_value_until_resolved(
     exchange: Exchange,
     client: TestClient,
     clerk: dict[str, str],
+    case: str,
 ) -> None:
     filed = client.post(
         "/v1/objections",
@@ -225,7 +244,7 @@ def test_objection_flags_the_value_until_resolved(
             "claimed_value": "郑州市金水区花园路8号",
             "note": "申请人出示了新户口簿",
             "service_item": SOLE_PROPRIETOR,
-            "case_no": "ZZ-OBJ-1",
+            "case_no": exchange.case(SOLE_PROPRIETOR, 2),
         },
         headers=clerk,
     )
@@ -235,7 +254,7 @@ def test_objection_flags_the_value_until_resolved(
     def people_items() -> dict[str, dict[str, object]]:
         answer = client.get(
             f"/v1/subjects/{exchange.person}",
-            params={"service_item": SOLE_PROPRIETOR, "case_no": CASE},
+            params={"service_item": SOLE_PROPRIETOR, "case_no": case},
             headers=clerk,
         ).json()
         people = next(r for r in answer["resources"] if r["resource"] == "ps_population")
@@ -260,13 +279,16 @@ def test_signed_extract_verifies_and_breaks_when_changed(
             "kind": "prefill",
             "service_item": SOLE_PROPRIETOR,
             "subject": exchange.person,
-            "case_no": "ZZ-EXT-1",
+            "case_no": exchange.case(SOLE_PROPRIETOR, 3),
         },
         headers=clerk,
     )
     assert issued.status_code == 200, issued.text
     document = issued.json()
-    assert document["extract"]["case_no"] == "ZZ-EXT-1" and document["extract"]["fields"]
+    assert (
+        document["extract"]["case_no"] == exchange.case(SOLE_PROPRIETOR, 3)
+        and document["extract"]["fields"]
+    )
     ok = client.post("/v1/extracts/verify", json=document, headers=clerk).json()
     assert ok["valid"] is True
     document["extract"]["fields"][0]["value"] = "篡改"
@@ -298,7 +320,11 @@ def test_a_missing_grant_is_refused_per_resource_and_logged(
     ca_clerk = exchange.token("test.ca.clerk", "clerk", "ca")
     answer = client.get(
         "/v1/prefill",
-        params={"service_item": "4101000021", "subject": exchange.person, "case_no": "ZZ-NOGRANT"},
+        params={
+            "service_item": "4101000021",
+            "subject": exchange.person,
+            "case_no": exchange.case("4101000021"),
+        },
         headers=ca_clerk,
     ).json()
     materials = {m["material"]: m for m in answer["materials"]}
@@ -317,7 +343,11 @@ def test_a_read_that_cannot_be_logged_is_not_answered(
     path = exchange.directory.db.url.database
     assert path is not None
     failing = TestClient(create_app(), raise_server_exceptions=False)
-    params = {"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": "ZZ-NOLOG"}
+    params = {
+        "service_item": SOLE_PROPRIETOR,
+        "subject": exchange.person,
+        "case_no": exchange.case(SOLE_PROPRIETOR, 4),
+    }
     with sqlite3.connect(path) as connection:
         connection.execute("ALTER TABLE audit_entries RENAME TO audit_hidden")
     try:
@@ -332,13 +362,15 @@ def test_a_read_that_cannot_be_logged_is_not_answered(
 def test_concurrent_reads_are_each_logged_and_the_chain_verifies(
     exchange: Exchange, clerk: dict[str, str]
 ) -> None:
+    loads = [exchange.case(SOLE_PROPRIETOR, 10 + n) for n in range(60)]
+
     async def load() -> list[int]:
         transport = httpx.ASGITransport(app=create_app())
         async with httpx.AsyncClient(transport=transport, base_url="http://exchange") as client:
 
             async def read(n: int) -> int:
                 route = "/v1/prefill" if n % 2 else f"/v1/subjects/{exchange.person}"
-                params = {"service_item": SOLE_PROPRIETOR, "case_no": f"ZZ-LOAD-{n}"}
+                params = {"service_item": SOLE_PROPRIETOR, "case_no": loads[n]}
                 if n % 2:
                     params["subject"] = exchange.person
                 return (await client.get(route, params=params, headers=clerk)).status_code
@@ -347,6 +379,6 @@ def test_concurrent_reads_are_each_logged_and_the_chain_verifies(
 
     assert set(asyncio.run(load())) == {200}
     logged = {e.case_no for e in exchange.directory.audit.entries(user="test.clerk", limit=None)}
-    assert {f"ZZ-LOAD-{n}" for n in range(60)} <= logged
+    assert set(loads) <= logged
     verified = CliRunner().invoke(cli, ["audit", "verify"])
     assert verified.exit_code == 0, verified.output

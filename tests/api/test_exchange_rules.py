@@ -4,8 +4,9 @@ it broke, where its material would have been replaced.
 
 The sample has neither case for a clerk (its grants name every item they cover, and the small
 pool has no quarantined property), so each test makes one through the real components: a
-steward reclassifies an item and the grant is replaced by a whole-resource one; the land
-registry delivers a property record with an impossible date."""
+steward reclassifies an item, the service item comes to need the whole resource (so minimum
+necessary allows a whole-resource grant) and the grant is replaced by one; the land registry
+delivers a property record with an impossible date."""
 
 from __future__ import annotations
 
@@ -94,7 +95,11 @@ def test_a_quarantined_record_is_named_with_the_rule_it_broke(
 ) -> None:
     answer = client.get(
         "/v1/prefill",
-        params={"service_item": SOLE_PROPRIETOR, "subject": pool.owner, "case_no": "ZZ-Q-1"},
+        params={
+            "service_item": SOLE_PROPRIETOR,
+            "subject": pool.owner,
+            "case_no": pool.exchange.case(SOLE_PROPRIETOR),
+        },
         headers=clerk,
     )
     assert answer.status_code == 200, answer.text
@@ -109,7 +114,11 @@ def test_a_quarantined_record_is_named_with_the_rule_it_broke(
     # Other owners' property still replaces the material.
     owner = client.get(
         "/v1/prefill",
-        params={"service_item": SOLE_PROPRIETOR, "subject": pool.exchange.person, "case_no": "Q2"},
+        params={
+            "service_item": SOLE_PROPRIETOR,
+            "subject": pool.exchange.person,
+            "case_no": pool.exchange.case(SOLE_PROPRIETOR, 1),
+        },
         headers=clerk,
     ).json()
     premises = next(m for m in owner["materials"] if m["material"] == "经营场所使用证明")
@@ -151,10 +160,21 @@ def test_a_sensitive_item_is_masked_unless_the_grant_names_it(
         return field, resource["records"][0]["items"]
 
     # The sample's grant names the items it covers, name among them: shown as it is.
-    field, items = read("ZZ-MASK-1")
+    field, items = read(pool.exchange.case(SOLE_PROPRIETOR, 2))
     assert (field["value"], field["masked"]) == (name, False)
     assert items["name"] == {"value": name, "masked": False, "objections": []}
 
+    # The service item comes to need every item of the population (a household register).
+    mapping = directory.services.get(SOLE_PROPRIETOR).mapping.model_dump(mode="json")
+    mapping["materials"].append(
+        {
+            "name": "居民户口簿",
+            "replaced_by": [
+                {"resource": people.code, "item": i.name} for i in people.document.data_items
+            ],
+        }
+    )
+    directory.services.set_mapping(SOLE_PROPRIETOR, mapping, steward("mr"))
     # A grant of the whole resource names no item: the sensitive one is masked.
     (named,) = [
         r
@@ -167,12 +187,13 @@ def test_a_sensitive_item_is_masked_unless_the_grant_names_it(
         "mr",
         people.code,
         SOLE_PROPRIETOR,
-        "个体工商户设立登记核验经营者身份",
+        "个体工商户设立登记核验经营者身份和户籍",
         "《促进个体工商户发展条例》",
     )
     assert whole.items is None
     directory.requests.approve(whole.id, steward("ps"), dt.date.today() + dt.timedelta(days=30))
-    field, items = read("ZZ-MASK-2")
+    time.sleep(REFRESH_SECONDS + 0.1)  # the mapping edit, too
+    field, items = read(pool.exchange.case(SOLE_PROPRIETOR, 3))
     assert field["masked"] is True and field["value"] == mask(name) != name
     assert items["name"]["masked"] is True and items["name"]["value"] == field["value"]
     assert items["gender"]["masked"] is False  # only the sensitive item

@@ -14,7 +14,7 @@ from api.main import create_app
 from directory.actors import Role
 from directory.store import Directory
 from directory.workdays import local_today
-from tests.directory.fixtures import bearer, open_sample, seeded
+from tests.directory.fixtures import ADMIN, bearer, open_sample, seeded
 
 PEOPLE = "301001/000001"
 ITEM = "4101000007"  # 药品零售企业经营许可 (mr): no requests in the sample
@@ -30,6 +30,33 @@ def sample(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture
 def client(sample: Directory) -> TestClient:
     return TestClient(create_app())
+
+
+def map_item(sample: Directory) -> None:
+    """ITEM checks the applicant's identity and tax standing (the sample leaves it unmapped):
+    a share request asks for what the service item's map draws on, nothing more."""
+    sample.services.set_mapping(
+        ITEM,
+        {
+            "materials": [
+                {
+                    "name": "法定代表人身份证明",
+                    "replaced_by": [
+                        {"resource": PEOPLE, "item": "id_number"},
+                        {"resource": PEOPLE, "item": "name"},
+                    ],
+                },
+                {
+                    "name": "纳税信用证明",
+                    "replaced_by": [
+                        {"resource": seeded(sample, "tax_standing"), "item": "credit_code"},
+                        {"resource": seeded(sample, "tax_standing"), "item": "credit_level"},
+                    ],
+                },
+            ]
+        },
+        ADMIN,
+    )
 
 
 def test_service_items_mappings_and_the_figure(client: TestClient, sample: Directory) -> None:
@@ -82,6 +109,7 @@ def test_editing_a_mapping(client: TestClient, sample: Directory) -> None:
 def test_a_share_request_from_submission_to_revocation(
     client: TestClient, sample: Directory
 ) -> None:
+    map_item(sample)
     mr, ps = bearer(sample, "mr_steward"), bearer(sample, "ps_steward")
     clerk = bearer(sample, "clerk1", Role.clerk, "mr")
     asked = client.post(
@@ -158,6 +186,7 @@ def test_a_share_request_from_submission_to_revocation(
 
 
 def test_rejections_and_refusals(client: TestClient, sample: Directory) -> None:
+    map_item(sample)
     mr, ps = bearer(sample, "mr_steward"), bearer(sample, "ps_steward")
     body = {
         "resource_code": PEOPLE,
@@ -186,6 +215,50 @@ def test_rejections_and_refusals(client: TestClient, sample: Directory) -> None:
     unconditional = client.post(
         "/v1/directory/share-requests",
         headers=mr,
-        json=dict(body, resource_code=seeded(sample, "tax_standing"), items=None, legal_basis=""),
+        json=dict(
+            body,
+            resource_code=seeded(sample, "tax_standing"),
+            items=["credit_code", "credit_level"],
+            legal_basis="",
+        ),
     ).json()
     assert unconditional["status"] == "granted" and unconditional["valid_until"] is None
+
+
+def test_a_request_beyond_minimum_necessary_is_refused(
+    client: TestClient, sample: Directory
+) -> None:
+    mr = bearer(sample, "mr_steward")
+    food_licence = {
+        "service_item_code": "4101000006",  # 食品经营许可 (mr)
+        "purpose": "核验",
+        "legal_basis": "《食品安全法》",
+    }
+    balance = client.post(
+        "/v1/directory/share-requests",
+        headers=mr,
+        json=food_licence | {"resource_code": seeded(sample, "hpf_account"), "items": ["balance"]},
+    )
+    assert balance.status_code == 422, balance.text
+    (problem,) = balance.json()["problems"]
+    assert problem["field"] == "service_item_code" and "needs nothing of" in problem["message"]
+    address = client.post(
+        "/v1/directory/share-requests",
+        headers=mr,
+        json=food_licence | {"resource_code": PEOPLE, "items": ["id_number", "address"]},
+    )
+    assert address.status_code == 422
+    (problem,) = address.json()["problems"]
+    assert problem["field"] == "items[1]" and "does not need address" in problem["message"]
+    assert problem["fix"] == "leave it out; the service item needs: id_number, name"
+    theirs = client.post(
+        "/v1/directory/share-requests",
+        headers=mr,
+        json=food_licence
+        | {"service_item_code": "4101000033", "resource_code": PEOPLE, "items": ["name"]},
+    )
+    assert theirs.status_code == 409 and theirs.json()["code"] == "service_item_not_handled"
+    outgoing = client.get(
+        "/v1/directory/share-requests", params={"direction": "outgoing"}, headers=mr
+    ).json()
+    assert not [r for r in outgoing if r["status"] == "pending" and r["items"] == ["balance"]]

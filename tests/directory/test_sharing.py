@@ -1,5 +1,6 @@
 """Share requests under 国发〔2016〕51号: granted at once, approved, rejected, refused,
-revoked, expired and overdue, every step recorded."""
+revoked, expired and overdue, every step recorded; and minimum necessary at the request: only
+a service item the department handles, only the items its once-only map draws on."""
 
 from __future__ import annotations
 
@@ -22,6 +23,35 @@ from tests.directory.fixtures import ADMIN, SAMPLE_DAY, at, seeded, steward
 MR, PS = steward("mr"), steward("ps")
 ITEM = "4101000007"  # 药品零售企业经营许可 (mr): no requests in the sample
 BASIS = "《药品经营和使用质量监督管理办法》"
+
+
+# What ITEM's once-only map draws on, set up for these tests (the sample leaves it unmapped).
+NEEDED = {
+    "ps_population": ["id_number", "name", "household_no"],
+    "tax_standing": ["credit_code", "credit_level"],
+    "ca_subsidy": ["id_number"],
+    "hrss_insurance": ["id_number"],
+}
+
+
+@pytest.fixture(autouse=True)
+def mapped(sample: Directory) -> None:
+    """药品零售企业经营许可 checks the applicant's identity and tax standing."""
+    sample.services.set_mapping(
+        ITEM,
+        {
+            "materials": [
+                {
+                    "name": f"证明材料{n}",
+                    "replaced_by": [
+                        {"resource": seeded(sample, contract), "item": item} for item in items
+                    ],
+                }
+                for n, (contract, items) in enumerate(NEEDED.items())
+            ]
+        },
+        ADMIN,
+    )
 
 
 def ask(
@@ -153,7 +183,7 @@ def test_conditional_requests_need_a_legal_basis(sample: Directory) -> None:
 
 
 def test_revoking_a_grant_stops_reads_at_once(sample: Directory) -> None:
-    request = ask(sample, "tax_standing", None)
+    request = ask(sample, "tax_standing", ["credit_code", "credit_level"])
     assert sample.grants.may_read("mr", request.resource_code, ["credit_level"], ITEM, SAMPLE_DAY)
     with pytest.raises(PermissionDenied):
         sample.requests.revoke(request.id, PS, "not yours", at=at(SAMPLE_DAY))
@@ -207,3 +237,37 @@ def test_listing_incoming_and_outgoing(sample: Directory) -> None:
     assert incoming and all(r.provider_department == "mr" for r in incoming)
     overdue = [r for r in sample.requests.list(today=SAMPLE_DAY) if r.overdue]
     assert [(r.requester_department, r.status) for r in overdue] == [("ca", RequestStatus.pending)]
+
+
+def test_a_request_asks_only_for_what_the_service_item_needs(sample: Directory) -> None:
+    with pytest.raises(ValidationFailed) as surplus:
+        ask(sample, "tax_standing", ["credit_code", "in_arrears", "tax_authority"])
+    problems = {p.field: p for p in surplus.value.problems}
+    assert set(problems) == {"items[1]", "items[2]"}
+    assert "does not need in_arrears (minimum necessary)" in problems["items[1]"].message
+    assert (
+        problems["items[1]"].fix
+        == "leave it out; the service item needs: credit_code, credit_level"
+    )
+    with pytest.raises(ValidationFailed) as whole:
+        ask(sample, "tax_standing", None)
+    (problem,) = whole.value.problems
+    assert problem.field == "items" and "name the items it needs" in problem.fix
+    with pytest.raises(ValidationFailed) as unmapped:
+        ask(sample, "hpf_account", ["balance"])
+    assert unmapped.value.problems[0].field == "service_item_code"
+    assert "needs nothing of" in unmapped.value.problems[0].message
+    assert sample.requests.list(status=RequestStatus.pending) == [
+        r for r in sample.requests.list(status=RequestStatus.pending) if r.service_item_code != ITEM
+    ]
+    assert ask(sample, "tax_standing", ["credit_level"]).status is RequestStatus.granted
+
+
+def test_a_department_asks_only_for_service_items_it_handles(sample: Directory) -> None:
+    # 个人所得税综合所得汇算清缴 is the tax office's: market regulation cannot ask for its data.
+    with pytest.raises(RequestRefused) as refused:
+        sample.requests.submit(
+            MR, "mr", seeded(sample, "ps_population"), "4101000037", "核验", BASIS, ["name"]
+        )
+    assert refused.value.code == "service_item_not_handled"
+    assert "handled by tax, not mr" in refused.value.message

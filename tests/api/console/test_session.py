@@ -204,37 +204,38 @@ def test_pages_carry_security_headers_and_stay_out_of_the_openapi(exchange: Exch
     assert not [p for p in paths if p.startswith("/console")]
 
 
-def test_a_prefill_in_the_console_is_a_logged_api_read(exchange: Exchange) -> None:
-    client, _ = signed_in(exchange, "clerk")
-    page = client.get(
-        "/console/prefill",
-        params={
-            "service_item": "4101000004",
-            "subject": exchange.person,
-            "case_no": "ZZ-CONSOLE-1",
-        },
-    )
+def test_a_prefill_in_the_console_is_a_posted_and_logged_api_read(exchange: Exchange) -> None:
+    client, token = signed_in(exchange, "clerk")
+    case, past_case = exchange.case("4101000004", 40), exchange.case("4101000004", 41)
+    asked = {"csrf": form_token(token), "service_item": "4101000004", "subject": exchange.person}
+    page = client.post("/console/prefill", data=asked | {"case_no": case})
     assert page.status_code == 200 and "公安局" in page.text
+    assert exchange.person not in str(page.url)
+    assert 'action="/console/objections/draft"' in page.text and "objections/new?" not in page.text
     logged = [
-        e
-        for e in exchange.directory.audit.entries(user="console.clerk")
-        if e.case_no == "ZZ-CONSOLE-1"
+        e for e in exchange.directory.audit.entries(user="console.clerk") if e.case_no == case
     ]
     assert [(e.action, e.outcome) for e in logged] == [("prefill", "served")]
 
-    past = client.get(
-        "/console/prefill",
-        params={
-            "service_item": "4101000004",
-            "subject": exchange.person,
-            "case_no": "ZZ-CONSOLE-3",
-            "as_of": "2026-11-20",
-        },
+    past = client.post(
+        "/console/prefill", data=asked | {"case_no": past_case, "as_of": "2026-11-21"}
     )
-    assert past.status_code == 200 and "数据截至 2026年11月20日 23:59" in past.text
+    assert past.status_code == 200 and "数据截至 2026年11月21日 23:59" in past.text
 
-    bad = client.get(
-        "/console/prefill",
-        params={"service_item": "4101000004", "subject": "123", "case_no": "ZZ-CONSOLE-2"},
-    )
+    bad = client.post("/console/prefill", data=asked | {"subject": "123", "case_no": case})
     assert bad.status_code == 422 and 'role="alert"' in bad.text
+
+    forged = client.post("/console/prefill", data=asked | {"csrf": "0" * 32, "case_no": case})
+    assert forged.status_code == 403 and "公安局" not in forged.text
+
+
+def test_the_prefill_page_reads_no_subject_from_the_url(exchange: Exchange) -> None:
+    client, _ = signed_in(exchange, "clerk")
+    before = len(exchange.directory.audit.entries(user="console.clerk", limit=None))
+    page = client.get(
+        "/console/prefill",
+        params={"service_item": "4101000004", "subject": exchange.person, "case_no": "ZZ-GET-1"},
+    )
+    assert page.status_code == 200 and 'method="post" action="/console/prefill"' in page.text
+    assert "公安局 ·" not in page.text and exchange.person not in page.text
+    assert len(exchange.directory.audit.entries(user="console.clerk", limit=None)) == before

@@ -1,7 +1,9 @@
-"""The authorisation matrix: every role x sharing type x grant state x item needed or not.
+"""The authorisation matrix: every role x sharing type x grant state x item needed or not x
+service item handled by the caller's department or not.
 
 Grants come from a real directory (the sample, with one request revoked for the test); every
-cell that must be refused is refused, with a reason code.
+cell that must be refused is refused, with a reason code. Subject data goes to clerks only,
+for service items their department handles: a steward of the provider reads nothing here.
 """
 
 from __future__ import annotations
@@ -59,10 +61,10 @@ CALLERS = [
 ]
 
 
-def expected(role: Role, department: str, sharing: SharingType, grant: str, needed: bool) -> bool:
-    if role is Role.steward:
-        return department == "ps"
-    if role is not Role.clerk or not needed:
+def expected(
+    role: Role, department: str, sharing: SharingType, grant: str, needed: bool, handled: bool
+) -> bool:
+    if role is not Role.clerk or not needed or not handled:
         return False
     if department == "ps":
         return True
@@ -72,8 +74,8 @@ def expected(role: Role, department: str, sharing: SharingType, grant: str, need
 
 
 @pytest.mark.parametrize(
-    ("caller", "sharing", "grant", "needed"),
-    list(itertools.product(CALLERS, SharingType, GRANTS, [True, False])),
+    ("caller", "sharing", "grant", "needed", "handled"),
+    list(itertools.product(CALLERS, SharingType, GRANTS, [True, False], [True, False])),
     ids=lambda v: getattr(v, "value", str(v)),
 )
 def test_matrix(
@@ -82,6 +84,7 @@ def test_matrix(
     sharing: SharingType,
     grant: str,
     needed: bool,
+    handled: bool,
 ) -> None:
     role, department = caller
     entry = directory.entries.get(PEOPLE).document.model_copy(
@@ -97,6 +100,8 @@ def test_matrix(
     decision = decide(
         role=role,
         department=department,
+        # The service item's handling department: the caller's own, or another's.
+        handled_by=department if handled else "hrss",
         entry=entry,
         wanted=frozenset({"name"}),
         needed=frozenset({"name"}) if needed else frozenset(),
@@ -104,7 +109,7 @@ def test_matrix(
         grants=directory.grants,
         on=day,
     )
-    allowed = expected(role, department, sharing, grant, needed)
+    allowed = expected(role, department, sharing, grant, needed, handled)
     assert decision.any_allowed is allowed
     if not allowed:
         code, reason = decision.refused["name"]
@@ -121,6 +126,7 @@ def test_sensitive_items_are_masked_unless_the_grant_names_them(directory: Direc
     decision = decide(
         role=Role.clerk,
         department="mr",
+        handled_by="mr",
         entry=masked_entry,
         wanted=frozenset({"name"}),
         needed=frozenset({"name"}),
@@ -138,6 +144,7 @@ def test_refusals_name_the_fix(directory: Directory, tmp_path: Path) -> None:
     decision = decide(
         role=Role.clerk,
         department="mr",
+        handled_by="mr",
         entry=entry,
         wanted=frozenset({"name"}),
         needed=frozenset({"name"}),
@@ -147,3 +154,41 @@ def test_refusals_name_the_fix(directory: Directory, tmp_path: Path) -> None:
     )
     code, reason = decision.refused["name"]
     assert code is RefusalCode.no_grant and "share request" in reason
+
+
+@pytest.mark.parametrize("role", [Role.steward, Role.analyst, Role.auditor, Role.admin])
+def test_only_clerks_read_subject_data_even_of_their_own_department(
+    directory: Directory, role: Role
+) -> None:
+    decision = decide(
+        role=role,
+        department="ps",
+        handled_by="ps",
+        entry=directory.entries.get(PEOPLE).document,
+        wanted=frozenset({"name"}),
+        needed=frozenset({"name"}),
+        service_item="4101000009",
+        grants=directory.grants,
+        on=dt.date.today(),
+    )
+    assert not decision.any_allowed
+    assert decision.refused["name"][0] is RefusalCode.role
+
+
+def test_the_provider_reads_its_own_data_only_under_its_own_service_items(
+    directory: Directory,
+) -> None:
+    decision = decide(
+        role=Role.clerk,
+        department="ps",
+        handled_by="mr",  # 4101000004 个体工商户设立登记 is market regulation's
+        entry=directory.entries.get(PEOPLE).document,
+        wanted=frozenset({"name"}),
+        needed=frozenset({"name"}),
+        service_item=WITH_GRANT,
+        grants=directory.grants,
+        on=dt.date.today(),
+    )
+    assert not decision.any_allowed
+    code, reason = decision.refused["name"]
+    assert code is RefusalCode.not_handled and "handled by mr" in reason
