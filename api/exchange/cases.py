@@ -29,8 +29,9 @@ from api.serving import Snapshot
 
 CASE_REGISTER = "gsc_cases"
 # Characters that reorder, hide or break text: no case number may hold one (Cc control,
-# Cf format such as U+202E RIGHT-TO-LEFT OVERRIDE or U+200B ZERO WIDTH SPACE, Zl/Zp separators).
-FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Cf format such as U+202E RIGHT-TO-LEFT OVERRIDE or U+200B ZERO WIDTH SPACE, Zl/Zp separators,
+# and Cs, lone surrogates, which no text encoding can write).
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 PRINTABLE_LIMIT = 80
 
 
@@ -89,7 +90,7 @@ class CaseRegister:
         self._numbers = numbers[self._order]
 
     def find(self, case_no: str) -> Case | None:
-        encoded = case_no.encode("utf-8")
+        encoded = case_no.encode("utf-8", "replace")
         if not len(self._numbers) or len(encoded) > self._numbers.dtype.itemsize:
             return None
         probe = np.array(encoded, dtype=self._numbers.dtype)

@@ -58,7 +58,11 @@ def test_prefill_answers_stay_whole_while_snapshots_switch(exchange: Exchange) -
 
     def read(headers: dict[str, str]) -> None:
         client = TestClient(app)
-        params = {"service_item": SOLE_PROPRIETOR, "subject": person, "case_no": "ZZ-SWITCH"}
+        params = {
+            "service_item": SOLE_PROPRIETOR,
+            "subject": person,
+            "case_no": exchange.case(SOLE_PROPRIETOR),
+        }
         try:
             while not stop.is_set():
                 response = client.get("/v1/prefill", params=params, headers=headers)
