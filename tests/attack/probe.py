@@ -11,11 +11,13 @@ invalid input on data routes, other audiences' routes, oversized path ids. The s
 
 Every probe carries its own `X-Request-ID`; after the run an auditor reads the audit log and a
 probe counts as *logged* when an entry with its request id records the refusal. A probe
-*leaks* when it is answered although it should have been refused, or when its answer carries
-a personal value of the subject (ID number, name). The server's log leaks when any line holds
-a subject key in clear. The table has one row per group and a total; a clean exchange has
-refused = attempts, logged = refused and leaked = 0. Controls (a clerk's legitimate reads)
-must be served and logged, so the script cannot pass against a server that refuses everything.
+*leaks* when it is answered with success although it should have been refused, or when any
+answer to it carries a personal value of the subject (ID number, name); an answer that neither
+refuses as expected nor serves (a 405, a 500, a dropped connection) counts as not refused.
+The server's log leaks when any line holds a subject key in clear. The table has one row per
+group and a total; a clean exchange has refused = attempts, logged = refused and leaked = 0.
+Controls (a clerk's legitimate reads) must be served and logged, so the script cannot pass
+against a server that refuses everything.
 
 Written by hand because no security scanner knows the exchange's sharing rules: generic
 fuzzing of the OpenAPI schema is done separately by schemathesis in the test suite.
@@ -171,9 +173,9 @@ def probes(world: World) -> list[Probe]:
                 "access: case number",
                 label,
                 "clerk_mr",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body={**read, "case_no": case_no},
+                params={**read, "case_no": case_no},
                 refuse_with=frozenset({422}),
             )
         )
@@ -184,45 +186,45 @@ def probes(world: World) -> list[Probe]:
                 "audit: 401",
                 "no token",
                 "",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body=read,
+                params=read,
                 refuse_with=unauthorised,
             ),
             Probe(
                 "audit: 401",
                 "bad token",
                 "bad",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body=read,
+                params=read,
                 refuse_with=unauthorised,
             ),
             Probe(
                 "audit: 401",
                 "revoked token",
                 "revoked",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body=read,
+                params=read,
                 refuse_with=unauthorised,
             ),
             Probe(
                 "audit: 401",
                 "disabled user's token",
                 "disabled",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body=read,
+                params=read,
                 refuse_with=unauthorised,
             ),
             Probe(
                 "audit: 401",
                 "Basic instead of Bearer",
                 "",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body=read,
+                params=read,
                 headers={"Authorization": "Basic cHJvYmU6cHJvYmU="},
                 refuse_with=unauthorised,
             ),
@@ -244,18 +246,18 @@ def probes(world: World) -> list[Probe]:
                 "audit: 422",
                 "invalid subject",
                 "clerk_mr",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body={**read, "subject": "41010219850307123"},
+                params={**read, "subject": "41010219850307123"},
                 refuse_with=invalid,
             ),
             Probe(
                 "audit: 422",
                 "missing case number",
                 "clerk_mr",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body={"service_item": world.item, "subject": person},
+                params={"service_item": world.item, "subject": person},
                 refuse_with=invalid,
             ),
             Probe(
@@ -271,9 +273,9 @@ def probes(world: World) -> list[Probe]:
                 "audit: 404",
                 "unknown service item",
                 "clerk_mr",
-                "POST",
+                "GET",
                 "/v1/prefill",
-                body={**read, "service_item": "4101009999"},
+                params={**read, "service_item": "4101009999"},
                 refuse_with=frozenset({404, 422}),
             ),
         ]
@@ -347,9 +349,12 @@ def _send(client: httpx.Client, world: World, probe: Probe) -> Outcome:
         k: (world.tokens[v[1:-1]] if v.startswith("<") and v.endswith(">") else v)
         for k, v in (probe.params or {}).items()
     }
-    answer = client.request(
-        probe.method, probe.path, params=params or None, json=probe.body, headers=headers
-    )
+    try:
+        answer = client.request(
+            probe.method, probe.path, params=params or None, json=probe.body, headers=headers
+        )
+    except httpx.TransportError as failed:  # a dropped connection refuses nothing
+        return Outcome(probe, 0, f"no answer: {failed}", request_id)
     return Outcome(probe, answer.status_code, answer.text, request_id)
 
 
@@ -392,8 +397,9 @@ def run(world: World) -> tuple[list[Outcome], list[Row]]:
             outcome.logged = "served" in outcomes_logged or "partial" in outcomes_logged
         else:
             outcome.logged = "refused" in outcomes_logged
-        leaked = (not outcome.control and not outcome.refused) or (
-            not outcome.control and any(value in outcome.body for value in personal)
+        # Leaked: an attack answered with success, or any answer to it naming the subject.
+        leaked = not outcome.control and (
+            200 <= outcome.status < 300 or any(value in outcome.body for value in personal)
         )
         counts = rows.setdefault(outcome.probe.group, [0, 0, 0, 0])
         counts[0] += 1
