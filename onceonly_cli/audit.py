@@ -117,6 +117,16 @@ def verify() -> None:
         f"ok: {result.checked} entries hold up; head #{result.head_sequence} {result.head_hash}, "
         f"signed up to #{result.signed_sequence} in {heads_path()}"
     )
+    if result.checked == 0:
+        typer.echo(
+            "The log is empty. Next: every read and refusal is entered here once the API "
+            "serves (`onceonly serve`); run `onceonly audit verify` again after."
+        )
+    else:
+        typer.echo(
+            "Next: run `onceonly audit verify` again at any time; every entry is checked "
+            "against the signed heads, so a cut or rewritten log shows."
+        )
 
 
 @app.command()

@@ -18,7 +18,7 @@ READING_COMMANDS = [
     (["ingest"], 0, "onceonly generate"),
     (["quarantine", "export", "--dept", "ps"], 1, "onceonly ingest"),
     (["audit", "list"], 0, "onceonly demo"),
-    (["audit", "verify"], 0, "a later verify must still reach it"),
+    (["audit", "verify"], 0, "run `onceonly audit verify` again"),
     (["catalogue", "list"], 0, "onceonly catalogue sync"),
     (["token", "list"], 0, "onceonly token create"),
     (["analytics", "summary"], 1, "onceonly ingest"),
