@@ -26,18 +26,16 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import os
-import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import ColumnElement, Connection, delete, func, select
 from sqlalchemy.pool import PoolProxiedConnection
 
+import settings
 from contracts.keys import check_subject_key
 from contracts.keys.id_number import clean_key
 from directory.actors import SYSTEM, Actor
@@ -65,8 +63,7 @@ from directory.audit_writer import GroupWriter
 from directory.db import Database
 from directory.entries import now
 from directory.errors import InvalidState, Problem, ValidationFailed
-from directory.key_files import create_key_file
-from directory.settings import home
+from directory.key_files import keys_dir, stored_secret
 from directory.tables import AuditEntry
 
 __all__ = [  # the events are the chain's; callers take them from the log they append to
@@ -80,9 +77,6 @@ __all__ = [  # the events are the chain's; callers take them from the log they a
     "retention_days",
 ]
 
-KEY_ENV = "ONCEONLY_AUDIT_KEY"
-RETENTION_ENV = "ONCEONLY_AUDIT_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 1825  # five years
 _RECORD = select(AuditEntry.sequence, AuditEntry.entry, AuditEntry.hash)
 
 
@@ -139,36 +133,19 @@ def actor_event(
 
 def retention_days() -> int:
     """ONCEONLY_AUDIT_RETENTION_DAYS (default 1825): entries younger than this are never pruned."""
-    raw = os.environ.get(RETENTION_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    if not raw.isdigit():
-        raise ValidationFailed(
-            [
-                Problem(
-                    RETENTION_ENV,
-                    f"{raw!r} is not a number of days",
-                    "set a whole number of days, e.g. 1825 for five years",
-                )
-            ],
-            "the audit settings",
-        )
-    return int(raw)
+    try:
+        return settings.current().audit_retention_days
+    except settings.SettingError as error:
+        problem = Problem(error.variable, error.problem, error.fix)
+        raise ValidationFailed([problem], "the audit settings") from error
 
 
 def audit_key() -> bytes:
     """The HMAC key for subject hashes: ONCEONLY_AUDIT_KEY, else `$ONCEONLY_HOME/keys/audit.key`."""
-    configured = os.environ.get(KEY_ENV, "")
+    configured = settings.current().audit_key
     if configured:
         return configured.encode("utf-8")
-    return _stored_key(home() / "keys" / "audit.key")
-
-
-def _stored_key(path: Path) -> bytes:
-    """Read the key file, creating it (0600) first if needed (see `directory.key_files`)."""
-    if not path.exists():
-        create_key_file(path, secrets.token_hex(32).encode("ascii"))
-    return path.read_bytes().strip()
+    return stored_secret(keys_dir() / "audit.key")
 
 
 class AuditLog:
@@ -320,7 +297,8 @@ class AuditLog:
                     Problem(
                         "before",
                         f"{before:%Y-%m-%d} is inside the retention period of {days} days",
-                        f"give a day on or before {cutoff:%Y-%m-%d}, or lower {RETENTION_ENV}",
+                        f"give a day on or before {cutoff:%Y-%m-%d}, "
+                        f"or lower {settings.AUDIT_RETENTION_ENV}",
                     )
                 ],
                 "the prune",

@@ -79,10 +79,10 @@ def _sample_applicant() -> str | None:
     """A resident of the published sample with both records the demo service item needs."""
     import duckdb
 
-    from pipelines import settings
+    import settings
     from pipelines.certify.publish import current_snapshot
 
-    snapshot = current_snapshot(settings.serving_dir())
+    snapshot = current_snapshot(settings.current().serving)
     if snapshot is None:
         return None
     with duckdb.connect(str(snapshot.path), read_only=True) as con:
