@@ -47,10 +47,11 @@ test: install browser  ## the code location as the UI loads it, then the whole s
 	$(UV) run --frozen dagster definitions validate -w workspace.yaml
 	$(UV) run --frozen pytest -q -n 2
 
-lint: install
+lint: install  ## style, types, and the import rule (pyproject.toml's [tool.importlinter])
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports --no-cache
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

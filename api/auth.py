@@ -20,9 +20,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+import settings
 from directory.actors import Actor, Role
 from directory.errors import AuthenticationFailed
-from directory.settings import directory_url
 from directory.store import Directory, open_directory
 
 _directories: dict[str, Directory] = {}
@@ -35,7 +35,7 @@ def process_directory() -> Directory:
     One per URL rather than per request: it holds the connection pool and the in-memory
     search and grant indexes.
     """
-    url = directory_url()
+    url = settings.current().directory_url
     with _directories_lock:
         if url not in _directories:
             _directories[url] = open_directory(url)
@@ -45,7 +45,7 @@ def process_directory() -> Directory:
 async def get_directory() -> Directory:
     """`process_directory` as a dependency: a dict lookup, except on first use, when opening
     (and migrating) runs in a worker thread so the event loop keeps serving."""
-    opened = _directories.get(directory_url())
+    opened = _directories.get(settings.current().directory_url)
     return opened if opened is not None else await run_in_threadpool(process_directory)
 
 

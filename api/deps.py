@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 
+import settings
 from api.serving import NoSnapshot, Snapshot, watcher
-from api.settings import serving_dir
 
 
 async def current_snapshot() -> Snapshot:
@@ -15,7 +15,7 @@ async def current_snapshot() -> Snapshot:
     `async def`, so the common case (the snapshot in service, checked less than half a second
     ago) costs no thread-pool hand-off; checking the manifest and opening a new version run in
     a worker thread."""
-    watching = watcher(serving_dir())
+    watching = watcher(settings.current().serving)
     try:
         fresh = watching.fresh()
         return fresh if fresh is not None else await run_in_threadpool(watching.current)

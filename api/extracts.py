@@ -34,7 +34,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+import settings
 from directory.key_files import (
     SIGNING_KEY_NAME,
     SigningKeyError,
@@ -53,10 +53,10 @@ from directory.key_files import (
     signing_key_path,
 )
 from directory.workdays import CHINA
+from settings import DEFAULT_CENTRE as DEFAULT_CENTRE  # the issuer a signer names by default
 
 FORMAT = "onceonly-extract/1"
 ALGORITHM: Final = "Ed25519"
-DEFAULT_CENTRE = "郑州市政务服务中心"
 PRIVATE_KEY_NAME = SIGNING_KEY_NAME
 PUBLIC_KEY_NAME = "extract_signing.pub.pem"
 ADDED_BY_SIGNER = frozenset({"issuer", "issued_at", "key_id"})
@@ -183,7 +183,7 @@ class SignerSettings:
     def from_env(cls) -> SignerSettings:
         """ONCEONLY_SIGNING_KEY (a PEM path; default a generated key under ONCEONLY_HOME) and
         ONCEONLY_CENTRE_NAME (default 郑州市政务服务中心)."""
-        centre = os.environ.get("ONCEONLY_CENTRE_NAME") or DEFAULT_CENTRE
+        centre = settings.current().centre_name
         return cls(*signing_key_path(), centre)
 
 

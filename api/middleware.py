@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import time
 import uuid
@@ -18,14 +17,16 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
+import settings
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-MAX_BODY_BYTES = int(os.environ.get("ONCEONLY_MAX_BODY_BYTES", 2 << 20))
-RATE_PER_SECOND = float(os.environ.get("ONCEONLY_RATE_LIMIT", 500))
+MAX_BODY_BYTES = settings.current().max_body_bytes
+RATE_PER_SECOND = settings.current().rate_limit
 BURST = RATE_PER_SECOND * 2
 
 REQUESTS = Counter("onceonly_requests_total", "API requests", ["method", "route", "status"])

@@ -52,6 +52,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import settings  # noqa: E402
+
 SERVICE_ITEM = "4101000004"  # 个体工商户设立登记: population and real estate, for a clerk of mr
 DEPARTMENT = "mr"
 CLERK = "bench.clerk"
@@ -282,10 +284,9 @@ def _needed_contracts() -> list[str]:
     from api.exchange.catalogue import CatalogueCache
     from contracts.registry import bundled_contracts, dependency_order
     from directory.sample import load_sample
-    from directory.settings import directory_url
     from directory.store import open_directory
 
-    directory = open_directory(directory_url())
+    directory = open_directory(settings.current().directory_url)
     load_sample(directory)
     state = CatalogueCache(directory).current()
     mapping = state.service_items[SERVICE_ITEM].mapping
@@ -330,11 +331,10 @@ def _land(con: Any, contract_id: str, path: Path) -> str:
     from contracts.registry import bundled_contracts
     from pipelines.landing.files import LandingFile
     from pipelines.landing.loader import land_file
-    from pipelines.settings import scratch_dir
 
     contract = bundled_contracts()[contract_id]
     file = LandingFile(path, contract_id, contract.department)
-    return land_file(con, file, contract, scratch_dir()).file_hash
+    return land_file(con, file, contract, settings.current().scratch).file_hash
 
 
 def _pending(landing: Path) -> list[tuple[str, Path]]:
@@ -364,28 +364,21 @@ def _pool() -> Any:
 
 
 def _pool_path() -> Path:
-    from pipelines.settings import pool_path
-
-    return pool_path()
+    return settings.current().pool
 
 
 def _certified_path() -> Path:
-    from pipelines.settings import certified_path
-
-    return certified_path()
+    return settings.current().certified
 
 
 def _serving_path() -> Path:
-    from pipelines.settings import serving_dir
-
-    return serving_dir()
+    return settings.current().serving
 
 
 def _clerk_token() -> str:
-    from directory.settings import directory_url
     from directory.store import open_directory
 
-    identity = open_directory(directory_url()).identity
+    identity = open_directory(settings.current().directory_url).identity
     if CLERK not in {u.name for u in identity.list_users()}:
         identity.create_user(CLERK, "clerk", DEPARTMENT)
     return identity.issue_token(CLERK).token

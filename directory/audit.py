@@ -1,15 +1,15 @@
-"""The audit log: every read of subject data and every refusal, kept so that it can be audited.
+"""The audit log: every read of subject data and every refusal, appended, queried and pruned.
 
-Why it is built this way:
+The chain that makes it tamper-evident (canonical form, hash, the walk `verify` does) is
+`directory.audit_chain`, pure functions this module feeds from the database. Why the log is
+built this way:
 - Subjects appear only as a keyed hash (HMAC-SHA256 of the normalised key), so the log can
   answer "who read my data" without holding raw ID numbers; a leaked log cannot be reversed
   by hashing all 18-digit numbers without the key. The key comes from ONCEONLY_AUDIT_KEY or
   is generated once under $ONCEONLY_HOME/keys/; every process writing one log must use the
   same key, so set the variable when the API runs on more than one host.
-- Tamper-evident: each entry stores its canonical JSON and hash = sha256(previous hash +
-  canonical JSON), so `verify` finds an edited, deleted or reordered entry by recomputing the
-  chain. One chain row records the newest entry (cutting off the end of the log shows) and
-  the anchor `prune` leaves (retention deletes old entries without breaking the chain).
+- One chain row records the newest entry (cutting off the end of the log shows) and the
+  anchor `prune` leaves (retention deletes old entries without breaking the chain).
 - Fast enough to sit on every read: appends are queued to one writer thread per process,
   which commits everything queued meanwhile in one short Core transaction (group commit, see
   `directory.audit_writer`); the caller waits until its events are committed, asynchronously
@@ -26,22 +26,28 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import json
-import os
-import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 
-from sqlalchemy import ColumnElement, Connection, Row, delete, func, select
+from sqlalchemy import ColumnElement, Connection, delete, func, select
 from sqlalchemy.pool import PoolProxiedConnection
 
+import settings
 from contracts.keys import check_subject_key
 from contracts.keys.id_number import clean_key
 from directory.actors import SYSTEM, Actor
+from directory.audit_chain import (
+    OUTCOMES,
+    AuditEvent,
+    AuditRecord,
+    AuditVerification,
+    chained,
+    record_of,
+    walk,
+)
 from directory.audit_statements import (
     CHAIN_ROW,
     HEAD,
@@ -51,67 +57,27 @@ from directory.audit_statements import (
     DriverAppender,
     DriverStatements,
 )
-from directory.audit_witness import ANCHOR, SignedHeads, Witness
+from directory.audit_witness import ANCHOR, Witness
 from directory.audit_witness import HEAD as SIGNED_HEAD
 from directory.audit_writer import GroupWriter
 from directory.db import Database
 from directory.entries import now
 from directory.errors import InvalidState, Problem, ValidationFailed
-from directory.key_files import create_key_file
-from directory.settings import home
+from directory.key_files import keys_dir, stored_secret
 from directory.tables import AuditEntry
 
-GENESIS = "0" * 64  # the "previous hash" of the first entry ever appended
-KEY_ENV = "ONCEONLY_AUDIT_KEY"
-RETENTION_ENV = "ONCEONLY_AUDIT_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 1825  # five years
-OUTCOMES = ("served", "refused", "partial")
+__all__ = [  # the events are the chain's; callers take them from the log they append to
+    "AuditEvent",
+    "AuditLog",
+    "AuditRecord",
+    "AuditVerification",
+    "actor_event",
+    "audit_key",
+    "counting_appends",
+    "retention_days",
+]
+
 _RECORD = select(AuditEntry.sequence, AuditEntry.entry, AuditEntry.hash)
-# What `verify` reads of an entry: sequence, entry, hash and the columns that repeat it.
-_Checked = Row[int, str, str, dt.datetime, str, str, str, str, str | None]
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """What happened: who (user, department, role), did what (action), with what outcome,
-    for which service item and case, about which subject (keyed hash), returning which
-    resources and items; `reason` says why something was refused."""
-
-    at: dt.datetime
-    user: str
-    department: str
-    role: str
-    action: str
-    outcome: str  # one of OUTCOMES
-    service_item: str | None = None
-    case_no: str | None = None
-    subject_hash: str | None = None
-    resources: tuple[str, ...] = ()
-    items: tuple[str, ...] = ()
-    reason: str = ""
-    request_id: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class AuditRecord(AuditEvent):
-    """An event as stored: its place in the chain and the hash that seals it."""
-
-    sequence: int
-    hash: str
-
-
-@dataclass(frozen=True)
-class AuditVerification:
-    """What `verify` found, holding the entries to the chain and to the heads signed outside
-    the database (see `directory.audit_witness`)."""
-
-    ok: bool
-    checked: int
-    first_bad_sequence: int | None
-    problem: str
-    head_sequence: int
-    head_hash: str
-    signed_sequence: int = 0  # the newest head signed outside the database
 
 
 @dataclass
@@ -167,65 +133,19 @@ def actor_event(
 
 def retention_days() -> int:
     """ONCEONLY_AUDIT_RETENTION_DAYS (default 1825): entries younger than this are never pruned."""
-    raw = os.environ.get(RETENTION_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    if not raw.isdigit():
-        raise ValidationFailed(
-            [
-                Problem(
-                    RETENTION_ENV,
-                    f"{raw!r} is not a number of days",
-                    "set a whole number of days, e.g. 1825 for five years",
-                )
-            ],
-            "the audit settings",
-        )
-    return int(raw)
+    try:
+        return settings.current().audit_retention_days
+    except settings.SettingError as error:
+        problem = Problem(error.variable, error.problem, error.fix)
+        raise ValidationFailed([problem], "the audit settings") from error
 
 
 def audit_key() -> bytes:
     """The HMAC key for subject hashes: ONCEONLY_AUDIT_KEY, else `$ONCEONLY_HOME/keys/audit.key`."""
-    configured = os.environ.get(KEY_ENV, "")
+    configured = settings.current().audit_key
     if configured:
         return configured.encode("utf-8")
-    return _stored_key(home() / "keys" / "audit.key")
-
-
-def _stored_key(path: Path) -> bytes:
-    """Read the key file, creating it (0600) first if needed (see `directory.key_files`)."""
-    if not path.exists():
-        create_key_file(path, secrets.token_hex(32).encode("ascii"))
-    return path.read_bytes().strip()
-
-
-def canonical_json(sequence: int, event: AuditEvent) -> str:
-    """The exact text an entry's hash covers: sorted keys, no spaces, UTC microseconds."""
-    document = {
-        "sequence": sequence,
-        "at": _instant(event.at),
-        "user": event.user,
-        "department": event.department,
-        "role": event.role,
-        "action": event.action,
-        "outcome": event.outcome,
-        "service_item": event.service_item,
-        "case_no": event.case_no,
-        "subject_hash": event.subject_hash,
-        "resources": list(event.resources),
-        "items": list(event.items),
-        "reason": event.reason,
-        "request_id": event.request_id,
-    }
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def chain_hash(previous: str, text: str) -> str:
-    return hashlib.sha256((previous + text).encode("utf-8")).hexdigest()
-
-
-def _instant(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return stored_secret(keys_dir() / "audit.key")
 
 
 class AuditLog:
@@ -315,7 +235,7 @@ class AuditLog:
         query = _RECORD.where(*conditions).order_by(AuditEntry.sequence.desc())
         with self._db.read() as session:
             rows = session.execute(query.limit(limit).offset(offset)).all()
-        return [_record(row) for row in rows]
+        return [record_of(row) for row in rows]
 
     def reads_of(self, subject_hash: str) -> list[AuditRecord]:
         """Who read this subject's data, newest first: served or partly served entries that
@@ -324,7 +244,7 @@ class AuditLog:
             AuditEntry.subject_hash == subject_hash, AuditEntry.outcome != "refused"
         ).order_by(AuditEntry.sequence.desc())
         with self._db.read() as session:
-            records = [_record(row) for row in session.execute(query)]
+            records = [record_of(row) for row in session.execute(query)]
         return [r for r in records if r.items]
 
     def verify(self) -> AuditVerification:
@@ -350,7 +270,7 @@ class AuditLog:
                 .order_by(AuditEntry.sequence)
                 .execution_options(yield_per=2000)
             )
-            checked, bad, problem = _walk(rows, chain, signed)
+            checked, bad, problem = walk(rows, chain, signed)
         last_signed = signed.last_head[0] if signed.last_head else 0
         return AuditVerification(
             bad is None,
@@ -377,7 +297,8 @@ class AuditLog:
                     Problem(
                         "before",
                         f"{before:%Y-%m-%d} is inside the retention period of {days} days",
-                        f"give a day on or before {cutoff:%Y-%m-%d}, or lower {RETENTION_ENV}",
+                        f"give a day on or before {cutoff:%Y-%m-%d}, "
+                        f"or lower {settings.AUDIT_RETENTION_ENV}",
                     )
                 ],
                 "the prune",
@@ -457,10 +378,10 @@ class AuditLog:
         the hot path); when another process appended since, the head is read under lock."""
         moved = False
         if self._head is not None:
-            rows, head = _chained(self._head, events)
+            rows, head = chained(self._head, events)
             moved = appender.move_head_from(self._head, head)
         if not moved:
-            rows, head = _chained(appender.head(), events)
+            rows, head = chained(appender.head(), events)
             appender.move_head(head)
         appender.insert(rows)
         # Only a guess for the next append: if this transaction rolls back, the conditional
@@ -499,163 +420,3 @@ def _problems(event: AuditEvent, index: int, count: int) -> list[Problem]:
         if not getattr(event, name):
             problems.append(Problem(f"{where}{name}", f"no {name}", "say who did what"))
     return problems
-
-
-def _chained(
-    head: tuple[int, str], events: list[AuditEvent]
-) -> tuple[list[dict[str, object]], tuple[int, str]]:
-    """The rows for `events` appended after `head`, and the new head."""
-    sequence, previous = head
-    rows: list[dict[str, object]] = []
-    for event in events:
-        sequence += 1
-        text = canonical_json(sequence, event)
-        previous = chain_hash(previous, text)
-        rows.append(
-            {
-                "sequence": sequence,
-                "at": event.at,
-                "user_name": event.user,
-                "department": event.department,
-                "action": event.action,
-                "outcome": event.outcome,
-                "subject_hash": event.subject_hash,
-                "entry": text,
-                "hash": previous,
-            }
-        )
-    return rows, (sequence, previous)
-
-
-def _record(row: Row[int, str, str]) -> AuditRecord:
-    document = json.loads(row.entry)
-    return AuditRecord(
-        at=dt.datetime.fromisoformat(document["at"]),
-        user=document["user"],
-        department=document["department"],
-        role=document["role"],
-        action=document["action"],
-        outcome=document["outcome"],
-        service_item=document["service_item"],
-        case_no=document["case_no"],
-        subject_hash=document["subject_hash"],
-        resources=tuple(document["resources"]),
-        items=tuple(document["items"]),
-        reason=document["reason"],
-        request_id=document["request_id"],
-        sequence=row.sequence,
-        hash=row.hash,
-    )
-
-
-def _walk(
-    rows: Iterable[_Checked], chain: Row[int, str, int, str], signed: SignedHeads
-) -> tuple[int, int | None, str]:
-    """(entries that hold up, first bad sequence or None, what is wrong with it): each entry
-    against the one before it, and the log against the heads signed outside the database."""
-    anchor, head = chain.anchor_sequence, chain.head_sequence
-    signed_anchor = signed.anchor or (0, GENESIS)
-    if (anchor, chain.anchor_hash) != signed_anchor:
-        if anchor > signed_anchor[0]:
-            problem = (
-                f"entries #{signed_anchor[0] + 1} to #{anchor} were deleted without a signed "
-                f"prune: the log starts after #{anchor}, the last signed prune after "
-                f"#{signed_anchor[0]}"
-            )
-        else:
-            problem = (
-                f"the log starts after entry #{anchor}, not where the last signed prune left "
-                f"it (after #{signed_anchor[0]}): its start was rewritten"
-            )
-        return 0, min(anchor, signed_anchor[0]) + 1, problem
-    expected, previous = anchor + 1, chain.anchor_hash
-    vouched = anchor  # the newest entry a matching signed head vouches for
-    for row in rows:
-        checked = expected - anchor - 1
-        if row.sequence > head:
-            problem = (
-                f"entry #{row.sequence} is beyond the newest entry #{head} the log recorded: "
-                "it was written behind the log's back"
-            )
-            return checked, row.sequence, problem
-        if row.sequence != expected:
-            problem = f"entry #{expected} is missing: it was deleted (next is #{row.sequence})"
-            return checked, expected, problem
-        problem = _entry_problem(row, previous)
-        if problem:
-            return checked, expected, problem
-        signed_hash = signed.heads.get(row.sequence)
-        if signed_hash is not None:
-            if signed_hash != row.hash:
-                return vouched - anchor, vouched + 1, _rewritten(vouched + 1, row, signed_hash)
-            vouched = row.sequence
-        expected, previous = expected + 1, row.hash
-    checked = expected - anchor - 1
-    last_signed = signed.last_head[0] if signed.last_head else 0
-    if last_signed >= expected:
-        problem = (
-            f"entries #{expected} to #{last_signed} are missing: the end of the log was deleted "
-            f"and its head moved back to #{expected - 1}, but #{last_signed} was signed"
-        )
-        return checked, expected, problem
-    if expected <= head:
-        problem = f"entries #{expected} to #{head} are missing: the end of the log was deleted"
-        return checked, expected, problem
-    if previous != chain.head_hash:
-        problem = f"entry #{head} is not the entry that was appended as #{head}: it was edited"
-        return checked - 1, head, problem
-    if signed.problem:
-        return vouched - anchor, vouched + 1, signed.problem
-    if head > max(last_signed, anchor):
-        first = max(last_signed, anchor) + 1
-        problem = (
-            f"entries #{first} to #{head} are not covered by a signed head: the signed-heads "
-            "file was cut, or a writer stopped between its commit and its signature (the next "
-            "append signs them); compare the file with its copies"
-        )
-        return first - anchor - 1, first, problem
-    return checked, None, ""
-
-
-def _rewritten(first: int, row: _Checked, signed_hash: str) -> str:
-    """The problem of an entry rewritten with every later hash recomputed."""
-    number = row.sequence
-    which = (
-        f"entry #{number} was" if first == number else f"one of entries #{first} to #{number} was"
-    )
-    return (
-        f"{which} edited after it was signed, and the hashes after it recomputed: the head "
-        f"signed as #{number} is {signed_hash[:16]}, the log now gives {row.hash[:16]}"
-    )
-
-
-def _entry_problem(row: _Checked, previous: str) -> str:
-    number = row.sequence
-    try:
-        document = json.loads(row.entry)
-    except ValueError:
-        return f"entry #{number} is not valid JSON any more: it was edited"
-    if not isinstance(document, dict):
-        return f"entry #{number} is not an object any more: it was edited"
-    if document.get("sequence") != number:
-        return (
-            f"entry #{number} holds the entry written as #{document.get('sequence')}: "
-            "entries were reordered"
-        )
-    columns = {
-        "at": _instant(row.at),
-        "user": row.user_name,
-        "department": row.department,
-        "action": row.action,
-        "outcome": row.outcome,
-        "subject_hash": row.subject_hash,
-    }
-    edited = [name for name, value in columns.items() if document.get(name) != value]
-    if edited:
-        return f"entry #{number} was edited: {', '.join(edited)} changed since it was appended"
-    if chain_hash(previous, row.entry) != row.hash:
-        return (
-            f"entry #{number} does not match its hash, or does not follow from #{number - 1}: "
-            "it, or an entry before it, was edited"
-        )
-    return ""

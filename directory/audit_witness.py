@@ -42,9 +42,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from directory.key_files import keys_dir, obtain_signing_key, signing_key_path
+import settings
+from directory.key_files import obtain_signing_key, signing_key_path
 
-HEADS_ENV = "ONCEONLY_AUDIT_HEADS"
 HEADS_NAME = "audit_heads.jsonl"
 FORMAT = "onceonly-audit-head/1"
 HEAD, ANCHOR = "head", "anchor"
@@ -54,8 +54,7 @@ Mark = tuple[int, str]  # (sequence, hash)
 
 def heads_path() -> Path:
     """ONCEONLY_AUDIT_HEADS, else `$ONCEONLY_HOME/keys/audit_heads.jsonl`."""
-    configured = os.environ.get(HEADS_ENV)
-    return Path(configured) if configured else keys_dir() / HEADS_NAME
+    return settings.current().audit_heads
 
 
 def key_id_of(key: Ed25519PrivateKey) -> str:

@@ -22,7 +22,6 @@ the API, the pipelines and the analytics can never disagree.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,9 +36,8 @@ import yaml
 from holidays.countries.china import ChinaStaticHolidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from directory.settings import home
+import settings
 
-CALENDAR_ENV = "ONCEONLY_CALENDAR"
 FIRST_CHECKED_YEAR = 2001  # the package checks its China calendar against notices from 2001
 ADJUSTED_WORKDAY_NAME = "调休上班"
 Days = npt.NDArray[np.datetime64]
@@ -156,7 +154,7 @@ def _schedule(path: Path, year: int, entry: _YearEntry) -> YearSchedule:
 
 def calendar_file() -> Path:
     """ONCEONLY_CALENDAR (default `$ONCEONLY_HOME/calendar.yaml`); it need not exist."""
-    return Path(os.environ.get(CALENDAR_ENV, home() / "calendar.yaml"))
+    return settings.current().calendar
 
 
 # ---- the calendar -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -21,9 +22,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from directory.settings import home
+import settings
 
-SIGNING_KEY_ENV = "ONCEONLY_SIGNING_KEY"
 SIGNING_KEY_NAME = "extract_signing.pem"
 
 
@@ -32,7 +32,7 @@ class SigningKeyError(RuntimeError):
 
 
 def keys_dir() -> Path:
-    return home() / "keys"
+    return settings.current().keys
 
 
 def create_key_file(path: Path, content: bytes) -> bool:
@@ -53,12 +53,20 @@ def create_key_file(path: Path, content: bytes) -> bool:
         os.unlink(temporary)
 
 
+def stored_secret(path: Path) -> bytes:
+    """The random secret kept in `path`, generated there first (64 hex digits) if there is
+    none yet: the audit log's subject-hash key and the analytics pseudonym key are such files."""
+    if not path.exists():
+        create_key_file(path, secrets.token_hex(32).encode("ascii"))
+    return path.read_bytes().strip()
+
+
 def signing_key_path() -> tuple[Path, bool]:
     """(where the Ed25519 key is, whether the operator configured it: then it is never
     generated in its place)."""
-    configured = os.environ.get(SIGNING_KEY_ENV)
-    if configured:
-        return Path(configured), True
+    configured = settings.current().signing_key
+    if configured is not None:
+        return configured, True
     return keys_dir() / SIGNING_KEY_NAME, False
 
 
@@ -70,7 +78,8 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
     except (ValueError, TypeError, UnsupportedAlgorithm) as error:
         raise SigningKeyError(
             f"{path} is not an unencrypted PEM private key ({error}); give "
-            f"{SIGNING_KEY_ENV} an Ed25519 key, e.g. from `openssl genpkey -algorithm ed25519`"
+            f"{settings.SIGNING_KEY_ENV} an Ed25519 key, "
+            "e.g. from `openssl genpkey -algorithm ed25519`"
         ) from error
     if not isinstance(key, Ed25519PrivateKey):
         raise SigningKeyError(

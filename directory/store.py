@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import settings
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from directory.audit import AuditLog
@@ -23,7 +24,6 @@ from directory.objections import Objections
 from directory.onceonly import OnceOnlyFigure, once_only_figure
 from directory.search import SearchIndex
 from directory.services import ServiceMap
-from directory.settings import directory_url
 from directory.sharing import ShareRequests
 from directory.workdays import local_today
 
@@ -71,4 +71,4 @@ class Directory:
 
 def open_directory(url: str | None = None) -> Directory:
     """The directory at `url`, or at ONCEONLY_DIRECTORY_URL / the embedded default."""
-    return Directory(url or directory_url())
+    return Directory(url or settings.current().directory_url)

@@ -33,10 +33,10 @@ def connect_analytics() -> duckdb.DuckDBPyConnection:
 @app.command()
 def build() -> None:
     """Materialise the analytics assets now (one Dagster run, recorded like the daemon's)."""
-    from pipelines import settings
+    import settings
     from pipelines.certify.publish import current_snapshot
 
-    if current_snapshot(settings.serving_dir()) is None:
+    if current_snapshot(settings.current().serving) is None:
         console.print("[red]no published snapshot yet: run `onceonly ingest` first[/red]")
         raise typer.Exit(code=1)
     _materialise()
@@ -51,19 +51,19 @@ def summary(
     """Headline case statistics, red and yellow cases, and a forecast chart of the busiest
     service item (written under $ONCEONLY_HOME/analytics/charts). Builds the analytics
     first when the current snapshot is newer than them."""
+    import settings
     from directory.calendar import official_calendar
     from directory.workdays import local_today
-    from pipelines import settings
     from pipelines.analytics.database import read_manifest
     from pipelines.analytics.settings import database_path, load_settings, work_dir
     from pipelines.analytics.summary import headline
     from pipelines.certify.publish import current_snapshot
 
-    snapshot = current_snapshot(settings.serving_dir())
+    snapshot = current_snapshot(settings.current().serving)
     if snapshot is None:
         console.print("[red]no published snapshot yet: run `onceonly ingest` first[/red]")
         raise typer.Exit(code=1)
-    manifest = read_manifest(settings.serving_dir())
+    manifest = read_manifest(settings.current().serving)
     if rebuild or manifest is None or manifest.get("snapshot_version") != snapshot.version:
         _materialise()
     result = headline(

@@ -90,10 +90,10 @@ def _sample_query(sql: str, params: list[object]) -> str | None:
     resident with both records the demo service item needs, or a case of that item."""
     import duckdb
 
-    from pipelines import settings
+    import settings
     from pipelines.certify.publish import current_snapshot
 
-    snapshot = current_snapshot(settings.serving_dir())
+    snapshot = current_snapshot(settings.current().serving)
     if snapshot is None:
         return None
     with duckdb.connect(str(snapshot.path), read_only=True) as con:

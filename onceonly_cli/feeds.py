@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from pipelines import settings
+import settings
 
 if TYPE_CHECKING:  # the pipeline stack is imported only by the commands that run it
     from pipelines.landing.requests import PendingFile
@@ -43,7 +43,7 @@ def generate(
     """Write a deterministic sample landing zone of department drops in their real formats."""
     from pipelines.samples import generate_landing_zone
 
-    target = out or settings.landing_root()
+    target = out or settings.current().landing
     with _progress() as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -97,7 +97,7 @@ def ingest() -> None:
         outcomes, unrecognised = land_pending(defs, instance, report, on_dead_run=recovered)
         progress.update(task, completed=len(outcomes), description="landing and certifying")
     if not outcomes and not unrecognised:
-        landing = settings.landing_root()
+        landing = settings.current().landing
         console.print(
             f"The landing zone {escape(str(landing))} holds no files. Next: have departments "
             f"drop them into {escape(str(landing))}/<department>/<resource>/ (or run `onceonly "
@@ -112,7 +112,7 @@ def ingest() -> None:
             highlight=False,
         )
     published = publish_snapshot(defs, instance, recovered).get("version")
-    current = current_snapshot(settings.serving_dir())
+    current = current_snapshot(settings.current().serving)
     if published is not None:
         outcome = f"published snapshot v{published}"
     elif current is not None:
@@ -202,7 +202,7 @@ def _print_status() -> bool:
     """Print the status table, or what to do when there is nothing to show (returns False)."""
     from pipelines.certify.publish import current_snapshot
 
-    snapshot = current_snapshot(settings.serving_dir())
+    snapshot = current_snapshot(settings.current().serving)
     rows: list[tuple[object, ...]] = []
     if snapshot is not None:
         con = duckdb.connect(str(snapshot.path), read_only=True)
@@ -214,7 +214,7 @@ def _print_status() -> bool:
     if snapshot is None or not rows:
         console.print(
             "Nothing certified yet. Next: have departments drop files into "
-            f"{escape(str(settings.landing_root()))}/<department>/<resource>/ (or run "
+            f"{escape(str(settings.current().landing))}/<department>/<resource>/ (or run "
             "`onceonly generate` for a sample zone), then run `onceonly ingest`.",
             highlight=False,
         )

@@ -21,9 +21,9 @@ def export(
 ) -> None:
     """Write open quarantined rows in the department's own format and headers, with the rules
     each row broke, from the published snapshot."""
+    import settings
     from contracts.registry import bundled_contracts
     from contracts.returns import export_quarantine
-    from pipelines import settings
     from pipelines.certify.publish import current_snapshot
 
     contracts = bundled_contracts()
@@ -31,7 +31,7 @@ def export(
         known = ", ".join(sorted({c.department for c in contracts.values()}))
         typer.echo(f"Unknown department {dept!r}; departments are {known}.", err=True)
         raise typer.Exit(code=2)
-    snapshot = current_snapshot(settings.serving_dir())
+    snapshot = current_snapshot(settings.current().serving)
     if snapshot is None:
         typer.echo(
             "Nothing certified yet, so nothing is quarantined. Next: run `onceonly ingest` "

@@ -36,7 +36,7 @@ def serve(
     ONCEONLY_TRUSTED_PROXIES to its address so https is recognised (and cookies are Secure)."""
     import uvicorn
 
-    from api.settings import uvicorn_proxy_options
+    from api.proxy_headers import uvicorn_proxy_options
 
     log_privacy.install()
     base = f"http://{host}:{port}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+import settings
 from directory import log_privacy
-from pipelines import settings
 from pipelines.analytics.assets import analytics_assets
 from pipelines.certify.assets import certified_assets, serving_snapshot
 from pipelines.landing.assets import landing_assets
@@ -24,13 +24,13 @@ def build_definitions() -> dg.Definitions:
         schedules=resource_sweeps(),
         resources={
             "pool": PoolResource(
-                path=str(settings.pool_path()),
-                certified_path=str(settings.certified_path()),
-                serving_path=str(settings.serving_dir()),
+                path=str(settings.current().pool),
+                certified_path=str(settings.current().certified),
+                serving_path=str(settings.current().serving),
             ),
             "directory": DirectoryResource(),
             "landing_zone": LandingZoneResource(
-                root=str(settings.landing_root()), scratch=str(settings.scratch_dir())
+                root=str(settings.current().landing), scratch=str(settings.current().scratch)
             ),
         },
         # Each run lands one file in one step: the multiprocess executor would only add

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines import settings
+import settings
 
 DAGSTER_YAML = """\
 # Written by onceonly on first use; edit freely, it is not overwritten.
@@ -24,7 +24,7 @@ concurrency:
 
 def dagster_home() -> Path:
     """DAGSTER_HOME if set, else `$ONCEONLY_HOME/dagster` (made absolute, as Dagster requires)."""
-    return Path(os.environ.get("DAGSTER_HOME") or settings.home() / "dagster").resolve()
+    return settings.current().dagster_home.resolve()
 
 
 def ensure_dagster_home() -> Path:

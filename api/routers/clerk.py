@@ -34,6 +34,7 @@ from typing import Annotated, Any, NoReturn
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
+import settings
 from api.auth import Caller, current_caller, get_directory, require_role
 from api.deps import current_snapshot
 from api.exchange.access import RefusalCode, department_refusal, role_refusal
@@ -71,7 +72,6 @@ from api.models_exchange import (
 from api.routers.extracts import get_signer
 from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from api.serving import Snapshot
-from api.settings import case_number_pattern, case_recent_days
 from contracts.keys import check_subject_key
 from directory.actors import Role
 from directory.audit import AuditEvent
@@ -303,7 +303,7 @@ class Exchange:
         self, case_no: str, service_items: frozenset[str], on: dt.date | None
     ) -> CaseProblem | None:
         """Why `case_no` does not justify a read for `service_items` on day `on`, or None."""
-        problem = format_problem(case_no, case_number_pattern())
+        problem = format_problem(case_no, settings.current().case_number_pattern)
         if problem is not None:
             return problem
         register = case_register(self.snapshot)
@@ -317,7 +317,7 @@ class Exchange:
             department=self.caller.department,
             department_name=known.name if known else self.caller.department,
             on=on or local_today(),
-            recent_days=case_recent_days(),
+            recent_days=settings.current().case_recent_days,
         )
 
     def event(
@@ -337,7 +337,10 @@ class Exchange:
         A case number not in the centre's format is not written as given (a line break in it
         would forge a line in the log's listings): the entry has none, and the reason quotes
         it escaped."""
-        if case_no is not None and format_problem(case_no, case_number_pattern()) is not None:
+        if (
+            case_no is not None
+            and format_problem(case_no, settings.current().case_number_pattern) is not None
+        ):
             reason = f"case number {printable(case_no)} refused; " + (
                 reason or "; ".join(f"{r.resource}: {r.reason}" for r in refused)
             )

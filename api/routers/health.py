@@ -6,9 +6,9 @@ from importlib.metadata import version
 
 from fastapi import APIRouter, Response, status
 
+import settings
 from api.models import Health, Readiness
 from api.serving import NoSnapshot, watcher
-from api.settings import serving_dir
 
 router = APIRouter(tags=["health"])
 
@@ -26,7 +26,7 @@ def health() -> Health:
 )
 def ready(response: Response) -> Readiness:
     try:
-        snapshot = watcher(serving_dir()).current()
+        snapshot = watcher(settings.current().serving).current()
     except NoSnapshot:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Readiness(ready=False, snapshot_version=None, snapshot_age_seconds=None)

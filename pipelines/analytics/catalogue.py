@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from contracts.registry import bundled_contracts
-from pipelines.landing.staging import quote_identifier
+from pipelines.duckdb_sql import quote_identifier
 
 SCHEMA = pa.schema(
     [

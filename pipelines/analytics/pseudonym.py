@@ -11,47 +11,33 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from pathlib import Path
 
 import pyarrow as pa
 
-from pipelines import settings
+import settings
+from directory.key_files import keys_dir, stored_secret
 
-KEY_ENV = "ONCEONLY_PSEUDONYM_KEY"
 MIN_KEY_CHARS = 16
 PSEUDONYM_HEX = 20  # 80 bits: no collisions in practice among a city's applicants
 
 
 def key_path() -> Path:
-    return settings.home() / "keys" / "pseudonym.key"
+    return keys_dir() / "pseudonym.key"
 
 
 def pseudonym_key() -> bytes:
     """The configured key, else the stored one, generated on first use."""
-    configured = os.environ.get(KEY_ENV)
+    configured = settings.current().pseudonym_key
     if configured is not None:
         if len(configured) < MIN_KEY_CHARS:
             raise ValueError(
-                f"{KEY_ENV} must be at least {MIN_KEY_CHARS} characters; generate one with "
+                f"{settings.PSEUDONYM_KEY_ENV} must be at least {MIN_KEY_CHARS} characters; "
+                "generate one with "
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`"
             )
         return configured.encode("utf-8")
-    path = key_path()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(draft, path)  # atomic: if another process won the race, keep its key
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text(encoding="ascii").strip().encode("ascii")
+    return stored_secret(key_path())  # see directory.key_files
 
 
 def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array:

@@ -7,15 +7,13 @@ Thresholds and limits are configuration, not code: a centre sets them in a YAML 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipelines import settings
+import settings
 
-CONFIG_ENV = "ONCEONLY_ANALYTICS_CONFIG"
 DATABASE_FILE = "analytics.duckdb"
 MANIFEST_FILE = "analytics.json"
 LEVELS = (80, 95)  # prediction intervals every forecast carries
@@ -67,7 +65,7 @@ class AnalyticsSettings(_Section):
 
 
 def config_path() -> Path:
-    return Path(os.environ.get(CONFIG_ENV, settings.home() / "analytics.yaml"))
+    return settings.current().analytics_config
 
 
 def load_settings() -> AnalyticsSettings:
@@ -81,7 +79,7 @@ def load_settings() -> AnalyticsSettings:
 
 def database_path() -> Path:
     """The published analytical database, beside the snapshots it is computed from."""
-    return settings.serving_dir() / DATABASE_FILE
+    return settings.current().serving / DATABASE_FILE
 
 
 def work_dir() -> Path:

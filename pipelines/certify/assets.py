@@ -25,7 +25,7 @@ from pipelines.asset_keys import (
 from pipelines.certify.certifier import CertificationReport, certify_batch
 from pipelines.certify.publish import current_snapshot, publish_changes
 from pipelines.certify.schema import history_table
-from pipelines.landing.staging import scalar
+from pipelines.duckdb_sql import scalar
 from pipelines.resources import DirectoryResource, PoolResource
 
 QUALITY_GATE = "quality_gate"

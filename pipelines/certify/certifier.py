@@ -34,8 +34,8 @@ from pipelines.certify.schema import (
     history_table,
 )
 from pipelines.certify.scores import record_scores
+from pipelines.duckdb_sql import first_row, scalar
 from pipelines.landing.schema import SCHEMA as LANDING
-from pipelines.landing.staging import first_row, scalar
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import duckdb
 
 from contracts.compiler import RECORD_HASH, CompiledContract
+from pipelines.duckdb_sql import quote_identifier
 from pipelines.landing.schema import landed_table
-from pipelines.landing.staging import quote_identifier
 
 CLASSIFIED = "classified"
 CANDIDATES = "candidates"

@@ -13,7 +13,7 @@ import duckdb
 
 from contracts.model import Column, Contract, KeyRole
 from pipelines.certify.schema import QUALITY, certified_table_exists, history_table
-from pipelines.landing.staging import quote_identifier
+from pipelines.duckdb_sql import quote_identifier
 
 
 def subject_column(contract: Contract) -> Column | None:

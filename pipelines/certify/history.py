@@ -15,7 +15,7 @@ import duckdb
 from contracts.model import Contract
 from pipelines.certify.classify import CANDIDATES
 from pipelines.certify.schema import history_table
-from pipelines.landing.staging import quote_identifier, scalar
+from pipelines.duckdb_sql import quote_identifier, scalar
 
 
 @dataclass(frozen=True)

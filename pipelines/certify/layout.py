@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from contracts.model import Contract
 from pipelines.certify.conflicts import subject_column
 from pipelines.certify.schema import certified_table_exists, history_table
-from pipelines.landing.staging import quote_identifier
+from pipelines.duckdb_sql import quote_identifier
 
 KEY_WIDTH = 18  # both one-number keys are 18 characters once normalised
 BATCH_ROWS = 1_000_000

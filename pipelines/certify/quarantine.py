@@ -20,8 +20,8 @@ from contracts.keys.problems import Problem
 from contracts.model import Contract
 from pipelines.certify.classify import CANDIDATES, CLASSIFIED, record_key_rule
 from pipelines.certify.schema import QUALITY
+from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.landing.schema import landed_table
-from pipelines.landing.staging import quote_identifier, quote_literal
 
 
 def _sql_map(mapping: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from contracts.model import Contract, LogicalType
-from pipelines.landing.staging import quote_identifier
+from pipelines.duckdb_sql import quote_identifier
 from pipelines.resources import CERTIFIED
 
 SQL_TYPES = {

@@ -10,7 +10,7 @@ from contracts.compiler import CompiledContract
 from contracts.rules import Dimension
 from pipelines.certify.classify import CLASSIFIED, record_key_rule
 from pipelines.certify.schema import QUALITY
-from pipelines.landing.staging import quote_literal
+from pipelines.duckdb_sql import quote_literal
 
 
 def record_scores(

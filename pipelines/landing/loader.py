@@ -26,19 +26,12 @@ from contracts.keys.vectorised import (
     check_subject_keys,
 )
 from contracts.model import Contract, KeyRole
+from pipelines.duckdb_sql import first_row, quote_identifier, scalar
 from pipelines.landing.files import LandingFile, content_hash, partition_key
 from pipelines.landing.filetype import check_accepted, detect_format
 from pipelines.landing.readers import READERS
 from pipelines.landing.schema import SCHEMA, ensure_landing_schema, landed_table
-from pipelines.landing.staging import (
-    STAGE,
-    STAGE_REJECTS,
-    StageResult,
-    first_row,
-    quote_identifier,
-    row_numbers,
-    scalar,
-)
+from pipelines.landing.staging import STAGE, STAGE_REJECTS, StageResult, row_numbers
 
 KEY_BATCH_ROWS = 1_000_000
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from contracts.model import Column, Contract, KeyRole
-from pipelines.landing.staging import quote_identifier
+from pipelines.duckdb_sql import quote_identifier
 
 SCHEMA = "landing"
 LINEAGE_COLUMNS = {

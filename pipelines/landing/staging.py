@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import duckdb
 import numpy as np
 
 from contracts.model import Contract
+from pipelines.duckdb_sql import quote_identifier
 from pipelines.landing.headers import HeaderMap
 
 STAGE = "stage"
@@ -35,23 +35,6 @@ class StageResult:
     cleanup: tuple[str, ...] = (f"DROP TABLE {STAGE}",)
 
 
-def first_row(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
-) -> tuple[Any, ...] | None:
-    """The first row of a query, reading the result to its end.
-
-    DuckDB 2.0 keeps a half-read result open on the connection and refuses other work until
-    it is drained, so single-row reads go through here rather than `fetchone()`.
-    """
-    rows = con.execute(sql, params or []).fetchall()
-    return rows[0] if rows else None
-
-
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
-    row = first_row(con, sql, params)
-    return row[0] if row else None
-
-
 def row_numbers(ordinals: np.ndarray, reject_lines: tuple[int, ...]) -> np.ndarray:
     """The file line of each parsed CSV row, from its parse order (header is line 1).
 
@@ -64,14 +47,6 @@ def row_numbers(ordinals: np.ndarray, reject_lines: tuple[int, ...]) -> np.ndarr
     rejected = np.asarray(reject_lines, dtype=np.int64) - 2
     parsed_before = rejected - np.arange(len(rejected), dtype=np.int64)
     return ordinals + 2 + np.searchsorted(parsed_before, ordinals, side="right")
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def create_stage_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:

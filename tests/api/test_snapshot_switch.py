@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 from fastapi.testclient import TestClient
 
+import settings
 from api.main import create_app
 from contracts.registry import bundled_contracts
 from pipelines.certify.certifier import certify_batch
@@ -29,7 +30,6 @@ from pipelines.certify.schema import history_table
 from pipelines.landing.files import LandingFile
 from pipelines.landing.loader import land_file
 from pipelines.resources import PoolResource
-from pipelines.settings import certified_path, pool_path, scratch_dir, serving_dir
 from tests.api.conftest import Exchange
 
 SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记: its form's 经营者姓名 is ps_population.name
@@ -105,14 +105,14 @@ def test_prefill_answers_stay_whole_while_snapshots_switch(exchange: Exchange) -
 
 
 def _version() -> int:
-    snapshot = current_snapshot(serving_dir())
+    snapshot = current_snapshot(settings.current().serving)
     assert snapshot is not None
     return snapshot.version
 
 
 def _truth(version: int, person: str) -> Truth:
     """The applicant's current name and its batch, read from that version's own file."""
-    path = serving_dir() / f"pool_v{version}.duckdb"
+    path = settings.current().serving / f"pool_v{version}.duckdb"
     with duckdb.connect(str(path), read_only=True) as con:
         name, batch = con.execute(
             "SELECT name, _batch FROM ps_population WHERE id_number = ? AND _valid_to IS NULL",
@@ -125,9 +125,9 @@ def _publish_corrected_name(home: Path, person: str, name: str, day: int) -> int
     """Deliver the applicant's record with `name`, land, certify and publish it."""
     contract = bundled_contracts()["ps_population"]
     pool = PoolResource(
-        path=str(pool_path()),
-        certified_path=str(certified_path()),
-        serving_path=str(serving_dir()),
+        path=str(settings.current().pool),
+        certified_path=str(settings.current().certified),
+        serving_path=str(settings.current().serving),
     )
     with pool.connect() as con:
         columns = [c.name for c in contract.columns]
@@ -147,10 +147,10 @@ def _publish_corrected_name(home: Path, person: str, name: str, day: int) -> int
         delivery = home / "landing" / "ps" / "ps_population" / f"人口基本信息_202612{day:02d}.csv"
         delivery.write_bytes(_csv([c.aliases[0] for c in contract.columns], row.values()))
         file = LandingFile(delivery, contract.id, contract.department)
-        batch = land_file(con, file, contract, scratch_dir()).file_hash
+        batch = land_file(con, file, contract, settings.current().scratch).file_hash
         report = certify_batch(con, contract, batch)
         assert (report.status, report.rows_new_versions) == ("certified", 1), report
-        return publish(con, certified_path(), serving_dir()).version
+        return publish(con, settings.current().certified, settings.current().serving).version
 
 
 def _csv(header: list[str], values: Any) -> bytes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from directory.audit import GENESIS, chain_hash
+from directory.audit_chain import GENESIS, chain_hash
 from directory.store import Directory
 
 

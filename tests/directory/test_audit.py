@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from directory.actors import Actor, Role
-from directory.audit import GENESIS, AuditEvent, chain_hash
+from directory.audit import AuditEvent
+from directory.audit_chain import GENESIS, chain_hash
 from directory.errors import InvalidState, ValidationFailed
 from directory.store import Directory, open_directory
 from directory.workdays import CHINA

@@ -13,14 +13,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+import settings
 from directory import migrations
-from directory.settings import directory_url
 from directory.store import Directory, open_directory
 from directory.tables import Base
 
 
 def test_default_url_is_a_file_under_onceonly_home(onceonly_home: Path) -> None:
-    assert directory_url() == f"sqlite:///{onceonly_home / 'directory.sqlite'}"
+    assert settings.current().directory_url == f"sqlite:///{onceonly_home / 'directory.sqlite'}"
 
 
 def test_url_from_the_environment(onceonly_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

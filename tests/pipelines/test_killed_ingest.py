@@ -32,9 +32,9 @@ import uvicorn
 from api.auth import process_directory
 from api.main import create_app
 from directory.sample import load_sample
+from pipelines.asset_keys import POOL_WRITER
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
-from pipelines.landing.assets import POOL_WRITER
 from pipelines.landing.runner import land_pending, publish_snapshot
 from tests.pipelines.certify.support import HEADER, people
 from tests.pipelines.landing import feeds

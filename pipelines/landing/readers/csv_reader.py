@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from contracts.model import Contract
+from pipelines.duckdb_sql import quote_literal, scalar
 from pipelines.landing.encoding import sniff_encoding, transcode_to_utf8
 from pipelines.landing.errors import LandingError
 from pipelines.landing.headers import map_headers
@@ -21,8 +22,6 @@ from pipelines.landing.staging import (
     STAGE_REJECTS,
     StageResult,
     create_rejects_table,
-    quote_literal,
-    scalar,
     select_mapped,
 )
 

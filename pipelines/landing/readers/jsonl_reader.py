@@ -11,16 +11,11 @@ from pathlib import Path
 import duckdb
 
 from contracts.model import Contract
+from pipelines.duckdb_sql import quote_literal
 from pipelines.landing.encoding import sniff_encoding
 from pipelines.landing.errors import LandingError
 from pipelines.landing.headers import map_headers
-from pipelines.landing.staging import (
-    STAGE,
-    STAGE_REJECTS,
-    StageResult,
-    create_stage_tables,
-    quote_literal,
-)
+from pipelines.landing.staging import STAGE, STAGE_REJECTS, StageResult, create_stage_tables
 
 KEY_SAMPLE_LINES = 10_000
 

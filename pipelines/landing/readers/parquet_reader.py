@@ -10,16 +10,10 @@ from pathlib import Path
 import duckdb
 
 from contracts.model import Contract
+from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.landing.errors import LandingError
 from pipelines.landing.headers import map_headers
-from pipelines.landing.staging import (
-    STAGE,
-    StageResult,
-    create_stage_tables,
-    quote_identifier,
-    quote_literal,
-    select_mapped,
-)
+from pipelines.landing.staging import STAGE, StageResult, create_stage_tables, select_mapped
 
 
 def stage_parquet(

@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 from api.main import create_app
-from api.settings import uvicorn_proxy_options
+from api.proxy_headers import uvicorn_proxy_options
 from directory.actors import Role
 from tests.directory.fixtures import open_sample
 

@@ -1,0 +1,186 @@
+"""Every setting of onceonly, read from the environment in this one place.
+
+Why one module: the pipelines, the directory, the API and the command line must agree on
+where `$ONCEONLY_HOME` is, where snapshots are published and which keys sign and hash, so
+each variable, its default and its meaning are written down once. It sits below every other
+package and imports nothing of ours, so any package may read it without an upward arrow.
+
+Why `current()` reads the environment on every call: tests, the command line and Dagster's
+run processes set variables per process and per test, and a setting read once at import
+would keep a stale value. Reading is a few dictionary look-ups; a value that can be wrong (a
+number) is parsed when it is asked for, so one bad variable does not stop every command that
+never uses it.
+
+Defaults put everything under `var/` in the working directory, so a fresh clone runs with
+nothing to set; production points the variables at real volumes and a PostgreSQL URL.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HOME_ENV = "ONCEONLY_HOME"
+LANDING_ENV = "ONCEONLY_LANDING"
+POOL_ENV = "ONCEONLY_POOL"
+CERTIFIED_ENV = "ONCEONLY_CERTIFIED"
+SERVING_ENV = "ONCEONLY_SERVING"
+DIRECTORY_URL_ENV = "ONCEONLY_DIRECTORY_URL"
+DAGSTER_HOME_ENV = "DAGSTER_HOME"
+AUDIT_KEY_ENV = "ONCEONLY_AUDIT_KEY"
+AUDIT_RETENTION_ENV = "ONCEONLY_AUDIT_RETENTION_DAYS"
+AUDIT_HEADS_ENV = "ONCEONLY_AUDIT_HEADS"
+SIGNING_KEY_ENV = "ONCEONLY_SIGNING_KEY"
+PSEUDONYM_KEY_ENV = "ONCEONLY_PSEUDONYM_KEY"
+CALENDAR_ENV = "ONCEONLY_CALENDAR"
+ANALYTICS_CONFIG_ENV = "ONCEONLY_ANALYTICS_CONFIG"
+CENTRE_NAME_ENV = "ONCEONLY_CENTRE_NAME"
+RATE_LIMIT_ENV = "ONCEONLY_RATE_LIMIT"
+MAX_BODY_BYTES_ENV = "ONCEONLY_MAX_BODY_BYTES"
+TRUSTED_PROXIES_ENV = "ONCEONLY_TRUSTED_PROXIES"
+CASE_NUMBER_PATTERN_ENV = "ONCEONLY_CASE_NUMBER_PATTERN"
+CASE_RECENT_DAYS_ENV = "ONCEONLY_CASE_RECENT_DAYS"
+
+DEFAULT_RETENTION_DAYS = 1825  # five years
+DEFAULT_CENTRE = "郑州市政务服务中心"
+DEFAULT_RATE_LIMIT = 500.0  # requests per second per token
+DEFAULT_MAX_BODY_BYTES = 2 << 20
+# The sample centre's case numbers are digits (region, date, serial: 41010020261120000001);
+# other approval systems add capitals and hyphens (ZZ-2026-000123). Six to forty characters.
+DEFAULT_CASE_NUMBER_PATTERN = r"[0-9A-Z][0-9A-Z-]{5,39}"
+DEFAULT_CASE_RECENT_DAYS = 30
+
+
+class SettingError(ValueError):
+    """A variable holds a value that cannot be used: `problem` says what is wrong with it,
+    `fix` what to set instead."""
+
+    def __init__(self, variable: str, problem: str, fix: str) -> None:
+        super().__init__(f"{variable}: {problem}; {fix}")
+        self.variable = variable
+        self.problem = problem
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one moment's environment. Secrets are kept out of `repr`, so a
+    settings value can be logged."""
+
+    home: Path
+    landing: Path
+    pool: Path
+    certified: Path
+    serving: Path
+    directory_url: str
+    dagster_home: Path
+    audit_heads: Path
+    signing_key: Path | None  # None: generated under `keys`, never when configured
+    calendar: Path
+    analytics_config: Path
+    centre_name: str
+    trusted_proxies: str | None  # comma-separated addresses; None: believe no proxy
+    audit_key: str | None = field(default=None, repr=False)
+    pseudonym_key: str | None = field(default=None, repr=False)  # "" is set, and too short
+    audit_retention_text: str = ""
+    rate_limit_text: str = ""
+    max_body_bytes_text: str = ""
+    case_number_pattern_text: str = ""
+    case_recent_days_text: str = ""
+
+    @property
+    def keys(self) -> Path:
+        """The centre's key files (see `directory.key_files`)."""
+        return self.home / "keys"
+
+    @property
+    def scratch(self) -> Path:
+        """Temporary files (transcoded CSVs); on the same volume as the pool for fast renames."""
+        return self.home / "tmp"
+
+    @property
+    def audit_retention_days(self) -> int:
+        """Entries younger than this many days are never pruned (default 1825)."""
+        if not self.audit_retention_text:
+            return DEFAULT_RETENTION_DAYS
+        if not self.audit_retention_text.isdigit():
+            raise SettingError(
+                AUDIT_RETENTION_ENV,
+                f"{self.audit_retention_text!r} is not a number of days",
+                "set a whole number of days, e.g. 1825 for five years",
+            )
+        return int(self.audit_retention_text)
+
+    @property
+    def rate_limit(self) -> float:
+        """Requests per second one token may make (default 500)."""
+        return float(self.rate_limit_text or DEFAULT_RATE_LIMIT)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body the API reads (default 2 MiB)."""
+        return int(self.max_body_bytes_text or DEFAULT_MAX_BODY_BYTES)
+
+    @property
+    def case_number_pattern(self) -> re.Pattern[str]:
+        """The centre's case-number format, a regular expression the whole number must match
+        (default: digits, capitals and hyphens, 6-40 characters)."""
+        return _compiled(self.case_number_pattern_text or DEFAULT_CASE_NUMBER_PATTERN)
+
+    @property
+    def case_recent_days(self) -> int:
+        """How long after its completion a case still justifies reads under its number
+        (corrections, an appeal, a signed extract); default 30."""
+        text = self.case_recent_days_text
+        if text and not text.isdigit():
+            raise SettingError(
+                CASE_RECENT_DAYS_ENV,
+                f"{text!r} is not a number of days",
+                "set a whole number of days, e.g. 30",
+            )
+        return int(text) if text else DEFAULT_CASE_RECENT_DAYS
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def current(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings `environ` (default: this process's environment) gives now."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get(HOME_ENV, "var"))
+    pool = Path(env.get(POOL_ENV, home / "pool" / "pool.duckdb"))
+    signing_key = env.get(SIGNING_KEY_ENV)
+    audit_heads = env.get(AUDIT_HEADS_ENV)
+    return Settings(
+        home=home,
+        landing=Path(env.get(LANDING_ENV, home / "landing")),
+        pool=pool,
+        certified=Path(env.get(CERTIFIED_ENV, pool.with_name("certified.duckdb"))),
+        serving=Path(env.get(SERVING_ENV, home / "serving")),
+        directory_url=env.get(DIRECTORY_URL_ENV) or f"sqlite:///{home / 'directory.sqlite'}",
+        dagster_home=Path(env.get(DAGSTER_HOME_ENV) or home / "dagster"),
+        audit_heads=Path(audit_heads) if audit_heads else home / "keys" / "audit_heads.jsonl",
+        signing_key=Path(signing_key) if signing_key else None,
+        calendar=Path(env.get(CALENDAR_ENV, home / "calendar.yaml")),
+        analytics_config=Path(env.get(ANALYTICS_CONFIG_ENV, home / "analytics.yaml")),
+        centre_name=env.get(CENTRE_NAME_ENV) or DEFAULT_CENTRE,
+        trusted_proxies=env.get(TRUSTED_PROXIES_ENV, "").strip() or None,
+        audit_key=env.get(AUDIT_KEY_ENV) or None,
+        pseudonym_key=env.get(PSEUDONYM_KEY_ENV),
+        audit_retention_text=env.get(AUDIT_RETENTION_ENV, "").strip(),
+        rate_limit_text=env.get(RATE_LIMIT_ENV, ""),
+        max_body_bytes_text=env.get(MAX_BODY_BYTES_ENV, ""),
+        case_number_pattern_text=env.get(CASE_NUMBER_PATTERN_ENV, ""),
+        case_recent_days_text=env.get(CASE_RECENT_DAYS_ENV, "").strip(),
+    )
+
+
+def home() -> Path:
+    """ONCEONLY_HOME (default `var`): root of every generated file."""
+    return current().home
