@@ -213,7 +213,8 @@ def test_a_refusal_the_route_logged_is_not_logged_twice_and_service_is_not_a_ref
     (entry,) = _entries_of(exchange, "refusal-logged-by-route")
     assert entry.action == "audit.read" and "may not read the audit log" in entry.reason
     served = {**_bearer(callers.clerk), "X-Request-ID": "refusal-none-served"}
-    params = {"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": CASE}
+    case = exchange.case(SOLE_PROPRIETOR)  # an open case in the centre's register
+    params = {"service_item": SOLE_PROPRIETOR, "subject": exchange.person, "case_no": case}
     assert client.get("/v1/prefill", params=params, headers=served).status_code == 200
     assert [e.outcome for e in _entries_of(exchange, "refusal-none-served")] == ["served"]
     public = {"X-Request-ID": "refusal-public-key"}
