@@ -25,7 +25,8 @@ from directory.publish import DEFAULT_BASE_URI, as_dcat, as_json
 from directory.sample import load_sample
 from directory.store import Directory, open_directory
 from directory.summary import format_summary, summarise
-from directory.tabular import TableFormat, export_table, import_table
+from directory.tabular import TableFormat, export_table
+from directory.tabular_import import import_table
 
 app = typer.Typer(
     help="The resource catalogue: search, show, history, restore, export and import.",

@@ -11,7 +11,8 @@ import xlsxwriter
 
 from directory.entries import VersionKind
 from directory.store import Directory
-from directory.tabular import COLUMNS, TableFormat, export_table, import_table, read_table
+from directory.tabular import COLUMNS, TableFormat, export_table
+from directory.tabular_import import import_table, read_table
 from tests.directory.fixtures import ADMIN, entry, steward
 
 HEADER = [c.header for c in COLUMNS]
