@@ -35,11 +35,20 @@ ui: install  ## the Dagster UI (and daemon, for the sensor and schedules) on the
 	$(UV) run --frozen python -c "from pipelines.instance import ensure_dagster_home; ensure_dagster_home()"
 	$(UV) run --frozen dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# Installs Debian packages once, whichever `make` gets there first: two `make test` started
+# side by side wait for each other on one lock (and on dpkg's own, for any other apt-get) instead
+# of failing on it, and the second finds the packages there when its turn comes.
+APT_LOCK := /var/lock/onceonly-apt.lock
+define apt_install
+$(SUDO) flock $(APT_LOCK) $(SHELL) -c '$(1) || { \
+  apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends $(2); }'
+endef
+
 browser:  ## Debian's Chromium and a Chinese font, for the console's browser tests
-	@test -x $(CHROMIUM) && fc-list :lang=zh 2>/dev/null | grep -q . || { \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
-	    chromium chromium-driver fonts-wqy-microhei fontconfig; }
+	@test -x $(CHROMIUM) && fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  $(call apt_install,test -x $(CHROMIUM) && fc-list :lang=zh 2>/dev/null | grep -q .,chromium chromium-driver fonts-wqy-microhei fontconfig)
 
 test: install browser  ## the code location as the UI loads it, then the whole suite
 	@mkdir -p $(DAGSTER_HOME)
