@@ -32,6 +32,8 @@ import pyarrow.compute as pc
 from duckdb.func import ARROW, SPECIAL
 from duckdb.sqltypes import VARCHAR
 
+from contracts.keys import arrow_buffers as buffers
+from contracts.keys.arrow_buffers import Bytes, Mask
 from contracts.keys.checksums import (
     ID_CHECK_CHARS,
     ID_WEIGHTS,
@@ -47,11 +49,8 @@ from contracts.keys.id_number import LEGACY_LENGTH, LENGTH, MIN_BIRTH_YEAR, SEPA
 from contracts.keys.problems import Problem
 from contracts.keys.regions import region_lookup
 
-Bytes = npt.NDArray[np.uint8]
 Codes = npt.NDArray[np.int8]
-Mask = npt.NDArray[np.bool_]
 Pairs = npt.NDArray[np.uint16]
-Offsets = npt.NDArray[np.int32] | npt.NDArray[np.int64]
 Values: TypeAlias = "pa.Array | pa.ChunkedArray"
 T = TypeVar("T")
 R = TypeVar("R")
@@ -257,9 +256,9 @@ def _fast_pass(
     start, raw = piece
     codes = out.codes[start : start + len(raw)]
     keys = out.keys[start : start + len(raw)]
-    present = _present(raw)
-    fixed = present & (_byte_lengths(raw) == LENGTH)
-    keys[:] = _gather_rows(raw, fixed, LENGTH)
+    present = buffers.present(raw)
+    fixed = present & (buffers.byte_lengths(raw) == LENGTH)
+    keys[:] = buffers.gather_rows(raw, fixed, LENGTH)
     codes[:] = rules.kernel(keys, today)
     codes[~present] = _CODE[Problem.MISSING]
     keys[np.flatnonzero(codes != VALID)] = 0
@@ -270,10 +269,10 @@ def _fast_pass(
 def _check_normalised(keys: pa.Array, rules: _Rules, today: date) -> _Checked:
     """Classify normalised, non-null values by length, as the scalar functions do."""
     chars = pc.utf8_length(keys).to_numpy()
-    ascii_only = _byte_lengths(keys) == chars
+    ascii_only = buffers.byte_lengths(keys) == chars
     legacy_length = np.logical_or.reduce([chars == n for n in rules.legacy_lengths])
     full = ascii_only & (chars == LENGTH)
-    out = _gather_rows(keys, full, LENGTH)
+    out = buffers.gather_rows(keys, full, LENGTH)
     codes = np.where(full, VALID, _CODE[Problem.BAD_LENGTH]).astype(np.int8)
     codes[(legacy_length | (chars == LENGTH)) & ~ascii_only] = _CODE[Problem.BAD_CHARSET]
     codes[chars == 0] = _CODE[Problem.MISSING]
@@ -296,8 +295,8 @@ def _normalise(raw: pa.Array) -> pa.Array:
     finds those, and is far cheaper than a regex replace over every value.
     """
     text = pc.utf8_normalize(raw, "NFKC")
-    offsets = _offsets(text)
-    occurring = np.bincount(_data(text)[offsets[0] : offsets[-1]], minlength=256) > 0
+    offsets = buffers.offsets(text)
+    occurring = np.bincount(buffers.data_bytes(text)[offsets[0] : offsets[-1]], minlength=256) > 0
     for separator in SEPARATORS:
         if occurring[ord(separator)]:
             text = pc.replace_substring(text, separator, "")
@@ -355,7 +354,7 @@ def _plausible_dates(
 
 def _id_legacy(keys: pa.Array) -> _Checked:
     """15-digit numbers gain the century "19" and a check character."""
-    rows = _gather_rows(keys, None, LEGACY_LENGTH)
+    rows = buffers.gather_rows(keys, None, LEGACY_LENGTH)
     digits_ok = (rows - _ZERO).max(axis=1, initial=0) <= 9
     century = np.full((len(rows), 2), (ord("1"), ord("9")), dtype=np.uint8)
     body = np.concatenate([rows[:, :6], century, rows[:, 6:]], axis=1)
@@ -412,8 +411,8 @@ class _AliasTable:
 def _credit_legacy(table: _AliasTable, keys: pa.Array) -> _Checked:
     """Legacy codes are checked for shape, then only count through the alias table."""
     org = pc.utf8_length(keys).to_numpy() == ORG_CODE_LENGTH
-    codes = _org_code_problems(_gather_rows(keys, org, ORG_CODE_LENGTH))
-    numbers = _gather_rows(keys, ~org, LEGACY_LENGTH)
+    codes = _org_code_problems(buffers.gather_rows(keys, org, ORG_CODE_LENGTH))
+    numbers = buffers.gather_rows(keys, ~org, LEGACY_LENGTH)
     numbers_ok = (numbers - _ZERO).max(axis=1, initial=0) <= 9
     codes[~org] = np.where(numbers_ok, VALID, _CODE[Problem.BAD_CHARSET])[~org]
     codes[codes == VALID] = _CODE[Problem.UNMAPPED_LEGACY_CODE]
@@ -440,7 +439,7 @@ def _org_code_problems(rows: Bytes) -> Codes:
 def _resolve_targets(codes: Codes, targets: pa.Array) -> _Checked:
     """Well-formed legacy rows with a target take the target's own check, without aliases."""
     keys = np.zeros((len(codes), LENGTH), dtype=np.uint8)
-    mapped = (codes == _CODE[Problem.UNMAPPED_LEGACY_CODE]) & _present(targets)
+    mapped = (codes == _CODE[Problem.UNMAPPED_LEGACY_CODE]) & buffers.present(targets)
     if mapped.any():
         resolved = _check(targets.filter(pa.array(mapped)), _CREDIT_CODE_RULES)
         codes[mapped] = resolved.codes
@@ -483,48 +482,3 @@ def _first_failures(checks: list[tuple[Mask, Problem]]) -> Codes:
         ranked = np.where(ok[failed], ranked, np.int8(_CODE[problem]))
     codes[failed] = ranked
     return codes
-
-
-def _present(values: pa.Array) -> Mask:
-    if values.null_count == 0:
-        return np.ones(len(values), dtype=np.bool_)
-    first, skip = divmod(values.offset, 8)  # a slice shares its parent's bitmap
-    bitmap = np.frombuffer(values.buffers()[0], dtype=np.uint8)[first:]
-    bits = np.unpackbits(bitmap, count=skip + len(values), bitorder="little")
-    return bits[skip:].view(np.bool_)
-
-
-def _offsets(values: pa.Array) -> Offsets:
-    buffer = values.buffers()[1]
-    offsets: Offsets = (
-        np.frombuffer(buffer, dtype=np.int64)
-        if pa.types.is_large_string(values.type)
-        else np.frombuffer(buffer, dtype=np.int32)
-    )
-    return offsets[values.offset : values.offset + len(values) + 1]
-
-
-def _byte_lengths(values: pa.Array) -> Offsets:
-    return np.diff(_offsets(values))
-
-
-def _data(values: pa.Array) -> Bytes:
-    buffer = values.buffers()[2]
-    return np.empty(0, dtype=np.uint8) if buffer is None else np.frombuffer(buffer, np.uint8)
-
-
-def _gather_rows(values: pa.Array, rows: Mask | None, width: int) -> Bytes:
-    """An (n, width) byte matrix: row i is value i where ``rows`` is set (None: all rows,
-    which must then all be ``width`` bytes long), junk elsewhere.
-
-    Indexes a view of the data buffer that has a ``width``-byte item starting at every
-    byte, so one fancy-indexing call copies each row; cheaper than filtering the values
-    with Arrow and scattering them back.
-    """
-    data = _data(values)
-    selected = np.ones(len(values), dtype=np.bool_) if rows is None else rows
-    if data.size < width or not selected.any():
-        return np.zeros((len(values), width), dtype=np.uint8)
-    windows = np.ndarray((data.size - width + 1,), dtype=f"V{width}", buffer=data, strides=(1,))
-    starts = np.where(selected, _offsets(values)[:-1], 0)
-    return windows[starts].view(np.uint8).reshape(-1, width)
