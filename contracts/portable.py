@@ -7,7 +7,8 @@ kinds of difference are handled here, so that a batch certifies row for row the 
 
 1. Constructs sqlglot leaves untranslated or translates with another meaning, rewritten for
    Spark by :func:`render`: DuckDB's ``TRY_STRPTIME`` (one format or a list) becomes Spark's
-   ``TRY_TO_TIMESTAMP`` with Java patterns; ``TRIM`` removes every Unicode space separator on
+   ``TRY_TO_TIMESTAMP`` with Java patterns; the compiler's ``LIST_FILTER(..., r -> r IS NOT
+   NULL)`` becomes ``ARRAY_COMPACT`` (Spark allows no subquery in a lambda's list); ``TRIM`` removes every Unicode space separator on
    DuckDB (U+3000, the full-width space, included) and only U+0020 on Spark, so Spark is given
    the set; a correlated ``EXISTS`` (reference rules) becomes an uncorrelated ``IN``, which
    Spark plans in a projection; regular expressions are rewritten for Java (below).
@@ -183,7 +184,27 @@ def _for_spark(node: exp.Expr) -> exp.Expr:
         )
     if isinstance(node, exp.Exists):
         return _exists_as_in(node)
+    if isinstance(node, exp.ArrayFilter) and _drops_nulls(node):
+        # Spark allows no subquery (a reference rule) inside a higher-order function.
+        return exp.Anonymous(
+            this="ARRAY_COMPACT", expressions=[node.this.copy().transform(_for_spark)]
+        )
     return node
+
+
+def _drops_nulls(node: exp.ArrayFilter) -> bool:
+    """`LIST_FILTER(list, r -> r IS NOT NULL)`, as the compiler writes the rule lists."""
+    body = node.expression
+    if not isinstance(body, exp.Lambda) or len(body.expressions) != 1:
+        return False
+    name = body.expressions[0].name
+    test = body.this
+    return (
+        isinstance(test, exp.Not)
+        and isinstance(test.this, exp.Is)
+        and isinstance(test.this.expression, exp.Null)
+        and test.this.this.name == name
+    )
 
 
 def _try_to_timestamp(node: exp.Anonymous) -> exp.Expr:

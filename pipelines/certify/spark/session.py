@@ -1,0 +1,106 @@
+"""The SparkSession certification runs on, configured so Spark computes what DuckDB does.
+
+Spark 4 and its Hadoop libraries run on Java 17 (newer JVMs refuse Hadoop's security calls),
+so the session is started on a Java 17 runtime: JAVA_HOME when it is one, else Debian's
+OpenJDK 17 (`make java` installs it). Timestamps are naive (TIMESTAMP_NTZ, like DuckDB's
+TIMESTAMP) and ANSI mode is on (bad casts fail, as on DuckDB), whatever the cluster's defaults.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+JAVA_VERSION = 17
+DEBIAN_JVMS = "/usr/lib/jvm/java-17-openjdk-*"
+APP_NAME = "onceonly-certify"
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """Where and how big: `master` is `local[N]`, `spark://host:port` or `k8s://...`."""
+
+    master: str = "local[2]"
+    executor_memory: str = "1g"
+    executor_cores: int = 1
+    driver_memory: str = "1g"
+    shuffle_partitions: int = 2
+    ui: bool = False
+
+
+class JavaNotFoundError(RuntimeError):
+    """No Java 17 runtime: Spark cannot start."""
+
+
+def java_major(home: Path) -> int | None:
+    """The major version of the JDK or JRE at `home`, from its `release` file."""
+    try:
+        text = (home / "release").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(r'JAVA_VERSION="(?:1\.)?([0-9]+)', text)
+    return int(found.group(1)) if found else None
+
+
+def pin_java(environ: MutableMapping[str, str] = os.environ) -> Path:
+    """Point JAVA_HOME at a Java 17 runtime (the one set, if it is 17) and return it."""
+    current = environ.get("JAVA_HOME")
+    if current and java_major(Path(current)) == JAVA_VERSION:
+        return Path(current)
+    on_path = shutil.which("java")
+    candidates = [
+        *sorted(glob.glob(DEBIAN_JVMS)),
+        *([str(Path(on_path).resolve().parents[1])] if on_path else []),
+    ]
+    for candidate in candidates:
+        if java_major(Path(candidate)) == JAVA_VERSION:
+            environ["JAVA_HOME"] = candidate
+            return Path(candidate)
+    raise JavaNotFoundError(
+        f"Spark needs a Java {JAVA_VERSION} runtime: set JAVA_HOME to one, or run `make java` "
+        "(Debian's openjdk-17-jre-headless)"
+    )
+
+
+def spark_conf(settings: SparkSettings) -> dict[str, str]:
+    """Every option the session is built with."""
+    conf = {
+        "spark.master": settings.master,
+        "spark.app.name": APP_NAME,
+        "spark.executor.memory": settings.executor_memory,
+        "spark.executor.cores": str(settings.executor_cores),
+        "spark.driver.memory": settings.driver_memory,
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.ui.enabled": str(settings.ui).lower(),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.timestampType": "TIMESTAMP_NTZ",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.ansi.enabled": "true",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+    if settings.master.startswith("local") or "127.0.0.1" in settings.master:
+        conf["spark.driver.host"] = "127.0.0.1"
+        conf["spark.driver.bindAddress"] = "127.0.0.1"
+    return conf
+
+
+def spark_session(settings: SparkSettings) -> SparkSession:
+    """The process's SparkSession for `settings` (started once; later calls reuse it)."""
+    pin_java()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in spark_conf(settings).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("FATAL")
+    return session
