@@ -42,7 +42,10 @@ from pipelines.landing.schema import landed_table
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
 
-GOOD = ~F.col("_duplicate") & (F.size("_errors") == 0)
+
+def good() -> SparkColumn:
+    """A candidate: not a duplicate, no error (Spark columns need a running session)."""
+    return ~F.col("_duplicate") & (F.size("_errors") == 0)
 
 
 def text_of(column: Column, table: str | None = None) -> SparkColumn:
@@ -120,20 +123,20 @@ class SparkEngine:
         copies = Window.partitionBy("_record_hash").orderBy("_row_number")
         marked = checked.withColumn("_duplicate", F.row_number().over(copies) > 1)
         same_key = Window.partitionBy(*(F.col(k) for k in contract.record_key))
-        claimed = F.sum(F.when(GOOD, 1).otherwise(0)).over(same_key)
+        claimed = F.sum(F.when(good(), 1).otherwise(0)).over(same_key)
         classified = marked.withColumn(
             "_errors",
-            F.when(GOOD & (claimed > 1), F.array(F.lit(record_key_rule(contract.id)))).otherwise(
+            F.when(good() & (claimed > 1), F.array(F.lit(record_key_rule(contract.id)))).otherwise(
                 F.col("_errors")
             ),
         )
         self.classified = self._keep(classified)
         row = self.classified.agg(
             F.count(F.lit(1)),
-            F.sum(F.when(GOOD, 1).otherwise(0)),
+            F.sum(F.when(good(), 1).otherwise(0)),
             F.sum(F.when(~F.col("_duplicate") & (F.size("_errors") > 0), 1).otherwise(0)),
             F.sum(F.when(F.col("_duplicate"), 1).otherwise(0)),
-            F.sum(F.when(GOOD & (F.size("_warnings") > 0), 1).otherwise(0)),
+            F.sum(F.when(good() & (F.size("_warnings") > 0), 1).otherwise(0)),
         ).first()
         assert row is not None
         return Classification(*(int(v or 0) for v in row))
@@ -144,7 +147,7 @@ class SparkEngine:
         return self.classified
 
     def _candidates(self) -> DataFrame:
-        return self._classified().filter(GOOD).drop("_errors", "_duplicate")
+        return self._classified().filter(good()).drop("_errors", "_duplicate")
 
     def gate(self, suite: ExpectationSuite) -> GateResult:
         return run_spark_gate(self._candidates(), suite)

@@ -253,7 +253,18 @@ QUALITY_DUMPS = {
 
 def dump(pool: Pool) -> dict[str, list[tuple[object, ...]]]:
     """Every row certification wrote: each resource's history and the quality records."""
-    tables = {f"history {c}": f"SELECT * FROM certified.{c} ORDER BY ALL" for c in HISTORIES}
+    present = {
+        name
+        for (name,) in pool.query(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'certified' "
+            "AND schema_name = 'main'"
+        )
+    }
+    tables = {
+        f"history {c}": f"SELECT * FROM certified.{c} ORDER BY ALL"
+        for c in HISTORIES
+        if c in present
+    }
     return {name: pool.query(sql) for name, sql in {**tables, **QUALITY_DUMPS}.items()}
 
 
