@@ -55,15 +55,8 @@ def _parse_error(path: Path, message: str) -> LintProblem:
 
 
 def _lint_rules(path: Path, contract: Contract) -> list[LintProblem]:
-    try:
-        compile_contract(contract, as_of=dt.date.today(), reference_table=lambda r: r)
-    except RuleError as error:
-        location: list[str | int] = (
-            ["quality", "rules", error.rule_index] if error.rule_index is not None else []
-        )
-        return [LintProblem(path.name, line_of(path, location), str(error))]
     index = {rule.id: i for i, rule in enumerate(contract.quality.rules)}
-    return [
+    unportable = [
         LintProblem(
             path.name,
             line_of(path, ["quality", "rules", index[rule_id]]),
@@ -72,6 +65,16 @@ def _lint_rules(path: Path, contract: Contract) -> list[LintProblem]:
         )
         for rule_id, why in unportable_rules(contract)
     ]
+    if unportable:  # said before the compiler's verdict, which would be less specific
+        return unportable
+    try:
+        compile_contract(contract, as_of=dt.date.today(), reference_table=lambda r: r)
+    except RuleError as error:
+        location: list[str | int] = (
+            ["quality", "rules", error.rule_index] if error.rule_index is not None else []
+        )
+        return [LintProblem(path.name, line_of(path, location), str(error))]
+    return []
 
 
 def _lint_references(

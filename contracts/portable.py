@@ -8,10 +8,11 @@ kinds of difference are handled here, so that a batch certifies row for row the 
 1. Constructs sqlglot leaves untranslated or translates with another meaning, rewritten for
    Spark by :func:`render`: DuckDB's ``TRY_STRPTIME`` (one format or a list) becomes Spark's
    ``TRY_TO_TIMESTAMP`` with Java patterns; the compiler's ``LIST_FILTER(..., r -> r IS NOT
-   NULL)`` becomes ``ARRAY_COMPACT`` (Spark allows no subquery in a lambda's list); ``TRIM`` removes every Unicode space separator on
-   DuckDB (U+3000, the full-width space, included) and only U+0020 on Spark, so Spark is given
-   the set; a correlated ``EXISTS`` (reference rules) becomes an uncorrelated ``IN``, which
-   Spark plans in a projection; regular expressions are rewritten for Java (below).
+   NULL)`` becomes ``ARRAY_COMPACT`` (Spark allows no subquery in a lambda's list); ``TRIM``
+   removes every Unicode space separator on DuckDB (U+3000, the full-width space, included)
+   and only U+0020 on Spark, so Spark is given the set; a correlated ``EXISTS`` (reference
+   rules) becomes an uncorrelated ``IN``, which Spark plans in a projection; regular
+   expressions are rewritten for Java (below).
 2. Regular expressions: DuckDB matches with RE2, Spark with ``java.util.regex``. On the subset
    :func:`unportable_regex` accepts they agree once ``$`` (RE2: end of text; Java: also before a
    final line break) is written ``\\z`` and ``.`` (RE2: any but ``\\n``; Java: also not ``\\r``,
@@ -171,24 +172,30 @@ def value_text(value: exp.Expr, sql_type: str, dialect: str) -> exp.Expr:
     return exp.cast(value, "VARCHAR")
 
 
+def _spark(node: exp.Expr) -> exp.Expr:
+    """A copy of `node` rendered for Spark: a rewritten node's parts are rewritten too."""
+    return node.copy().transform(_for_spark)
+
+
 def _for_spark(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Anonymous) and str(node.this).upper() == "TRY_STRPTIME":
         return _try_to_timestamp(node)
     if isinstance(node, exp.Trim) and node.args.get("expression") is None:
         return exp.Trim(
-            this=node.this, expression=exp.Literal.string(SPACE_SEPARATORS), position="BOTH"
+            this=_spark(node.this),
+            expression=exp.Literal.string(SPACE_SEPARATORS),
+            position="BOTH",
         )
     if isinstance(node, exp.RegexpLike) and isinstance(node.expression, exp.Literal):
         return exp.RegexpLike(
-            this=node.this, expression=exp.Literal.string(java_regex(node.expression.this))
+            this=_spark(node.this),
+            expression=exp.Literal.string(java_regex(node.expression.this)),
         )
     if isinstance(node, exp.Exists):
         return _exists_as_in(node)
     if isinstance(node, exp.ArrayFilter) and _drops_nulls(node):
         # Spark allows no subquery (a reference rule) inside a higher-order function.
-        return exp.Anonymous(
-            this="ARRAY_COMPACT", expressions=[node.this.copy().transform(_for_spark)]
-        )
+        return exp.Anonymous(this="ARRAY_COMPACT", expressions=[_spark(node.this)])
     return node
 
 
@@ -213,7 +220,7 @@ def _try_to_timestamp(node: exp.Anonymous) -> exp.Expr:
     calls = [
         exp.Anonymous(
             this="TRY_TO_TIMESTAMP",
-            expressions=[text.copy(), exp.Literal.string(java_pattern(f.this))],
+            expressions=[_spark(text), exp.Literal.string(java_pattern(f.this))],
         )
         for f in listed
     ]
@@ -263,11 +270,11 @@ def _exists_as_in(node: exp.Exists) -> exp.Expr:
         if isinstance(c, exp.EQ) and isinstance(c.expression, exp.Column) and c.expression.table
     )
     # NULLs kept out of the list: `v IN (list with a NULL)` is NULL, never false.
-    rest = [link.this.is_(exp.null()).not_(), *(c.copy() for c in conditions if c is not link)]
+    rest = [link.this.is_(exp.null()).not_(), *(_spark(c) for c in conditions if c is not link)]
     inner = (
         exp.select(link.this.copy()).from_(query.args["from_"].this.copy()).where(exp.and_(*rest))
     )
-    return exp.In(this=link.expression.copy(), query=exp.Subquery(this=inner))
+    return exp.In(this=_spark(link.expression), query=exp.Subquery(this=inner))
 
 
 def java_regex(pattern: str) -> str:

@@ -11,22 +11,53 @@ from __future__ import annotations
 import functools
 import pickle
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+EXECUTORS = 2
+EXECUTOR_WAIT_SECONDS = 300
+
+
+def wait_for_executors(session: SparkSession, count: int) -> int:
+    """Until `count` executors (one per worker) have registered, so every worker takes part."""
+    deadline = time.monotonic() + EXECUTOR_WAIT_SECONDS
+    while True:
+        # The driver's block manager is listed too.
+        registered = session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1
+        if registered >= count or time.monotonic() > deadline:
+            return int(registered)
+        time.sleep(0.5)
 
 
 def main(master: str, pool_root: Path, files: Path, out: Path) -> None:
     from pipelines.certify.spark.engine import SparkEngine
-    from pipelines.certify.spark.session import SparkSettings, spark_session
+    from pipelines.certify.spark.session import SMALL_DATA, SparkSettings, spark_session
     from tests.pipelines.certify.parity import deliver_all, dump
     from tests.pipelines.certify.support import Pool
 
-    session = spark_session(SparkSettings(master=master, executor_memory="512m", executor_cores=1))
+    session = spark_session(
+        SparkSettings(master=master, executor_memory="512m", executor_cores=1, extra=SMALL_DATA)
+    )
     try:
-        executors = session.sparkContext.getConf().get("spark.master")
+        executors = wait_for_executors(session, EXECUTORS)
         pool = Pool(pool_root)
         deliveries = pickle.loads(files.read_bytes())
         reports = deliver_all(pool, functools.partial(SparkEngine, spark=session), deliveries)
-        out.write_bytes(pickle.dumps({"master": executors, "reports": reports, "dump": dump(pool)}))
+        out.write_bytes(
+            pickle.dumps(
+                {
+                    "master": session.sparkContext.master,
+                    "executors": executors,
+                    "reports": reports,
+                    "dump": dump(pool),
+                }
+            )
+        )
     finally:
         session.stop()
 

@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.certify.spark.session import pin_java
@@ -73,32 +74,52 @@ def _alive_workers(ui_port: int) -> int:
     return sum(1 for worker in state.get("workers", []) if worker.get("state") == "ALIVE")
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """A running cluster: its master URL and the master's web UI (state as JSON)."""
+
+    url: str
+    ui_port: int
+
+    def alive_workers(self) -> int:
+        return _alive_workers(self.ui_port)
+
+
 @contextmanager
-def standalone_cluster(root: Path, workers: int = 2, memory: str = "512m") -> Iterator[str]:
-    """A running cluster's master URL, `spark://127.0.0.1:<port>`; logs under `root`."""
+def standalone_cluster(root: Path, workers: int = 2, memory: str = "512m") -> Iterator[Cluster]:
+    """A master on 127.0.0.1 and `workers` workers (started, registering while the caller
+    goes on: a driver's first job waits for them); logs under `root`."""
     root.mkdir(parents=True, exist_ok=True)
     env = cluster_environment(root)
     spark_class = str(spark_home() / "bin" / "spark-class")
     port, ui_port = free_port(), free_port()
     url = f"spark://127.0.0.1:{port}"
     with ExitStack() as stack:
-        master = stack.enter_context(
-            _process(
-                [
-                    spark_class,
-                    MASTER,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--webui-port",
-                    str(ui_port),
-                ],
-                env,
-                root / "master.log",
+        started = [
+            stack.enter_context(
+                _process(
+                    [
+                        spark_class,
+                        MASTER,
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--webui-port",
+                        str(ui_port),
+                    ],
+                    env,
+                    root / "master.log",
+                )
             )
-        )
-        started = [master]
+        ]
+        deadline = time.monotonic() + START_SECONDS
+        while not _answers(ui_port):
+            ended = [p.args[1] for p in started if p.poll() is not None]
+            if ended or time.monotonic() > deadline:
+                logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in root.glob("*.log"))
+                raise RuntimeError(f"the master did not start:\n{logs}")
+            time.sleep(0.5)
         for n in range(workers):
             work = root / f"worker-{n}"
             work.mkdir(exist_ok=True)
@@ -127,11 +148,12 @@ def standalone_cluster(root: Path, workers: int = 2, memory: str = "512m") -> It
                     )
                 )
             )
-        deadline = time.monotonic() + START_SECONDS
-        while _alive_workers(ui_port) < workers:
-            ended = [p.args[1] for p in started if p.poll() is not None]
-            if ended or time.monotonic() > deadline:
-                logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in root.glob("*.log"))
-                raise RuntimeError(f"the cluster did not start (ended: {ended}):\n{logs}")
-            time.sleep(1)
-        yield url
+        yield Cluster(url, ui_port)
+
+
+def _answers(ui_port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=5):
+            return True
+    except OSError:
+        return False

@@ -17,7 +17,7 @@ from tests.pipelines.certify.parity import deliver_all, dump, write_deliveries
 from tests.pipelines.certify.standalone import standalone_cluster
 from tests.pipelines.certify.support import Pool
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 DRIVER_SECONDS = 600
 
 
@@ -25,8 +25,6 @@ def test_a_standalone_cluster_certifies_as_duckdb_does(tmp_path: Path) -> None:
     # The first deliveries: the population (typing, every row rule, duplicates, collisions)
     # and the insurance enrolment (conflicts with the population's names).
     files = write_deliveries(tmp_path / "deliveries")[:2]
-    on_duckdb = Pool(tmp_path / "duckdb")
-    expected_reports = deliver_all(on_duckdb, DuckDBEngine, files)
     listed, out = tmp_path / "files.pickle", tmp_path / "cluster.pickle"
     listed.write_bytes(pickle.dumps(files))
     env = {
@@ -34,27 +32,25 @@ def test_a_standalone_cluster_certifies_as_duckdb_does(tmp_path: Path) -> None:
         "JAVA_HOME": str(pin_java(dict(os.environ))),
         "PYSPARK_PYTHON": sys.executable,
     }
-    with standalone_cluster(tmp_path / "cluster") as master:
-        driver = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.pipelines.certify.cluster_driver",
-                master,
-                str(tmp_path / "spark"),
-                str(listed),
-                str(out),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=DRIVER_SECONDS,
-            check=False,
-        )
-    assert driver.returncode == 0, driver.stderr[-4000:]
-    cluster = pickle.loads(out.read_bytes())
-    assert cluster["master"] == master
-    assert cluster["reports"] == expected_reports
-    expected = dump(on_duckdb)
-    for table, rows in expected.items():
-        assert cluster["dump"][table] == rows, table
+    on_duckdb = Pool(tmp_path / "duckdb")
+    with standalone_cluster(tmp_path / "cluster") as cluster:
+        command = [
+            sys.executable,
+            "-m",
+            "tests.pipelines.certify.cluster_driver",
+            cluster.url,
+            str(tmp_path / "spark"),
+            str(listed),
+            str(out),
+        ]
+        with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as driver:
+            # The JVMs start meanwhile: the same deliveries on DuckDB, for the expected rows.
+            expected_reports = deliver_all(on_duckdb, DuckDBEngine, files)
+            _, errors = driver.communicate(timeout=DRIVER_SECONDS)
+        assert driver.returncode == 0, errors[-4000:]
+        assert cluster.alive_workers() == 2
+    certified = pickle.loads(out.read_bytes())
+    assert certified["master"] == cluster.url and certified["executors"] == 2
+    assert certified["reports"] == expected_reports
+    for table, rows in dump(on_duckdb).items():
+        assert certified["dump"][table] == rows, table
