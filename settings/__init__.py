@@ -48,6 +48,7 @@ ENGINE_ENV = "ONCEONLY_ENGINE"
 SPARK_MASTER_ENV = "ONCEONLY_SPARK_MASTER"
 SPARK_EXECUTOR_MEMORY_ENV = "ONCEONLY_SPARK_EXECUTOR_MEMORY"
 SPARK_EXECUTOR_CORES_ENV = "ONCEONLY_SPARK_EXECUTOR_CORES"
+JAVA_HOME_ENV = "JAVA_HOME"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
@@ -103,6 +104,7 @@ class Settings:
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_executor_memory: str = DEFAULT_SPARK_EXECUTOR_MEMORY
     spark_executor_cores_text: str = ""
+    java_home: Path | None = None  # the JVM Spark runs on; must be Java 17
 
     @property
     def keys(self) -> Path:
@@ -219,7 +221,14 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         spark_executor_memory=env.get(SPARK_EXECUTOR_MEMORY_ENV, "").strip()
         or DEFAULT_SPARK_EXECUTOR_MEMORY,
         spark_executor_cores_text=env.get(SPARK_EXECUTOR_CORES_ENV, "").strip(),
+        java_home=Path(env[JAVA_HOME_ENV]) if env.get(JAVA_HOME_ENV) else None,
     )
+
+
+def use_java_home(path: Path) -> None:
+    """Point JAVA_HOME at `path` for the JVM that pyspark launches from this process (its
+    launcher reads the variable; it takes no argument for it)."""
+    os.environ[JAVA_HOME_ENV] = str(path)
 
 
 def home() -> Path:

@@ -9,13 +9,13 @@ TIMESTAMP) and ANSI mode is on (bad casts fail, as on DuckDB), whatever the clus
 from __future__ import annotations
 
 import glob
-import os
 import re
 import shutil
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import settings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -61,56 +61,55 @@ def java_major(home: Path) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def pin_java(environ: MutableMapping[str, str] = os.environ) -> Path:
-    """Point JAVA_HOME at a Java 17 runtime (the one set, if it is 17) and return it."""
-    current = environ.get("JAVA_HOME")
-    if current and java_major(Path(current)) == JAVA_VERSION:
-        return Path(current)
+def java17_home(current: settings.Settings | None = None) -> Path:
+    """A Java 17 runtime: JAVA_HOME if it is one, else Debian's OpenJDK 17, else the `java`
+    on the PATH if it is 17."""
+    configured = (current or settings.current()).java_home
     on_path = shutil.which("java")
     candidates = [
-        *sorted(glob.glob(DEBIAN_JVMS)),
-        *([str(Path(on_path).resolve().parents[1])] if on_path else []),
+        *([configured] if configured else []),
+        *(Path(p) for p in sorted(glob.glob(DEBIAN_JVMS))),
+        *([Path(on_path).resolve().parents[1]] if on_path else []),
     ]
     for candidate in candidates:
-        if java_major(Path(candidate)) == JAVA_VERSION:
-            environ["JAVA_HOME"] = candidate
-            return Path(candidate)
+        if java_major(candidate) == JAVA_VERSION:
+            return candidate
     raise JavaNotFoundError(
         f"Spark needs a Java {JAVA_VERSION} runtime: set JAVA_HOME to one, or run `make java` "
         "(Debian's openjdk-17-jre-headless)"
     )
 
 
-def spark_conf(settings: SparkSettings) -> dict[str, str]:
+def spark_conf(config: SparkSettings) -> dict[str, str]:
     """Every option the session is built with."""
     conf = {
-        "spark.master": settings.master,
+        "spark.master": config.master,
         "spark.app.name": APP_NAME,
-        "spark.executor.memory": settings.executor_memory,
-        "spark.executor.cores": str(settings.executor_cores),
-        "spark.driver.memory": settings.driver_memory,
-        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
-        "spark.ui.enabled": str(settings.ui).lower(),
+        "spark.executor.memory": config.executor_memory,
+        "spark.executor.cores": str(config.executor_cores),
+        "spark.driver.memory": config.driver_memory,
+        "spark.sql.shuffle.partitions": str(config.shuffle_partitions),
+        "spark.ui.enabled": str(config.ui).lower(),
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.timestampType": "TIMESTAMP_NTZ",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.ansi.enabled": "true",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
     }
-    if settings.master.startswith("local") or "127.0.0.1" in settings.master:
+    if config.master.startswith("local") or "127.0.0.1" in config.master:
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
-    conf.update(settings.extra)
+    conf.update(config.extra)
     return conf
 
 
-def spark_session(settings: SparkSettings) -> SparkSession:
-    """The process's SparkSession for `settings` (started once; later calls reuse it)."""
-    pin_java()
+def spark_session(config: SparkSettings) -> SparkSession:
+    """The process's SparkSession for `config` (started once; later calls reuse it)."""
+    settings.use_java_home(java17_home())
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder
-    for key, value in spark_conf(settings).items():
+    for key, value in spark_conf(config).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("FATAL")

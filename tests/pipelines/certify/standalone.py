@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.certify.spark.session import pin_java
+from pipelines.certify.spark.session import java17_home
 
 MASTER = "org.apache.spark.deploy.master.Master"
 WORKER = "org.apache.spark.deploy.worker.Worker"
@@ -39,7 +39,7 @@ def spark_home() -> Path:
 def cluster_environment(logs: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "JAVA_HOME": str(pin_java(dict(os.environ))),
+        "JAVA_HOME": str(java17_home()),
         "SPARK_HOME": str(spark_home()),
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_DAEMON_MEMORY": "256m",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.certify.duckdb_engine import DuckDBEngine
-from pipelines.certify.spark.session import pin_java
+from pipelines.certify.spark.session import java17_home
 from tests.pipelines.certify.parity import deliver_all, dump, write_deliveries
 from tests.pipelines.certify.standalone import standalone_cluster
 from tests.pipelines.certify.support import Pool
@@ -29,7 +29,7 @@ def test_a_standalone_cluster_certifies_as_duckdb_does(tmp_path: Path) -> None:
     listed.write_bytes(pickle.dumps(files))
     env = {
         **os.environ,
-        "JAVA_HOME": str(pin_java(dict(os.environ))),
+        "JAVA_HOME": str(java17_home()),
         "PYSPARK_PYTHON": sys.executable,
     }
     on_duckdb = Pool(tmp_path / "duckdb")
