@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,14 +10,6 @@ import pytest
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-# pytest-xdist starts its workers with `python -c`, so their __main__ has neither __file__ nor
-# __spec__; pyspark takes that for its own doctest runner and exits the process as soon as
-# pyspark.sql.connect is imported, which Great Expectations does on import. A worker's
-# __main__ is given a name, so pyspark sees an ordinary program.
-_main = sys.modules["__main__"]
-if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
-    _main.__file__ = "pytest-xdist-worker"
 
 
 @pytest.fixture
