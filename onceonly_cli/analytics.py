@@ -34,9 +34,9 @@ def connect_analytics() -> duckdb.DuckDBPyConnection:
 def build() -> None:
     """Materialise the analytics assets now (one Dagster run, recorded like the daemon's)."""
     import settings
-    from pipelines.certify.publish import current_snapshot
+    from snapshot.manifest import current_version
 
-    if current_snapshot(settings.current().serving) is None:
+    if current_version(settings.current().serving) is None:
         console.print("[red]no published snapshot yet: run `onceonly ingest` first[/red]")
         raise typer.Exit(code=1)
     _materialise()
@@ -57,9 +57,9 @@ def summary(
     from pipelines.analytics.database import read_manifest
     from pipelines.analytics.settings import database_path, load_settings, work_dir
     from pipelines.analytics.summary import headline
-    from pipelines.certify.publish import current_snapshot
+    from snapshot.manifest import current_version
 
-    snapshot = current_snapshot(settings.current().serving)
+    snapshot = current_version(settings.current().serving)
     if snapshot is None:
         console.print("[red]no published snapshot yet: run `onceonly ingest` first[/red]")
         raise typer.Exit(code=1)

@@ -28,7 +28,7 @@ from pipelines.analytics.records import case_records, read_current_cases
 from pipelines.analytics.settings import DATABASE_FILE, AnalyticsSettings
 from pipelines.analytics.statistics import case_statistics
 from pipelines.analytics.three_colour import case_warnings
-from pipelines.certify.publish import current_snapshot
+from snapshot.manifest import current_version
 
 SOURCE = "source.json"
 RECORDS = "cases"
@@ -45,7 +45,7 @@ class StepResult:
 
 def records_step(serving: Path, work: Path, calendar: OfficialCalendar) -> StepResult:
     """De-identified case records with deadlines, from the current snapshot."""
-    snapshot = current_snapshot(serving)
+    snapshot = current_version(serving)
     if snapshot is None:
         raise LookupError(f"no published snapshot in {serving}: run `onceonly ingest` first")
     records = case_records(read_current_cases(snapshot.path), calendar, pseudonym_key())
@@ -123,7 +123,7 @@ def database_step(
     last = max(_latest(forecasts, "period_end"), as_of)
     snapshot = serving / source["snapshot_file"]
     if not snapshot.exists():  # superseded and removed since: the next build will catch up
-        current = current_snapshot(serving)
+        current = current_version(serving)
         snapshot = current.path if current else snapshot
     info = {
         **source,
