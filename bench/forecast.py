@@ -29,7 +29,6 @@ import numpy as np
 # `directory` package: put the repository first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from directory.calendar import OfficialCalendar
 from pipelines.analytics.forecasting.days import LOOKAHEAD_DAYS, DayBook, centre_days
 from pipelines.analytics.forecasting.demand import (
     FORECAST_STEP,
@@ -48,6 +47,7 @@ from pipelines.samples.cases import (
     WEEKDAY_FACTOR,
 )
 from pipelines.samples.workdays import service_calendar
+from snapshot.calendar import OfficialCalendar
 
 END = dt.date(2026, 11, 20)  # the sample's last day: its horizon is on the official calendar
 TIME_TARGET_SECONDS = 120

@@ -52,11 +52,11 @@ def summary(
     service item (written under $ONCEONLY_HOME/analytics/charts). Builds the analytics
     first when the current snapshot is newer than them."""
     import settings
-    from directory.calendar import official_calendar
     from directory.workdays import local_today
     from pipelines.analytics.database import read_manifest
     from pipelines.analytics.settings import database_path, load_settings, work_dir
     from pipelines.analytics.summary import headline
+    from snapshot.calendar import official_calendar
     from snapshot.manifest import current_version
 
     snapshot = current_version(settings.current().serving)
@@ -79,7 +79,7 @@ def calendar(
 ) -> None:
     """Which years follow an official schedule, where the centre's calendar file is, and
     (with --year) the year's days off and adjusted working days."""
-    from directory.calendar import DayKind, calendar_file, official_calendar
+    from snapshot.calendar import DayKind, calendar_file, official_calendar
 
     official = official_calendar()
     path = calendar_file()

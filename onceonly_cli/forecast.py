@@ -38,13 +38,13 @@ def backtest(
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Backtest every candidate model on a daily series file; print MASE, sMAPE, wall time."""
-    from directory.calendar import official_calendar
     from pipelines.analytics.forecasting.user_file import (
         CalendarMode,
         UserFileError,
         backtest_file,
         read_daily_file,
     )
+    from snapshot.calendar import official_calendar
 
     try:
         mode = CalendarMode(calendar)

@@ -52,8 +52,8 @@ from api.models_analytics import (
 from api.models_directory import ErrorBody
 from api.routers.steward_errors import StewardRoute
 from directory.actors import Role
-from directory.calendar import official_calendar
 from directory.workdays import local_today
+from snapshot.calendar import official_calendar
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No token, or a token that is invalid or revoked"},

@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from directory.calendar import OfficialCalendar, calendar_file, official_calendar
 from pipelines.analytics.catalogue import catalogue_figures
 from pipelines.analytics.database import publish_database
 from pipelines.analytics.forecasting.demand import forecast_centre
@@ -28,6 +27,7 @@ from pipelines.analytics.records import case_records, read_current_cases
 from pipelines.analytics.settings import DATABASE_FILE, AnalyticsSettings
 from pipelines.analytics.statistics import case_statistics
 from pipelines.analytics.three_colour import case_warnings
+from snapshot.calendar import OfficialCalendar, calendar_file, official_calendar
 from snapshot.manifest import current_version
 
 SOURCE = "source.json"

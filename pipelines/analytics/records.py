@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from directory.calendar import OfficialCalendar, to_date
 from pipelines.analytics.pseudonym import pseudonymise
+from snapshot.calendar import OfficialCalendar, to_date
 from snapshot.history import CURRENT
 from snapshot.tables import history_table
 

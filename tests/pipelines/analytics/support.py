@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from directory.calendar import OfficialCalendar
+from snapshot.calendar import OfficialCalendar
 
 CASE_COLUMNS = (
     "case_no VARCHAR, service_item_code VARCHAR, service_item_name VARCHAR, department VARCHAR, "
