@@ -20,8 +20,8 @@ console = Console()
 
 def connect_analytics() -> duckdb.DuckDBPyConnection:
     """The analytical database opened as every reader opens it, or a message and exit 1."""
-    from pipelines.analytics.database import open_analytics
-    from pipelines.analytics.settings import database_path, load_settings
+    from snapshot.analytics.config import load_settings
+    from snapshot.analytics.database import database_path, open_analytics
 
     try:
         return open_analytics(database_path(), load_settings().workbench)
@@ -53,9 +53,10 @@ def summary(
     first when the current snapshot is newer than them."""
     import settings
     from directory.workdays import local_today
-    from pipelines.analytics.database import read_manifest
-    from pipelines.analytics.settings import database_path, load_settings, work_dir
+    from pipelines.analytics.build import work_dir
     from pipelines.analytics.summary import headline
+    from snapshot.analytics.config import load_settings
+    from snapshot.analytics.database import database_path, read_manifest
     from snapshot.calendar import official_calendar
     from snapshot.manifest import current_version
 

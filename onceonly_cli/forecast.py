@@ -122,7 +122,7 @@ def chart(
     frequency: Annotated[str, typer.Option(help="daily or weekly.")] = "daily",
 ) -> None:
     """Draw a series' forecast (history, intervals, holidays shaded) to a PNG or SVG file."""
-    from pipelines.analytics.charts import ChartFormat, SeriesNotFound, chart_data, render
+    from snapshot.analytics.charts import ChartFormat, SeriesNotFound, chart_data, render
 
     suffix = out.suffix.lower().lstrip(".")
     if suffix not in {f.value for f in ChartFormat}:

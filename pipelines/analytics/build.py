@@ -19,14 +19,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+import settings
 from pipelines.analytics.catalogue import catalogue_figures
 from pipelines.analytics.database import publish_database
 from pipelines.analytics.forecasting.demand import forecast_centre
 from pipelines.analytics.pseudonym import pseudonym_key
 from pipelines.analytics.records import case_records, read_current_cases
-from pipelines.analytics.settings import DATABASE_FILE, AnalyticsSettings
 from pipelines.analytics.statistics import case_statistics
-from pipelines.analytics.three_colour import case_warnings
+from snapshot.analytics.config import AnalyticsSettings
+from snapshot.analytics.database import DATABASE_FILE
+from snapshot.analytics.three_colour import case_warnings
 from snapshot.calendar import OfficialCalendar, calendar_file, official_calendar
 from snapshot.manifest import current_version
 
@@ -35,6 +37,11 @@ RECORDS = "cases"
 STATISTICS = "case_statistics"
 WARNINGS = "case_warnings"
 FORECAST_TABLES = ("demand_history", "forecasts", "forecast_models", "backtest_errors")
+
+
+def work_dir() -> Path:
+    """Intermediate results of the analytics assets (Parquet), under ONCEONLY_HOME."""
+    return settings.home() / "analytics"
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.analytics.charts import ChartFormat, chart_data, render
-from pipelines.analytics.database import open_analytics
-from pipelines.analytics.settings import AnalyticsSettings
-from pipelines.analytics.three_colour import WARNING_COLUMNS, recolour
+from snapshot.analytics.charts import ChartFormat, chart_data, render
+from snapshot.analytics.config import AnalyticsSettings
+from snapshot.analytics.database import open_analytics
+from snapshot.analytics.three_colour import WARNING_COLUMNS, recolour
 from snapshot.calendar import OfficialCalendar
 
 TOTALS_SQL = """

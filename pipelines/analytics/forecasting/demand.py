@@ -37,7 +37,7 @@ from pipelines.analytics.forecasting.models import (
     daily_candidates,
     weekly_candidates,
 )
-from pipelines.analytics.settings import ForecastSettings
+from snapshot.analytics.config import ForecastSettings
 from snapshot.calendar import OfficialCalendar
 
 LABELS = ("series_id", "series_kind", "series_key", "series_name")

@@ -134,7 +134,7 @@ def built_serving(scratch: Path) -> Path:
         import pytest
 
         from pipelines.analytics.build import build_all
-        from pipelines.analytics.settings import AnalyticsSettings
+        from snapshot.analytics.config import AnalyticsSettings
 
         home = scratch / "analytics-template"
         serving = home / "serving"

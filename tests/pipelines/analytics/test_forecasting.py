@@ -14,7 +14,7 @@ from pipelines.analytics.forecasting.demand import FrequencyResult, daily, weekl
 from pipelines.analytics.forecasting.framing import SeriesSet, frame_daily
 from pipelines.analytics.forecasting.metrics import DemandClass, demand_class
 from pipelines.analytics.forecasting.models import BASELINE, daily_candidates, weekly_candidates
-from pipelines.analytics.settings import ForecastSettings
+from snapshot.analytics.config import ForecastSettings
 from snapshot.calendar import OfficialCalendar
 
 CALENDAR = OfficialCalendar()

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from onceonly_cli.main import app
-from pipelines.analytics.settings import AnalyticsSettings
 from pipelines.analytics.summary import headline
+from snapshot.analytics.config import AnalyticsSettings
 from snapshot.calendar import OfficialCalendar
 from tests.pipelines.analytics.support import AS_OF, install_serving
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.analytics.settings import WarningPolicy
+from snapshot.analytics.config import WarningPolicy
 from snapshot.calendar import CalendarSpan, OfficialCalendar, to_date
 
 WARNING_COLUMNS = (
