@@ -29,7 +29,7 @@ from snapshot.tables import (
 
 
 def quality_table(table: Table) -> str:
-    """A quality table on the writer's connection, e.g. `certified.quality.batches`."""
+    """A quality table on the writer's connection, e.g. `certified.quality.<table>`."""
     return table.ref(CERTIFIED)
 
 
