@@ -390,9 +390,9 @@ def _applicant_paths(base: Path) -> tuple[Path, Path, float]:
     import duckdb
     import numpy as np
 
-    from pipelines.certify.publish import current_snapshot
+    from snapshot.manifest import current_version
 
-    snapshot = current_snapshot(_serving_path())
+    snapshot = current_version(_serving_path())
     assert snapshot is not None
     persons = np.load(snapshot.layout / "ps_population.keys.npy", mmap_mode="r")
     owners = np.load(snapshot.layout / "nr_real_estate.keys.npy", mmap_mode="r")

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from api.serving import Snapshot
+from snapshot.reader import Snapshot
 
 CASE_REGISTER = "gsc_cases"
 # Characters that reorder, hide or break text: no case number may hold one (Cc control,

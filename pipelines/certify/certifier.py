@@ -28,14 +28,15 @@ from pipelines.certify.quarantine import (
     resolve_redelivered,
 )
 from pipelines.certify.schema import (
-    QUALITY,
     certified_table_exists,
     ensure_certified_schema,
     history_table,
+    quality_table,
 )
 from pipelines.certify.scores import record_scores
 from pipelines.duckdb_sql import first_row, scalar
 from pipelines.landing.schema import SCHEMA as LANDING
+from snapshot.tables import BATCHES, VALIDATIONS
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def certify_batch(
     counts = classify(con, compiled, batch)
     previous_rows = scalar(
         con,
-        f"SELECT rows_certified FROM {QUALITY}.batches WHERE contract_id = ? AND status = "
+        f"SELECT rows_certified FROM {quality_table(BATCHES)} WHERE contract_id = ? AND status = "
         "'certified' ORDER BY certified_at DESC LIMIT 1",
         [contract.id],
     )
@@ -179,7 +180,7 @@ def _record_validations(
 ) -> None:
     for outcome in gate.outcomes:
         con.execute(
-            f"INSERT INTO {QUALITY}.validations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {quality_table(VALIDATIONS)} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 contract.id,
                 batch,
@@ -205,7 +206,7 @@ def _record_batch(
     now: dt.datetime,
 ) -> None:
     con.execute(
-        f"INSERT INTO {QUALITY}.batches VALUES "
+        f"INSERT INTO {quality_table(BATCHES)} VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             contract.id,
@@ -236,8 +237,8 @@ def _previous_outcome(
     row = first_row(
         con,
         "SELECT rows_landed, rows_certified, rows_new_versions, rows_unchanged, "
-        f"rows_quarantined, rows_duplicate, rows_with_warnings, status FROM {QUALITY}.batches "
-        "WHERE contract_id = ? AND batch = ?",
+        "rows_quarantined, rows_duplicate, rows_with_warnings, status "
+        f"FROM {quality_table(BATCHES)} WHERE contract_id = ? AND batch = ?",
         [contract.id, batch],
     )
     if row is None:

@@ -25,11 +25,12 @@ import settings
 from api.main import create_app
 from contracts.registry import bundled_contracts
 from pipelines.certify.certifier import certify_batch
-from pipelines.certify.publish import current_snapshot, publish
+from pipelines.certify.publish import publish
 from pipelines.certify.schema import history_table
 from pipelines.landing.files import LandingFile
 from pipelines.landing.loader import land_file
 from pipelines.resources import PoolResource
+from snapshot.manifest import current_version
 from tests.api.conftest import Exchange
 
 SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记: its form's 经营者姓名 is ps_population.name
@@ -105,7 +106,7 @@ def test_prefill_answers_stay_whole_while_snapshots_switch(exchange: Exchange) -
 
 
 def _version() -> int:
-    snapshot = current_snapshot(settings.current().serving)
+    snapshot = current_version(settings.current().serving)
     assert snapshot is not None
     return snapshot.version
 
