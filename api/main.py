@@ -8,8 +8,20 @@ from api import docs, errors
 from api.console import install as install_console
 from api.middleware import ExchangeMiddleware
 from api.refusals import RefusalAudit
-from api.routers import analytics, audit, clerk, extracts, health, objections, quality, resources
-from api.routers.steward_routes import STEWARD_ROUTERS
+from api.routers import (
+    analytics,
+    audit,
+    clerk,
+    extracts,
+    health,
+    objections,
+    quality,
+    resources,
+    steward,
+    steward_admin,
+    steward_services,
+    steward_sharing,
+)
 from directory import log_privacy
 
 
@@ -40,8 +52,10 @@ def create_app() -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(objections.router)
     app.include_router(audit.router)
-    for router in STEWARD_ROUTERS:
-        app.include_router(router)
+    app.include_router(steward.router)
+    app.include_router(steward_services.router)
+    app.include_router(steward_sharing.router)
+    app.include_router(steward_admin.router)
     install_console(app)
     return app
 

@@ -17,14 +17,14 @@ from pydantic import BaseModel, Field
 
 from api.auth import Caller, check_role, current_caller, get_directory
 from api.bounds import Offset
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from directory.actors import Role
 from directory.audit import AuditRecord, actor_event
 from directory.store import Directory
 from directory.workdays import CHINA
 
 router = APIRouter(
-    prefix="/v1/audit", tags=["audit"], route_class=StewardRoute, responses=ERROR_RESPONSES
+    prefix="/v1/audit", tags=["audit"], route_class=ErrorContractRoute, responses=ERROR_RESPONSES
 )
 Dir = Annotated[Directory, Depends(get_directory)]
 HASH_EXAMPLE = "3f1c9a5e0b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e2f4b6d8c0a2e4f6b8d0c2a"

@@ -37,6 +37,7 @@ from fastapi.concurrency import run_in_threadpool
 import settings
 from api.auth import Caller, current_caller, get_directory, require_role
 from api.deps import current_snapshot
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.exchange.access import RefusalCode, department_refusal, role_refusal
 from api.exchange.answers import Objections, Reader, lookup, prefill
 from api.exchange.cases import (
@@ -70,7 +71,6 @@ from api.models_exchange import (
     VerifyResult,
 )
 from api.routers.extracts import get_signer
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from api.serving import Snapshot
 from contracts.keys import check_subject_key
 from directory.actors import Role
@@ -81,7 +81,7 @@ from directory.store import Directory
 from directory.workdays import local_today
 
 router = APIRouter(
-    prefix="/v1", tags=["clerk"], route_class=StewardRoute, responses=ERROR_RESPONSES
+    prefix="/v1", tags=["clerk"], route_class=ErrorContractRoute, responses=ERROR_RESPONSES
 )
 
 SUBJECT_EXAMPLE = "410102198503071234"

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, current_caller
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.extracts import (
     ALGORITHM,
     DEFAULT_CENTRE,
@@ -24,7 +25,6 @@ from api.extracts import (
     SigningKeyError,
 )
 from api.models_directory import ErrorBody
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 
 _signers: dict[SignerSettings, ExtractSigner] = {}
 _signers_lock = threading.Lock()
@@ -54,7 +54,7 @@ def get_signer() -> ExtractSigner:
 Signer = Annotated[ExtractSigner, Depends(get_signer)]
 Reader = Annotated[Caller, Depends(current_caller)]
 
-router = APIRouter(prefix="/v1/extracts", tags=["extracts"], route_class=StewardRoute)
+router = APIRouter(prefix="/v1/extracts", tags=["extracts"], route_class=ErrorContractRoute)
 _KEY_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The centre's signing key cannot be loaded"}
 }
