@@ -50,7 +50,6 @@ from api.exchange.cases import (
 )
 from api.exchange.catalogue import CatalogueCache
 from api.exchange.freshness import refresh_due
-from api.extracts import ExtractSigner
 from api.models_exchange import (
     BundleAnswer,
     BundleRequest,
@@ -72,6 +71,7 @@ from api.models_exchange import (
 )
 from api.routers.extracts import get_signer
 from api.serving import Snapshot
+from api.signing import ExtractSigner
 from contracts.keys import check_subject_key
 from directory.actors import Role
 from directory.audit import AuditEvent

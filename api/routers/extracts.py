@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 
 from api.auth import Caller, current_caller
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
-from api.extracts import (
+from api.models_directory import ErrorBody
+from api.signing import (
     ALGORITHM,
     DEFAULT_CENTRE,
     FORMAT,
@@ -24,7 +25,6 @@ from api.extracts import (
     SignerSettings,
     SigningKeyError,
 )
-from api.models_directory import ErrorBody
 
 _signers: dict[SignerSettings, ExtractSigner] = {}
 _signers_lock = threading.Lock()

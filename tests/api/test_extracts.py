@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.auth import process_directory
-from api.extracts import (
+from api.main import create_app
+from api.signing import (
     DEFAULT_CENTRE,
     FORMAT,
     ExtractError,
@@ -30,7 +31,6 @@ from api.extracts import (
     canonical_json,
     verify,
 )
-from api.main import create_app
 from onceonly_cli.main import app as cli
 
 PAYLOAD: dict[str, Any] = {
