@@ -35,15 +35,20 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Reques
 from fastapi.concurrency import run_in_threadpool
 
 import settings
-from api.auth import Caller, current_caller, get_directory, require_role
-from api.deps import current_snapshot
+from api.auth import Caller, current_caller, require_role
+from api.deps import (
+    case_registers_of,
+    catalogue_of,
+    current_snapshot,
+    get_directory,
+    get_signer,
+)
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.exchange.access import RefusalCode, department_refusal, role_refusal
 from api.exchange.answers import Objections, Reader, lookup, prefill
 from api.exchange.cases import (
     CaseProblem,
-    cached_register,
-    case_register,
+    CaseRegisters,
     format_problem,
     printable,
     register_problem,
@@ -69,7 +74,6 @@ from api.models_exchange import (
     VerifyRequest,
     VerifyResult,
 )
-from api.routers.extracts import get_signer
 from api.serving import Snapshot
 from api.signing import ExtractSigner
 from contracts.keys import check_subject_key
@@ -92,14 +96,6 @@ AsOf = Annotated[
     Query(description="Answer as the pool stood at this moment (for reviewing a past case)"),
 ]
 
-_caches: dict[int, CatalogueCache] = {}
-
-
-def catalogue_of(directory: Directory) -> CatalogueCache:
-    if id(directory) not in _caches:
-        _caches[id(directory)] = CatalogueCache(directory)
-    return _caches[id(directory)]
-
 
 def _normalise(raw: str) -> tuple[str, str]:
     checked = check_subject_key(raw)
@@ -115,8 +111,8 @@ def _normalise(raw: str) -> tuple[str, str]:
     return checked.value, checked.kind
 
 
-def _service_item(directory: Directory, code: str) -> ServiceItemView:
-    item = catalogue_of(directory).current().service_items.get(code)
+def _service_item(catalogue: CatalogueCache, code: str) -> ServiceItemView:
+    item = catalogue.current().service_items.get(code)
     if item is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
@@ -166,6 +162,8 @@ class Exchange:
         self.caller = caller
         self.directory = directory
         self.snapshot = snapshot
+        self.catalogue: CatalogueCache = catalogue_of(request.app)
+        self.case_registers: CaseRegisters = case_registers_of(request.app)
 
     def reader(
         self, item: ServiceItemView, subject_hash: str | None, as_of: dt.datetime | None
@@ -174,7 +172,7 @@ class Exchange:
             role=self.caller.role,
             department=self.caller.department,
             service_item=item,
-            state=catalogue_of(self.directory).current(),
+            state=self.catalogue.current(),
             snapshot=self.snapshot,
             grants=self.directory.grants,
             on=as_of.date() if as_of else local_today(),
@@ -306,7 +304,7 @@ class Exchange:
         problem = format_problem(case_no, settings.current().case_number_pattern)
         if problem is not None:
             return problem
-        register = case_register(self.snapshot)
+        register = self.case_registers.of(self.snapshot)
         if register is None:  # the centre's approval system delivers no register
             return None
         known = departments().get(self.caller.department)
@@ -372,9 +370,10 @@ async def exchange(
     directory: Annotated[Directory, Depends(get_directory)],
     snapshot: Annotated[Snapshot, Depends(current_snapshot)],
 ) -> Exchange:
-    await refresh_due(catalogue_of(directory), directory.grants, directory.objections)
-    if cached_register(snapshot) is False:  # a new snapshot: index its case register once
-        await run_in_threadpool(case_register, snapshot)
+    await refresh_due(catalogue_of(request.app), directory.grants, directory.objections)
+    registers = case_registers_of(request.app)
+    if registers.cached(snapshot) is False:  # a new snapshot: index its case register once
+        await run_in_threadpool(registers.of, snapshot)
     return Exchange(request, caller, directory, snapshot)
 
 
@@ -385,7 +384,7 @@ async def _lookup(
         "subject.lookup", service_item=service_item, case_no=case_no, subjects=[subject]
     ):
         await ex.refuse(denied)
-    item = _service_item(ex.directory, service_item)
+    item = _service_item(ex.catalogue, service_item)
     key, kind = _normalise(subject)
     if denied := ex.screen(
         "subject.lookup", items=[item], case_no=case_no, subjects=[key], as_of=as_of
@@ -456,7 +455,7 @@ async def _prefill(
         "prefill", service_item=service_item, case_no=case_no, subjects=[subject]
     ):
         await ex.refuse(denied)
-    item = _service_item(ex.directory, service_item)
+    item = _service_item(ex.catalogue, service_item)
     key, kind = _normalise(subject)
     if denied := ex.screen("prefill", items=[item], case_no=case_no, subjects=[key], as_of=as_of):
         await ex.refuse(denied)
@@ -536,7 +535,7 @@ async def prefill_bundle(
         "bundle.prefill", service_item=body.bundle, case_no=body.case_no, subjects=[body.subject]
     ):
         await ex.refuse(denied)
-    state = catalogue_of(ex.directory).current()
+    state = ex.catalogue.current()
     bundle = state.bundles.get(body.bundle)
     if bundle is None:
         raise HTTPException(
@@ -547,7 +546,7 @@ async def prefill_bundle(
             },
         )
     key, _ = _normalise(body.subject)
-    items = [_service_item(ex.directory, code) for code in bundle.service_items]
+    items = [_service_item(ex.catalogue, code) for code in bundle.service_items]
     if denied := ex.screen(
         "bundle.prefill",
         items=items,
@@ -613,7 +612,7 @@ async def verify_subjects(
         subjects=body.subjects,
     ):
         await ex.refuse(denied)
-    item = _service_item(ex.directory, body.service_item)
+    item = _service_item(ex.catalogue, body.service_item)
     normalised = [k for k in (check_subject_key(raw).value for raw in body.subjects) if k]
     if denied := ex.screen("batch.verify", items=[item], case_no=body.case_no, subjects=normalised):
         await ex.refuse(denied)
@@ -723,7 +722,7 @@ def file_objection(
                 "message": "objections are filed by clerks handling a case",
             },
         )
-    item = _service_item(ex.directory, body.service_item)
+    item = _service_item(ex.catalogue, body.service_item)
     key, _ = _normalise(body.subject)
     if denied := ex.screen("objection.file", items=[item], case_no=body.case_no, subjects=[key]):
         ex.refuse_now(denied)
@@ -776,7 +775,7 @@ def issue_extract(
         subjects=[body.subject],
     ):
         ex.refuse_now(denied)
-    item = _service_item(ex.directory, body.service_item)
+    item = _service_item(ex.catalogue, body.service_item)
     key, kind = _normalise(body.subject)
     if denied := ex.screen("extract.issue", items=[item], case_no=body.case_no, subjects=[key]):
         ex.refuse_now(denied)

@@ -8,48 +8,16 @@ can check an extract an applicant hands in without installing anything.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, status
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, current_caller
+from api.deps import get_signer
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import ErrorBody
-from api.signing import (
-    ALGORITHM,
-    DEFAULT_CENTRE,
-    FORMAT,
-    ExtractSigner,
-    SignerSettings,
-    SigningKeyError,
-)
-
-_signers: dict[SignerSettings, ExtractSigner] = {}
-_signers_lock = threading.Lock()
-
-
-def get_signer() -> ExtractSigner:
-    """The process's signer for the configured key and centre, its key loaded (or generated).
-
-    One per setting rather than per request, so the key is read from disk once. A key that
-    cannot be loaded answers 503 `signing_key_unavailable` instead of signing nothing.
-    """
-    settings = SignerSettings.from_env()
-    with _signers_lock:
-        if settings not in _signers:
-            _signers[settings] = ExtractSigner(settings)
-        signer = _signers[settings]
-    try:
-        signer.public_key_pem()
-    except SigningKeyError as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail={"code": "signing_key_unavailable", "message": str(error)},
-        ) from error
-    return signer
-
+from api.signing import ALGORITHM, DEFAULT_CENTRE, FORMAT, ExtractSigner
 
 Signer = Annotated[ExtractSigner, Depends(get_signer)]
 Reader = Annotated[Caller, Depends(current_caller)]
