@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from api.auth import Caller, get_directory, require_role
 from api.bounds import RowId
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
-from api.routers.audit import request_id
+from api.middleware import request_id
 from directory.actors import Role
 from directory.audit import actor_event
 from directory.errors import PermissionDenied
