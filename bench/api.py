@@ -731,7 +731,10 @@ PROFILE_PARTS = (
     ("answer: fields, materials, provenance (api/exchange/answers.py)", ("api/exchange/",)),
     ("key normalisation and subject hash", ("check_subject_key", "subject_hash")),
     ("response model validation and JSON", ("serialize_response", "Response.__init__")),
-    ("rest of the route and its dependencies (api/routers/clerk.py)", ("api/routers/clerk.py",)),
+    (
+        "rest of the route and its plumbing (api/routers/clerk.py, api/reads/)",
+        ("api/routers/clerk.py", "api/reads/"),
+    ),
     ("threadpool hand-offs (sync routes and dependencies)", ("run_in_threadpool",)),
     ("FastAPI dependency solving and parameter parsing", ("solve_dependencies",)),
     ("threadpool hand-offs (sync routes and dependencies)", ("WorkerThread.run",)),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import settings
@@ -50,7 +51,12 @@ class Truth:
 
 
 def test_prefill_answers_stay_whole_while_snapshots_switch(exchange: Exchange) -> None:
-    app = create_app()
+    app = create_app(directory=exchange.directory)
+    with TestClient(app):  # started once; the readers' clients share what it opened
+        _read_while_switching(app, exchange)
+
+
+def _read_while_switching(app: FastAPI, exchange: Exchange) -> None:
     person = exchange.person
     truth = {_version(): _truth(_version(), person)}
     answers: list[tuple[int, dict[str, Any]]] = []
