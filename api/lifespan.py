@@ -27,7 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 import settings
 from api.exchange.cases import CaseRegisters
 from api.exchange.catalogue import CatalogueCache
-from api.serving import watcher
+from api.serving import SnapshotWatcher
 from api.signing import ExtractSigner, SignerSettings
 from directory.store import Directory, open_directory
 
@@ -51,7 +51,7 @@ def lifespan(directory: Directory | None = None) -> Lifespan:
         state = app.state
         state.directory = held
         state.audit = held.audit
-        state.snapshots = watcher(config.serving)
+        state.snapshots = SnapshotWatcher(config.serving)
         state.signer = ExtractSigner(SignerSettings.from_env())
         state.catalogue = CatalogueCache(held)
         state.case_registers = CaseRegisters()

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, st
 
 from api.auth import require_role
 from api.bounds import Offset
+from api.errors import ErrorContractRoute
 from api.models_analytics import (
     AnalyticsSummary,
     BacktestScore,
@@ -48,7 +49,6 @@ from api.models_analytics import (
     WarningsPage,
 )
 from api.models_directory import ErrorBody
-from api.routers.steward_errors import StewardRoute
 from directory.actors import Role
 from directory.workdays import local_today
 from snapshot.analytics import charts
@@ -73,7 +73,7 @@ STATISTICS_COLUMNS = ", ".join(StatisticsRow.model_fields)
 router = APIRouter(
     prefix="/v1/analytics",
     tags=["analytics"],
-    route_class=StewardRoute,
+    route_class=ErrorContractRoute,
     dependencies=[Depends(require_role(Role.analyst, Role.admin))],
     responses=ERRORS,
 )

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from api.auth import Caller, require_role
 from api.bounds import Offset
 from api.deps import current_snapshot
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from contracts.registry import bundled_contracts
 from contracts.returns import returned_file
 from directory.actors import Role
@@ -30,7 +30,10 @@ from snapshot.quality import (
 from snapshot.reader import Snapshot
 
 router = APIRouter(
-    prefix="/v1/quality", tags=["quality"], route_class=StewardRoute, responses=ERROR_RESPONSES
+    prefix="/v1/quality",
+    tags=["quality"],
+    route_class=ErrorContractRoute,
+    responses=ERROR_RESPONSES,
 )
 Steward = Annotated[Caller, Depends(require_role(Role.steward, Role.admin, Role.auditor))]
 

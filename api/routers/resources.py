@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends
 
 from api.auth import Caller, current_caller
 from api.deps import current_snapshot
+from api.errors import ErrorContractRoute
 from api.models import ResourceSummary
-from api.routers.steward_errors import StewardRoute
 from contracts.registry import bundled_contracts
 from snapshot.quality import RESOURCE_FIGURES
 from snapshot.reader import Snapshot
 
-router = APIRouter(prefix="/v1/resources", tags=["resources"], route_class=StewardRoute)
+router = APIRouter(prefix="/v1/resources", tags=["resources"], route_class=ErrorContractRoute)
 
 
 @router.get("", response_model=list[ResourceSummary], summary="Resources in the certified pool")
