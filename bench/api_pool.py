@@ -22,6 +22,7 @@ import settings  # noqa: E402
 SERVICE_ITEM = "4101000004"  # 个体工商户设立登记: population and real estate, for a clerk of mr
 DEPARTMENT = "mr"
 CLERK = "bench.clerk"
+CASE_REGISTER = "gsc_cases"  # the centre's approval system: the cases a read must name
 APPLICANTS = 20_000  # distinct subjects the load cycles through
 REUSE_INGEST_FROM = 10_000_000  # persons: below this, generating the zone here is quick
 
@@ -183,7 +184,9 @@ def applicant_paths(base: Path) -> tuple[Path, Path, float]:
     import duckdb
     import numpy as np
 
+    from snapshot.history import CURRENT
     from snapshot.manifest import current_version
+    from snapshot.tables import history_exists_query, history_table
 
     snapshot = current_version(serving_path())
     assert snapshot is not None
@@ -194,17 +197,21 @@ def applicant_paths(base: Path) -> tuple[Path, Path, float]:
     rng.shuffle(picked)
     share = float(np.isin(picked, owners).mean())
     keys = [k.decode() for k in picked]
-    # A read names a case of the service item from the centre's register (else it is refused).
-    cases = [
-        str(row[0])
-        for row in duckdb.connect(str(snapshot.path), read_only=True)
-        .execute(
-            "SELECT case_no FROM gsc_cases WHERE service_item_code = ? AND _valid_to IS NULL "
-            "ORDER BY received_at DESC LIMIT 1000",
-            [SERVICE_ITEM],
+    # A read names a case of the service item: from the centre's register when the pool has
+    # one (else a read is refused), in the centre's format when it has none.
+    with duckdb.connect(str(snapshot.path), read_only=True) as con:
+        (tables,) = con.execute(*history_exists_query(CASE_REGISTER)).fetchone() or (0,)
+        has_register = tables > 0
+        found = (
+            con.execute(
+                f"SELECT case_no FROM {history_table(CASE_REGISTER)} "
+                f"WHERE service_item_code = ? AND {CURRENT} ORDER BY received_at DESC LIMIT 1000",
+                [SERVICE_ITEM],
+            ).fetchall()
+            if has_register
+            else []
         )
-        .fetchall()
-    ] or [f"ZZ{i:013d}" for i in range(len(keys))]
+    cases = [str(row[0]) for row in found] or [f"ZZ{i:013d}" for i in range(len(keys))]
     lookups, prefills = base / "lookup.paths", base / "prefill.paths"
     lookups.write_text(
         "\n".join(

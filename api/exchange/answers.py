@@ -27,7 +27,7 @@ from api.models_exchange import (
 )
 from directory.actors import Role
 from directory.grants import GrantIndex
-from directory.services import ServiceItemView
+from directory.service_model import ServiceItemView
 from snapshot.history import as_of_records_sql
 from snapshot.reader import Snapshot
 

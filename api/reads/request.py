@@ -30,7 +30,7 @@ from api.middleware import request_id
 from api.models_exchange import ObjectionFlag, Refusal
 from api.serving import Snapshot
 from directory.audit import AuditEvent
-from directory.services import ServiceItemView
+from directory.service_model import ServiceItemView
 from directory.store import Directory
 from directory.workdays import local_today
 

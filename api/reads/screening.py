@@ -27,7 +27,7 @@ from api.exchange.catalogue import CatalogueCache
 from api.reads.request import Denied, Exchange, error
 from contracts.keys import check_subject_key
 from directory.departments import departments
-from directory.services import ServiceItemView
+from directory.service_model import ServiceItemView
 from directory.workdays import local_today
 
 

@@ -21,7 +21,7 @@ from api.models_directory import (
 )
 from directory.actors import Role
 from directory.errors import Problem, ValidationFailed
-from directory.services import ServiceItemView
+from directory.service_model import ServiceItemView
 from directory.store import Directory
 
 router = APIRouter(
