@@ -4,49 +4,25 @@
 role check on top. Tokens are issued with `onceonly token create` (or by an admin over the
 API) and only their hash is stored, see `directory.identity`.
 
-The dependencies are `async def` because none of them blocks (a dict lookup; a token found in
-memory after a counter read of microseconds, see `directory.identity_cache`): a plain `def`
-dependency is run in the thread pool, and those hand-offs cost more than the work itself.
+The dependencies are `async def` because none of them blocks (the directory is the app's,
+opened at start-up; a token is found in memory after a counter read of microseconds, see
+`directory.identity_cache`): a plain `def` dependency is run in the thread pool, and those
+hand-offs cost more than the work itself.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-import settings
+from api.deps import get_directory
 from directory.actors import Actor, Role
 from directory.errors import AuthenticationFailed
-from directory.store import Directory, open_directory
-
-_directories: dict[str, Directory] = {}
-_directories_lock = threading.Lock()
-
-
-def process_directory() -> Directory:
-    """The process's directory for the configured URL, opened (and migrated) on first use.
-
-    One per URL rather than per request: it holds the connection pool and the in-memory
-    search and grant indexes.
-    """
-    url = settings.current().directory_url
-    with _directories_lock:
-        if url not in _directories:
-            _directories[url] = open_directory(url)
-        return _directories[url]
-
-
-async def get_directory() -> Directory:
-    """`process_directory` as a dependency: a dict lookup, except on first use, when opening
-    (and migrating) runs in a worker thread so the event loop keeps serving."""
-    opened = _directories.get(settings.current().directory_url)
-    return opened if opened is not None else await run_in_threadpool(process_directory)
+from directory.store import Directory
 
 
 class Caller(BaseModel):

@@ -1,21 +1,80 @@
-"""Dependencies shared by the routers: the snapshot in service."""
+"""Dependencies shared by the routers: what the lifespan (`api.lifespan`) opened, read from
+`request.app.state`.
+
+The reads are attribute look-ups, so the dependencies are `async def` (a plain `def` one runs
+in the thread pool, and the hand-off costs more than the look-up); the ones with disk work to
+do hand it to a worker thread themselves. The `*_of(app)` forms serve code that holds the app
+rather than a request: the refusal edge, the console.
+"""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, status
+from typing import Any
+
+from fastapi import HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
+from starlette.applications import Starlette
 
-import settings
-from api.serving import NoSnapshot, Snapshot, watcher
+from api.exchange.cases import CaseRegisters
+from api.exchange.catalogue import CatalogueCache
+from api.serving import NoSnapshot, Snapshot, SnapshotWatcher
+from api.signing import ExtractSigner, SigningKeyError
+from directory.audit import AuditLog
+from directory.store import Directory
 
 
-async def current_snapshot() -> Snapshot:
+def _opened(app: Starlette, name: str) -> Any:
+    try:
+        return getattr(app.state, name)
+    except AttributeError:
+        raise RuntimeError(
+            f"the app holds no {name}: it was not started. Serve it with uvicorn, or in a test "
+            "enter `with TestClient(app)`, so that its lifespan opens what it holds"
+        ) from None
+
+
+def directory_of(app: Starlette) -> Directory:
+    opened: Directory = _opened(app, "directory")
+    return opened
+
+
+def audit_of(app: Starlette) -> AuditLog:
+    opened: AuditLog = _opened(app, "audit")
+    return opened
+
+
+def catalogue_of(app: Starlette) -> CatalogueCache:
+    opened: CatalogueCache = _opened(app, "catalogue")
+    return opened
+
+
+def case_registers_of(app: Starlette) -> CaseRegisters:
+    opened: CaseRegisters = _opened(app, "case_registers")
+    return opened
+
+
+def snapshots_of(app: Starlette) -> SnapshotWatcher:
+    opened: SnapshotWatcher = _opened(app, "snapshots")
+    return opened
+
+
+async def get_directory(request: Request) -> Directory:
+    """The app's directory (connection pool, in-memory indexes), opened at start-up."""
+    return directory_of(request.app)
+
+
+async def get_audit(request: Request) -> AuditLog:
+    """The audit log, whose writer thread commits the entries a route waits for."""
+    return audit_of(request.app)
+
+
+async def current_snapshot(request: Request) -> Snapshot:
     """The published snapshot this request reads from start to end.
 
-    `async def`, so the common case (the snapshot in service, checked less than half a second
-    ago) costs no thread-pool hand-off; checking the manifest and opening a new version run in
-    a worker thread."""
-    watching = watcher(settings.current().serving)
+    The common case (the snapshot in service, checked less than half a second ago) costs no
+    thread-pool hand-off; checking the manifest and opening a new version run in a worker
+    thread."""
+    watching = snapshots_of(request.app)
     try:
         fresh = watching.fresh()
         return fresh if fresh is not None else await run_in_threadpool(watching.current)
@@ -27,3 +86,18 @@ async def current_snapshot() -> Snapshot:
                 "message": "Nothing is published yet: run `onceonly ingest` (or `make run`).",
             },
         ) from error
+
+
+def get_signer(request: Request) -> ExtractSigner:
+    """The app's extract signer, its key loaded (or generated) on first use; a plain `def`,
+    so that disk work runs in a worker thread. A key that cannot be loaded answers 503
+    `signing_key_unavailable` instead of signing nothing."""
+    signer: ExtractSigner = _opened(request.app, "signer")
+    try:
+        signer.public_key_pem()
+    except SigningKeyError as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail={"code": "signing_key_unavailable", "message": str(error)},
+        ) from error
+    return signer

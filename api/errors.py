@@ -1,21 +1,27 @@
-"""One error body for every answer of the app: `{"code", "message", "problems"?}`.
+"""The API's error contract: one body for every answer, `{"code", "message", "problems"?}`.
 
-Each conversion lives here once. The steward route class (`api.routers.steward_errors`) calls
-it for errors raised inside a route, and `install` registers it app-wide for everything that
-never reaches a route: an unknown path (404), a method the path does not take (405), a body
-that is not JSON (400), validation errors of routes without the route class, and any
-unexpected exception (500), whose message carries the request id to quote in the server log.
+Each conversion lives here once. `ErrorContractRoute`, the route class every `/v1` router
+mounts its routes with, calls it for errors raised inside a route (directory errors mapped to
+their HTTP status, FastAPI's validation errors as problems naming the field, the auth
+dependencies' HTTP errors flattened to the same body), and `ERROR_RESPONSES` documents those
+answers in the OpenAPI description. `install` registers the same conversions app-wide for
+everything that never reaches a route: an unknown path (404), a method the path does not take
+(405), a body that is not JSON (400), validation errors of routes without the route class,
+and any unexpected exception (500), whose message carries the request id to quote in the
+server log.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.models_directory import ErrorBody, ProblemModel
@@ -44,6 +50,15 @@ _STATUS: dict[type[DirectoryError], int] = {
 }
 # Errors carrying personal data are never cached, whatever answered them.
 _NO_STORE = {"Cache-Control": "no-store"}
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not valid JSON"},
+    401: {"model": ErrorBody, "description": "No token, or a token that is invalid or revoked"},
+    403: {"model": ErrorBody, "description": "Your role or department may not do this"},
+    404: {"model": ErrorBody, "description": "No such entry, item, request or user"},
+    409: {"model": ErrorBody, "description": "Edit conflict, or not allowed in this state"},
+    422: {"model": ErrorBody, "description": "Invalid input; `problems` names each field"},
+}
 
 
 def error_json(code: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -156,6 +171,26 @@ async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
         ErrorBody(code="internal_error", message=message),
         {"X-Request-ID": request_id},
     )
+
+
+class ErrorContractRoute(APIRoute):
+    """The route class of every `/v1` router, so the routers bring the error contract with
+    them: an error raised in a route or its dependencies is answered here, in the one body."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DirectoryError as error:
+                return directory_error(error)
+            except RequestValidationError as error:
+                return request_error(error)
+            except HTTPException as error:
+                return http_error(error, request.method)
+
+        return route
 
 
 def install(app: FastAPI) -> None:

@@ -6,14 +6,32 @@ from fastapi import FastAPI
 
 from api import docs, errors
 from api.console import install as install_console
+from api.lifespan import lifespan
 from api.middleware import ExchangeMiddleware
 from api.refusals import RefusalAudit
-from api.routers import analytics, audit, clerk, extracts, health, objections, quality, resources
-from api.routers.steward_routes import STEWARD_ROUTERS
+from api.routers import (
+    analytics,
+    audit,
+    clerk,
+    extracts,
+    health,
+    objections,
+    quality,
+    resources,
+    steward,
+    steward_admin,
+    steward_services,
+    steward_sharing,
+)
 from directory import log_privacy
+from directory.store import Directory
 
 
-def create_app() -> FastAPI:
+def create_app(*, directory: Directory | None = None) -> FastAPI:
+    """The app; what it holds open (`api.lifespan`) is opened when it starts serving.
+
+    `directory`: one the caller opened and closes itself (a test that prepared it before
+    serving); by default the app opens the configured one and closes it when it stops."""
     log_privacy.install()  # however the app is served: no personal number in a log line
     app = FastAPI(
         title="onceonly exchange API",
@@ -25,6 +43,7 @@ def create_app() -> FastAPI:
         # FastAPI's own pages load their assets from a CDN; `api.docs` serves them itself.
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan(directory),
     )
     errors.install(app)
     docs.install(app)
@@ -40,8 +59,10 @@ def create_app() -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(objections.router)
     app.include_router(audit.router)
-    for router in STEWARD_ROUTERS:
-        app.include_router(router)
+    app.include_router(steward.router)
+    app.include_router(steward_services.router)
+    app.include_router(steward_sharing.router)
+    app.include_router(steward_admin.router)
     install_console(app)
     return app
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.requests import Request
 
 import settings
 
@@ -25,6 +26,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+REQUEST_ID_MAX = 64
 MAX_BODY_BYTES = settings.current().max_body_bytes
 RATE_PER_SECOND = settings.current().rate_limit
 BURST = RATE_PER_SECOND * 2
@@ -84,6 +86,15 @@ class _Buckets:
             return True
 
 
+def request_id(request: Request) -> str:
+    """The id this middleware gave `request` (and echoes in X-Request-ID), so an audit entry
+    can be matched to a response; the caller's header, or a new id, without it."""
+    known = getattr(request.state, "request_id", None)
+    if known:
+        return str(known)
+    return request.headers.get("x-request-id", "")[:REQUEST_ID_MAX] or uuid.uuid4().hex
+
+
 class ExchangeMiddleware:
     def __init__(self, app: App) -> None:
         self.app = app
@@ -94,7 +105,7 @@ class ExchangeMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        request_id = headers.get(b"x-request-id", b"").decode()[:REQUEST_ID_MAX] or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         if scope["path"] == "/metrics":
             await send(

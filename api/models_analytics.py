@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from snapshot.analytics.three_colour import Colour
+
 
 class Grain(StrEnum):
     all = "all"
@@ -31,20 +33,6 @@ class SeriesKind(StrEnum):
     item = "item"
     department = "department"
     window = "window"
-
-
-class Colour(StrEnum):
-    green = "green"
-    yellow = "yellow"
-    red = "red"
-
-
-class ChartFormat(StrEnum):
-    """The API's own copy of the chart formats (`pipelines.analytics.charts.ChartFormat`), so
-    that declaring the chart route does not import the pipelines."""
-
-    png = "png"
-    svg = "svg"
 
 
 class ResultFormat(StrEnum):

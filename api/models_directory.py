@@ -26,7 +26,7 @@ from directory.model import (
     Status,
     UpdateCycle,
 )
-from directory.services import BundleDoc, ServiceItemDoc, ServiceMapping
+from directory.service_model import BundleDoc, ServiceItemDoc, ServiceMapping
 
 __all__ = [
     "BundleDoc",

@@ -35,7 +35,7 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from api.auth import get_directory
+from api.deps import audit_of, directory_of
 from api.middleware import App, Message, Receive, Scope, Send
 from directory.audit import AuditEvent, counting_appends
 from directory.entries import now
@@ -100,9 +100,9 @@ class RefusalAudit:
 async def _log_refusal(scope: Scope, status: int, held: list[Message]) -> None:
     body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
     try:
-        directory = await get_directory()
-        event = await run_in_threadpool(_refusal_event, directory, scope, status, body)
-        await asyncio.wrap_future(directory.audit.submit([event]))
+        app = scope["app"]
+        event = await run_in_threadpool(_refusal_event, directory_of(app), scope, status, body)
+        await asyncio.wrap_future(audit_of(app).submit([event]))
     except Exception:
         # The refusal still leaves (it gives nothing away); the operator must see the gap.
         log.exception(

@@ -29,7 +29,6 @@ import numpy as np
 # `directory` package: put the repository first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from directory.calendar import OfficialCalendar
 from pipelines.analytics.forecasting.days import LOOKAHEAD_DAYS, DayBook, centre_days
 from pipelines.analytics.forecasting.demand import (
     FORECAST_STEP,
@@ -39,7 +38,6 @@ from pipelines.analytics.forecasting.demand import (
 )
 from pipelines.analytics.forecasting.framing import SeriesSet
 from pipelines.analytics.forecasting.models import BASELINE
-from pipelines.analytics.settings import ForecastSettings
 from pipelines.samples.cases import (
     MONTH_FACTOR,
     PEAK_MONTH_FACTOR,
@@ -48,6 +46,8 @@ from pipelines.samples.cases import (
     WEEKDAY_FACTOR,
 )
 from pipelines.samples.workdays import service_calendar
+from snapshot.analytics.config import ForecastSettings
+from snapshot.calendar import OfficialCalendar
 
 END = dt.date(2026, 11, 20)  # the sample's last day: its horizon is on the official calendar
 TIME_TARGET_SECONDS = 120

@@ -3,8 +3,9 @@
 "Who provides, who maintains": the providing department fixes its data at the source, so the
 returned file is one it can open in the tool it used to produce the delivery, with the rules
 each row broke and why, ready to correct and deliver again. It lives with the contracts because
-the contract is what knows the department's format, encoding and header names; the CLI writes
-it to disk and the API hands it to a steward's browser.
+the contract is what knows the department's format, encoding and header names; the rows come
+from the published snapshot, read by its readers (the CLI writes the file to disk, the API
+hands it to a steward's browser).
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import xlsxwriter
@@ -27,11 +26,6 @@ from contracts.model import Contract, SourceFormat
 RULES_HEADER = "问题规则"
 REASONS_HEADER = "问题说明"
 SOURCE_HEADERS = ("原文件", "原行号")
-OPEN_ROWS_SQL = (
-    "SELECT raw, rule_ids, reasons, file_name, row_number FROM quality.quarantine "
-    "WHERE contract_id = ? AND status = 'open' ORDER BY file_name, row_number"
-)
-
 QuarantinedRow = tuple[object, Sequence[object], Sequence[object], object, object]
 
 
@@ -42,40 +36,9 @@ class ReturnedFile:
     content: bytes
 
 
-def export_quarantine(
-    snapshot: Path, contracts: dict[str, Contract], department: str, out: Path
-) -> list[tuple[Path, int]]:
-    """One file per resource of `department` with open quarantined rows; (path, rows) each."""
-    written: list[tuple[Path, int]] = []
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        if not _has_quarantine(con):  # a snapshot taken before anything was certified
-            return written
-        for contract in contracts.values():
-            if contract.department != department:
-                continue
-            rows = con.execute(OPEN_ROWS_SQL, [contract.id]).fetchall()
-            if rows:
-                returned = returned_file(contract, rows)
-                out.mkdir(parents=True, exist_ok=True)
-                path = out / returned.name
-                path.write_bytes(returned.content)
-                written.append((path, len(rows)))
-    finally:
-        con.close()
-    return written
-
-
-def _has_quarantine(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE schema_name = 'quality' AND table_name = 'quarantine'"
-    ).fetchall()
-    return bool(found[0][0])
-
-
 def returned_file(contract: Contract, rows: Sequence[QuarantinedRow]) -> ReturnedFile:
-    """The rows (as `OPEN_ROWS_SQL` selects them) in the format the department delivers."""
+    """The rows (delivered text as JSON, rule ids, reasons, file name, row number) in the
+    format the department delivers."""
     stem = f"{contract.name}_退回_{dt.date.today():%Y%m%d}"
     headers, records = _headers(contract), _records(contract, rows)
     match contract.source.format:

@@ -19,7 +19,8 @@ from directory.entries import EntryStore
 from directory.errors import NotFound
 from directory.grants import GrantIndex
 from directory.model import EntryDocument, SharingType, Status
-from directory.services import ServiceItemView, ServiceMap, SourceRef
+from directory.service_model import ServiceItemView, SourceRef
+from directory.services import ServiceMap
 from directory.sharing import RequestStatus, RequestView
 
 _SERVED = {Status.published, Status.deprecated}

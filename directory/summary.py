@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from directory import labels
 from directory.entries import EntryView
 from directory.onceonly import MaterialState, OnceOnlyFigure
-from directory.services import BundleDoc
+from directory.service_model import BundleDoc
 from directory.sharing import RequestView
 from directory.store import Directory
 from directory.workdays import local_today

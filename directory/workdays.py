@@ -2,7 +2,7 @@
 
 Deadlines in the sharing rules and in case supervision count working days: a weekend that is
 made a working day to bridge a holiday counts, a weekday holiday does not. `holidays.China`
-carries both; the official calendar (`directory.calendar`) applies the centre's own file on top,
+carries both; the official calendar (`snapshot.calendar`) applies the centre's own file on top,
 and these scalar helpers ask it, so deadlines and analytics count the same days.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from directory.calendar import official_calendar
+from snapshot.calendar import official_calendar
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

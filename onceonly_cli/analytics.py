@@ -20,8 +20,8 @@ console = Console()
 
 def connect_analytics() -> duckdb.DuckDBPyConnection:
     """The analytical database opened as every reader opens it, or a message and exit 1."""
-    from pipelines.analytics.database import open_analytics
-    from pipelines.analytics.settings import database_path, load_settings
+    from snapshot.analytics.config import load_settings
+    from snapshot.analytics.database import database_path, open_analytics
 
     try:
         return open_analytics(database_path(), load_settings().workbench)
@@ -34,9 +34,9 @@ def connect_analytics() -> duckdb.DuckDBPyConnection:
 def build() -> None:
     """Materialise the analytics assets now (one Dagster run, recorded like the daemon's)."""
     import settings
-    from pipelines.certify.publish import current_snapshot
+    from snapshot.manifest import current_version
 
-    if current_snapshot(settings.current().serving) is None:
+    if current_version(settings.current().serving) is None:
         console.print("[red]no published snapshot yet: run `onceonly ingest` first[/red]")
         raise typer.Exit(code=1)
     _materialise()
@@ -52,14 +52,15 @@ def summary(
     service item (written under $ONCEONLY_HOME/analytics/charts). Builds the analytics
     first when the current snapshot is newer than them."""
     import settings
-    from directory.calendar import official_calendar
     from directory.workdays import local_today
-    from pipelines.analytics.database import read_manifest
-    from pipelines.analytics.settings import database_path, load_settings, work_dir
+    from pipelines.analytics.build import work_dir
     from pipelines.analytics.summary import headline
-    from pipelines.certify.publish import current_snapshot
+    from snapshot.analytics.config import load_settings
+    from snapshot.analytics.database import database_path, read_manifest
+    from snapshot.calendar import official_calendar
+    from snapshot.manifest import current_version
 
-    snapshot = current_snapshot(settings.current().serving)
+    snapshot = current_version(settings.current().serving)
     if snapshot is None:
         console.print("[red]no published snapshot yet: run `onceonly ingest` first[/red]")
         raise typer.Exit(code=1)
@@ -79,7 +80,7 @@ def calendar(
 ) -> None:
     """Which years follow an official schedule, where the centre's calendar file is, and
     (with --year) the year's days off and adjusted working days."""
-    from directory.calendar import DayKind, calendar_file, official_calendar
+    from snapshot.calendar import DayKind, calendar_file, official_calendar
 
     official = official_calendar()
     path = calendar_file()

@@ -91,9 +91,9 @@ def _sample_query(sql: str, params: list[object]) -> str | None:
     import duckdb
 
     import settings
-    from pipelines.certify.publish import current_snapshot
+    from snapshot.manifest import current_version
 
-    snapshot = current_snapshot(settings.current().serving)
+    snapshot = current_version(settings.current().serving)
     if snapshot is None:
         return None
     with duckdb.connect(str(snapshot.path), read_only=True) as con:

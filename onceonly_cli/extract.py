@@ -38,8 +38,8 @@ def verify(
     ] = None,
 ) -> None:
     """Say whether FILE is a valid extract and who issued it; exit 1 if it is not valid."""
-    from api.extracts import SigningKeyError, installed_public_key_pem
-    from api.extracts import verify as verify_document
+    from api.signing import SigningKeyError, installed_public_key_pem
+    from api.signing import verify as verify_document
 
     try:
         key = public_key.read_bytes() if public_key else installed_public_key_pem()

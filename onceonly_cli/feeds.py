@@ -74,11 +74,11 @@ def generate(
 def ingest() -> None:
     """Land and certify every new file of the landing zone (one Dagster run per file), then
     publish a snapshot of the certified pool for the API if anything new was certified."""
-    from pipelines.certify.publish import current_snapshot
     from pipelines.definitions import build_definitions
     from pipelines.instance import get_instance
     from pipelines.landing.runner import land_pending, publish_snapshot
     from pipelines.run_liveness import DeadRun
+    from snapshot.manifest import current_version
 
     started = time.perf_counter()
     defs = build_definitions()  # paths as the environment says now
@@ -112,7 +112,7 @@ def ingest() -> None:
             highlight=False,
         )
     published = publish_snapshot(defs, instance, recovered).get("version")
-    current = current_snapshot(settings.current().serving)
+    current = current_version(settings.current().serving)
     if published is not None:
         outcome = f"published snapshot v{published}"
     elif current is not None:
@@ -200,15 +200,16 @@ def status() -> None:
 
 def _print_status() -> bool:
     """Print the status table, or what to do when there is nothing to show (returns False)."""
-    from pipelines.certify.publish import current_snapshot
+    from snapshot.manifest import current_version
+    from snapshot.quality import STATUS
 
-    snapshot = current_snapshot(settings.current().serving)
+    snapshot = current_version(settings.current().serving)
     rows: list[tuple[object, ...]] = []
     if snapshot is not None:
         con = duckdb.connect(str(snapshot.path), read_only=True)
         try:
             if _has_batches_table(con):
-                rows = con.execute(STATUS_SQL).fetchall()
+                rows = con.execute(STATUS).fetchall()
         finally:
             con.close()
     if snapshot is None or not rows:
@@ -251,22 +252,10 @@ def _print_status() -> bool:
 
 def _has_batches_table(con: duckdb.DuckDBPyConnection) -> bool:
     """Snapshots published before anything was certified hold no quality tables."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE schema_name = 'quality' AND table_name = 'batches'"
-    ).fetchall()
-    return bool(found[0][0])
+    from snapshot.tables import BATCHES
 
-
-STATUS_SQL = """
-SELECT b.contract_id, count(*), sum(rows_landed), sum(rows_certified), sum(rows_quarantined),
-       sum(rows_duplicate),
-       (SELECT count(*) FROM quality.quarantine q
-        WHERE q.contract_id = b.contract_id AND q.status = 'open'),
-       sum(rows_certified) / greatest(sum(rows_landed) - sum(rows_duplicate), 1),
-       max(CASE WHEN status = 'gate_failed' THEN array_to_string(gate_failures, ', ') END)
-FROM quality.batches AS b GROUP BY b.contract_id ORDER BY b.contract_id
-"""
+    exists, params = BATCHES.exists_query()
+    return bool(con.execute(exists, params).fetchall()[0][0])
 
 
 def _progress() -> Progress:

@@ -38,13 +38,13 @@ def backtest(
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Backtest every candidate model on a daily series file; print MASE, sMAPE, wall time."""
-    from directory.calendar import official_calendar
     from pipelines.analytics.forecasting.user_file import (
         CalendarMode,
         UserFileError,
         backtest_file,
         read_daily_file,
     )
+    from snapshot.calendar import official_calendar
 
     try:
         mode = CalendarMode(calendar)
@@ -122,7 +122,7 @@ def chart(
     frequency: Annotated[str, typer.Option(help="daily or weekly.")] = "daily",
 ) -> None:
     """Draw a series' forecast (history, intervals, holidays shaded) to a PNG or SVG file."""
-    from pipelines.analytics.charts import ChartFormat, SeriesNotFound, chart_data, render
+    from snapshot.analytics.charts import ChartFormat, SeriesNotFound, chart_data, render
 
     suffix = out.suffix.lower().lstrip(".")
     if suffix not in {f.value for f in ChartFormat}:

@@ -23,15 +23,15 @@ def export(
     each row broke, from the published snapshot."""
     import settings
     from contracts.registry import bundled_contracts
-    from contracts.returns import export_quarantine
-    from pipelines.certify.publish import current_snapshot
+    from snapshot.manifest import current_version
+    from snapshot.quarantine_export import export_quarantine
 
     contracts = bundled_contracts()
     if dept not in {c.department for c in contracts.values()}:
         known = ", ".join(sorted({c.department for c in contracts.values()}))
         typer.echo(f"Unknown department {dept!r}; departments are {known}.", err=True)
         raise typer.Exit(code=2)
-    snapshot = current_snapshot(settings.current().serving)
+    snapshot = current_version(settings.current().serving)
     if snapshot is None:
         typer.echo(
             "Nothing certified yet, so nothing is quarantined. Next: run `onceonly ingest` "

@@ -36,10 +36,10 @@ def sql(
     """Run one read-only SELECT over the analytical views (statistics, warnings, forecasts,
     de-identified cases, catalogue figures), with the workbench's checks and limits."""
     from onceonly_cli.analytics import connect_analytics
-    from pipelines.analytics.database import VIEWS
-    from pipelines.analytics.guard import QueryRefused
-    from pipelines.analytics.settings import database_path, load_settings
-    from pipelines.analytics.workbench import QueryFailed, run_query, view_columns
+    from snapshot.analytics.config import load_settings
+    from snapshot.analytics.database import VIEWS, database_path
+    from snapshot.analytics.guard import QueryRefused
+    from snapshot.analytics.workbench import QueryFailed, run_query, view_columns
 
     if views:
         with connect_analytics() as con:

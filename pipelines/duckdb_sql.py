@@ -1,7 +1,8 @@
 """Small DuckDB helpers every stage of the pipelines uses: reading one row or one value, and
 quoting names and text into SQL. They belong to no stage: landing, certification, publishing
 and analytics all write SQL against DuckDB, so the helpers sit at the top of `pipelines`
-rather than in one stage the others would have to borrow from.
+rather than in one stage the others would have to borrow from. Quoting names is the
+snapshot's (`snapshot.sql`: its readers quote table names too) and is passed on from here.
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+
+from snapshot.sql import quote_identifier
+
+__all__ = ["first_row", "quote_identifier", "quote_literal", "scalar"]
 
 
 def first_row(
@@ -26,12 +31,6 @@ def first_row(
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
     row = first_row(con, sql, params)
     return row[0] if row else None
-
-
-def quote_identifier(name: str) -> str:
-    """A table or column name as SQL: contract names are Chinese or mixed case and cannot be
-    bound as parameters, so they are double-quoted with inner quotes doubled."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(text: str) -> str:

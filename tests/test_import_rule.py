@@ -87,6 +87,24 @@ def test_the_code_keeps_the_import_rule() -> None:
             "pipelines.certify.history -> api.errors",
         ),
         (
+            "snapshot/reader.py",
+            "import pipelines.certify.publish",
+            "Packages import downwards only",
+            "snapshot.reader -> pipelines.certify.publish",
+        ),
+        (
+            "snapshot/calendar.py",
+            "import directory.store",
+            "Packages import downwards only",
+            "snapshot.calendar -> directory.store",
+        ),
+        (
+            "contracts/returns.py",
+            "import snapshot.quality",
+            "Packages import downwards only",
+            "contracts.returns -> snapshot.quality",
+        ),
+        (
             "api/routers/quality.py",
             "import api.routers.resources",
             "No router imports another router",

@@ -21,9 +21,9 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from api.auth import process_directory
 from api.console.client import ApiError, ConsoleApi
 from api.console.text import LANGUAGES
+from api.deps import directory_of
 
 SESSION_COOKIE = "onceonly_console"
 LANGUAGE_COOKIE = "onceonly_lang"
@@ -56,8 +56,8 @@ def form_token(session_id: str) -> str:
     return hmac.new(session_id.encode(), b"onceonly-console-form", hashlib.sha256).hexdigest()[:32]
 
 
-async def end_session(session_id: str) -> None:
-    await run_in_threadpool(process_directory().console_sessions.end, session_id)
+async def end_session(request: Request, session_id: str) -> None:
+    await run_in_threadpool(directory_of(request.app).console_sessions.end, session_id)
 
 
 @dataclass
@@ -88,7 +88,7 @@ async def console_session(request: Request) -> AsyncIterator[Console]:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         raise SignInRequired(_here(request))
-    sessions = process_directory().console_sessions
+    sessions = directory_of(request.app).console_sessions
     token = await run_in_threadpool(sessions.token_of, session_id)
     if token is None:
         raise SignInRequired(_here(request))
@@ -99,7 +99,7 @@ async def console_session(request: Request) -> AsyncIterator[Console]:
             user = await api.get("/v1/directory/me")
         except ApiError as error:
             if error.status == 401:
-                await end_session(session_id)
+                await end_session(request, session_id)
                 raise SignInRequired(_here(request)) from error
             raise
         yield Console(request, api, user, form_token(session_id), language(request))

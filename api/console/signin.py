@@ -8,7 +8,6 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.auth import process_directory
 from api.console.client import ApiError, ConsoleApi
 from api.console.render import home_of, page
 from api.console.session import (
@@ -20,6 +19,7 @@ from api.console.session import (
     end_session,
     language,
 )
+from api.deps import directory_of
 from directory.errors import AuthenticationFailed
 
 router = APIRouter(prefix=CONSOLE_PATH)
@@ -55,7 +55,8 @@ async def sign_in(
     api = ConsoleApi(request.app, token)
     try:
         user = await api.get("/v1/directory/me")
-        session_id = await run_in_threadpool(process_directory().console_sessions.start, token)
+        sessions = directory_of(request.app).console_sessions
+        session_id = await run_in_threadpool(sessions.start, token)
     except (ApiError, AuthenticationFailed) as error:
         status = error.status if isinstance(error, ApiError) else 401
         return page(
@@ -84,7 +85,7 @@ async def sign_in(
 @router.post("/sign-out")
 async def sign_out(console: Session) -> Response:
     await checked_form(console)
-    await end_session(console.request.cookies.get(SESSION_COOKIE, ""))
+    await end_session(console.request, console.request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse(f"{CONSOLE_PATH}/sign-in", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE,

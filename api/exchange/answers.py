@@ -25,12 +25,12 @@ from api.models_exchange import (
     Refusal,
     ResourceAnswer,
 )
-from api.serving import Snapshot
 from directory.actors import Role
 from directory.grants import GrantIndex
-from directory.services import ServiceItemView
+from directory.service_model import ServiceItemView
+from snapshot.history import as_of_records_sql
+from snapshot.reader import Snapshot
 
-HISTORY_COLUMNS = ("_valid_from", "_batch", "_row_number", "_file_name", "_department", "_warnings")
 Objections = Mapping[tuple[str, str], Sequence[ObjectionFlag]]
 
 
@@ -86,9 +86,7 @@ class Reader:
         if key is None:
             return []
         return self.snapshot.query_records(
-            f'SELECT * EXCLUDE (_record_hash, _valid_to) FROM "{contract_id}" WHERE "{key}" = ? '
-            "AND _valid_from <= ? AND (_valid_to IS NULL OR _valid_to > ?) ORDER BY _valid_from",
-            [subject, self.as_of, self.as_of],
+            as_of_records_sql(contract_id, key), [subject, self.as_of, self.as_of]
         )
 
     def quarantine_rules(self, contract_id: str, subject: str) -> str | None:

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from api.serving import Snapshot
+from snapshot.reader import Snapshot
 
 CASE_REGISTER = "gsc_cases"
 # Characters that reorder, hide or break text: no case number may hold one (Cc control,
@@ -117,26 +117,30 @@ def _moment(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value))
 
 
-_registers: dict[tuple[str, int], CaseRegister | None] = {}
-_registers_lock = threading.Lock()
+class CaseRegisters:
+    """The case register of the snapshot in service, indexed once per snapshot version; the
+    app holds one (`api.lifespan`)."""
 
+    def __init__(self) -> None:
+        self._indexed: dict[tuple[str, int], CaseRegister | None] = {}
+        self._lock = threading.Lock()
 
-def cached_register(snapshot: Snapshot) -> CaseRegister | bool | None:
-    """The snapshot's register if already indexed (None: the snapshot has none), else False."""
-    return _registers.get((str(snapshot.path), snapshot.version), False)
+    def cached(self, snapshot: Snapshot) -> CaseRegister | bool | None:
+        """The snapshot's register if already indexed (None: the snapshot has none), else
+        False."""
+        return self._indexed.get((str(snapshot.path), snapshot.version), False)
 
-
-def case_register(snapshot: Snapshot) -> CaseRegister | None:
-    """The case register of `snapshot`, indexed on first use (in a worker thread: it sorts
-    every case), or None when the centre's approval system delivers none."""
-    key = (str(snapshot.path), snapshot.version)
-    with _registers_lock:
-        if key not in _registers:
-            table = snapshot.tables.get(CASE_REGISTER)
-            # Keep the newest version's only: a snapshot in service is replaced, not kept.
-            _registers.clear()
-            _registers[key] = CaseRegister(table) if table is not None else None
-        return _registers[key]
+    def of(self, snapshot: Snapshot) -> CaseRegister | None:
+        """The case register of `snapshot`, indexed on first use (in a worker thread: it
+        sorts every case), or None when the centre's approval system delivers none."""
+        key = (str(snapshot.path), snapshot.version)
+        with self._lock:
+            if key not in self._indexed:
+                table = snapshot.tables.get(CASE_REGISTER)
+                # Keep the newest version's only: a snapshot in service is replaced, not kept.
+                self._indexed.clear()
+                self._indexed[key] = CaseRegister(table) if table is not None else None
+            return self._indexed[key]
 
 
 def register_problem(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from directory.model import EntryDocument
-from directory.services import BundleDoc, ServiceItemView
+from directory.service_model import BundleDoc, ServiceItemView
 from directory.store import Directory
 from directory.tables import Bundle, BundleItem, EntryVersion, ServiceItem
 

@@ -4,10 +4,9 @@ Everything here reads the published analytical database (de-identified and aggre
 the pool; every call needs an analyst's (or an admin's) token. Errors are `{"code",
 "message"}`, the message saying what to do.
 
-The reader of that database, the charts and the SQL guard live in `pipelines.analytics` and
-are imported inside the handlers: at import time they would load sqlglot and the rest for
-every API process (start-up time, and the rule that `api` imports only `directory` and
-`contracts` at module level), when only analysts' calls need them.
+The reader of that database, the charts, the SQL guard and workbench and the warning colours
+are the snapshot package's (`snapshot.analytics`): the pipelines build the database with the
+same definitions the API reads it with.
 """
 
 from __future__ import annotations
@@ -26,10 +25,10 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, st
 
 from api.auth import require_role
 from api.bounds import Offset
+from api.errors import ErrorContractRoute
 from api.models_analytics import (
     AnalyticsSummary,
     BacktestScore,
-    ChartFormat,
     Colour,
     Dimension,
     ForecastPoint,
@@ -50,10 +49,16 @@ from api.models_analytics import (
     WarningsPage,
 )
 from api.models_directory import ErrorBody
-from api.routers.steward_errors import StewardRoute
 from directory.actors import Role
-from directory.calendar import official_calendar
 from directory.workdays import local_today
+from snapshot.analytics import charts
+from snapshot.analytics.charts import ChartFormat
+from snapshot.analytics.config import load_settings
+from snapshot.analytics.database import VIEWS, database_path, open_analytics
+from snapshot.analytics.guard import QueryRefused
+from snapshot.analytics.three_colour import WARNING_COLUMNS, recolour
+from snapshot.analytics.workbench import QueryFailed, run_query, view_columns
+from snapshot.calendar import official_calendar
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No token, or a token that is invalid or revoked"},
@@ -68,16 +73,13 @@ STATISTICS_COLUMNS = ", ".join(StatisticsRow.model_fields)
 router = APIRouter(
     prefix="/v1/analytics",
     tags=["analytics"],
-    route_class=StewardRoute,
+    route_class=ErrorContractRoute,
     dependencies=[Depends(require_role(Role.analyst, Role.admin))],
     responses=ERRORS,
 )
 
 
 def analytics_db() -> Iterator[duckdb.DuckDBPyConnection]:
-    from pipelines.analytics.database import open_analytics
-    from pipelines.analytics.settings import database_path, load_settings
-
     try:
         con = open_analytics(database_path(), load_settings().workbench)
     except FileNotFoundError as error:
@@ -260,21 +262,16 @@ def series_chart(
 ) -> Response:
     """History, forecast with 80% and 95% bands, official holidays shaded, closed days marked,
     and the model's backtest error against the seasonal naive in the subtitle."""
-    from pipelines.analytics import charts
-
     try:
         data = charts.chart_data(con, f"{kind.value}:{key}", frequency.value)
     except charts.SeriesNotFound as error:
         raise _error(404, "series_not_found", str(error)) from error
-    image = charts.render(data, charts.ChartFormat(format.value))
+    image = charts.render(data, format)
     return Response(image, media_type=CHART_TYPES[format])
 
 
 @router.get("/views", response_model=list[ViewInfo], summary="Views the workbench can query")
 def views(con: Database) -> list[ViewInfo]:
-    from pipelines.analytics.database import VIEWS
-    from pipelines.analytics.workbench import view_columns
-
     columns = view_columns(con)
     return [
         ViewInfo(name=name, description=description, columns=columns.get(name, []))
@@ -330,10 +327,6 @@ def query(
     """One SELECT (CTEs and UNIONs allowed) over the views of `GET /v1/analytics/views`, checked
     with sqlglot, run read-only without file or network access, cut at the row limit and
     stopped at the time limit."""
-    from pipelines.analytics.guard import QueryRefused
-    from pipelines.analytics.settings import database_path, load_settings
-    from pipelines.analytics.workbench import QueryFailed, run_query
-
     try:
         result = run_query(
             database_path(), request.sql, load_settings().workbench, request.limit, dialect
@@ -379,9 +372,6 @@ def query(
 def _warnings(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, condition: str, params: list[Any]
 ) -> list[dict[str, Any]]:
-    from pipelines.analytics.settings import load_settings
-    from pipelines.analytics.three_colour import WARNING_COLUMNS, recolour
-
     columns = ", ".join(WARNING_COLUMNS)
     where = f" WHERE {condition}" if condition else ""
     stored = con.sql(f"SELECT {columns} FROM case_warnings{where}", params=params).to_arrow_table()

@@ -1,4 +1,5 @@
-"""Auditors' endpoints on the audit log: list entries with filters, and verify the hash chain.
+"""Auditors' endpoints on the audit log: list entries with filters, verify the hash chain, and
+who read one subject's data.
 
 Auditors only (separation of duties: admins manage users, not the log). Every read of the log
 is itself logged, and so is every refused attempt, because who looked at the log is what an
@@ -9,26 +10,27 @@ entries: the exchange appends them, and only `onceonly audit prune` deletes, for
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, check_role, current_caller, get_directory
+from api.auth import Caller, check_role, current_caller, require_role
 from api.bounds import Offset
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
+from api.deps import get_audit
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
+from api.middleware import request_id
+from api.models_exchange import PERSON, ReadRecord
+from api.reads.screening import normalise
 from directory.actors import Role
-from directory.audit import AuditRecord, actor_event
-from directory.store import Directory
+from directory.audit import AuditLog, AuditRecord, actor_event
 from directory.workdays import CHINA
 
 router = APIRouter(
-    prefix="/v1/audit", tags=["audit"], route_class=StewardRoute, responses=ERROR_RESPONSES
+    prefix="/v1", tags=["audit"], route_class=ErrorContractRoute, responses=ERROR_RESPONSES
 )
-Dir = Annotated[Directory, Depends(get_directory)]
+Log = Annotated[AuditLog, Depends(get_audit)]
 HASH_EXAMPLE = "3f1c9a5e0b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e2f4b6d8c0a2e4f6b8d0c2a"
-_REQUEST_ID_MAX = 64
 
 
 class AuditEntryModel(BaseModel):
@@ -76,23 +78,14 @@ class AuditVerificationModel(BaseModel):
     )
 
 
-def request_id(request: Request) -> str:
-    """The id the exchange middleware gave this request (and echoes in X-Request-ID), so an
-    audit entry can be matched to a response; the caller's header, or a new id, without it."""
-    known = getattr(request.state, "request_id", None)
-    if known:
-        return str(known)
-    return request.headers.get("x-request-id", "")[:_REQUEST_ID_MAX] or uuid.uuid4().hex
-
-
 def auditor(
-    request: Request, caller: Annotated[Caller, Depends(current_caller)], directory: Dir
+    request: Request, caller: Annotated[Caller, Depends(current_caller)], log: Log
 ) -> Caller:
     """Auditors only; a refused attempt on the log is itself logged."""
     try:
         return check_role(caller, Role.auditor)
     except HTTPException:
-        directory.audit.append(
+        log.append(
             actor_event(
                 caller.actor,
                 "audit.read",
@@ -108,14 +101,14 @@ Auditor = Annotated[Caller, Depends(auditor)]
 
 
 @router.get(
-    "/entries",
+    "/audit/entries",
     response_model=AuditPage,
     summary="Audit entries matching every filter given, newest first (auditors)",
 )
 def list_entries(
     request: Request,
     caller: Auditor,
-    directory: Dir,
+    log: Log,
     user: Annotated[str | None, Query(max_length=64, examples=["wang.li"])] = None,
     department: Annotated[str | None, Query(max_length=32, examples=["mr"])] = None,
     subject_hash: Annotated[
@@ -134,7 +127,7 @@ def list_entries(
     offset: Offset = 0,
 ) -> AuditPage:
     since, until = _aware(since), _aware(until)
-    found = directory.audit.entries(
+    found = log.entries(
         user=user,
         department=department,
         subject_hash=subject_hash,
@@ -155,7 +148,7 @@ def list_entries(
         "until": until,
     }
     described = ", ".join(f"{k}={v}" for k, v in given.items() if v is not None)
-    directory.audit.append(
+    log.append(
         actor_event(
             caller.actor,
             "audit.read",
@@ -174,15 +167,15 @@ def list_entries(
 
 
 @router.get(
-    "/verify",
+    "/audit/verify",
     response_model=AuditVerificationModel,
     summary="Check the hash chain against the signed heads: finds an edited, deleted, "
     "reordered or cut-off entry, and a rewritten chain (auditors)",
 )
-def verify(request: Request, caller: Auditor, directory: Dir) -> AuditVerificationModel:
-    result = directory.audit.verify()
+def verify(request: Request, caller: Auditor, log: Log) -> AuditVerificationModel:
+    result = log.verify()
     verdict = "ok" if result.ok else f"broken at #{result.first_bad_sequence}"
-    directory.audit.append(
+    log.append(
         actor_event(
             caller.actor,
             "audit.read",
@@ -200,6 +193,33 @@ def verify(request: Request, caller: Auditor, directory: Dir) -> AuditVerificati
         head_hash=result.head_hash,
         signed_sequence=result.signed_sequence,
     )
+
+
+@router.get(
+    "/subjects/{subject}/reads",
+    response_model=list[ReadRecord],
+    summary="Who read this subject's data: when, which department, for which case (auditors)",
+)
+def who_read(
+    subject: Annotated[str, Path(examples=[PERSON])],
+    caller: Annotated[Caller, Depends(require_role(Role.auditor))],
+    log: Log,
+) -> list[ReadRecord]:
+    key, _ = normalise(subject)
+    return [
+        ReadRecord(
+            at=entry.at,
+            department=entry.department,
+            role=entry.role,
+            action=entry.action,
+            service_item=entry.service_item,
+            case_no=entry.case_no,
+            resources=list(entry.resources),
+            items=list(entry.items),
+            outcome=entry.outcome,
+        )
+        for entry in log.reads_of(log.subject_hash(key))
+    ]
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:

@@ -1,60 +1,34 @@
-"""Signed extracts over HTTP: check one, and publish the key that checks them.
+"""Signed extracts over HTTP: issue one, check one, and publish the key that checks them.
 
-Issuing is the clerk routes' business: they take `get_signer` and call `sign`. Verifying here
-is the same offline check as `onceonly extract verify`; the endpoint exists so a back office
-can check an extract an applicant hands in without installing anything.
+Issuing is a clerk's read like a prefill or a lookup (admitted, answered from one snapshot,
+logged), signed with the centre's key; it stays a plain `def` route, since the key may be read
+from disk. Verifying is the same offline check as `onceonly extract verify`; the endpoint
+exists so a back office can check an extract an applicant hands in without installing
+anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, status
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, current_caller
-from api.extracts import (
-    ALGORITHM,
-    DEFAULT_CENTRE,
-    FORMAT,
-    ExtractSigner,
-    SignerSettings,
-    SigningKeyError,
-)
+from api.deps import get_signer
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
+from api.exchange.answers import lookup, prefill
 from api.models_directory import ErrorBody
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
-
-_signers: dict[SignerSettings, ExtractSigner] = {}
-_signers_lock = threading.Lock()
-
-
-def get_signer() -> ExtractSigner:
-    """The process's signer for the configured key and centre, its key loaded (or generated).
-
-    One per setting rather than per request, so the key is read from disk once. A key that
-    cannot be loaded answers 503 `signing_key_unavailable` instead of signing nothing.
-    """
-    settings = SignerSettings.from_env()
-    with _signers_lock:
-        if settings not in _signers:
-            _signers[settings] = ExtractSigner(settings)
-        signer = _signers[settings]
-    try:
-        signer.public_key_pem()
-    except SigningKeyError as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail={"code": "signing_key_unavailable", "message": str(error)},
-        ) from error
-    return signer
-
+from api.models_exchange import ExtractRequest, Refusal
+from api.reads.request import Exchange, exchange, forbid_if_nothing
+from api.reads.screening import admit_now
+from api.signing import ALGORITHM, DEFAULT_CENTRE, FORMAT, ExtractSigner
 
 Signer = Annotated[ExtractSigner, Depends(get_signer)]
 Reader = Annotated[Caller, Depends(current_caller)]
 
-router = APIRouter(prefix="/v1/extracts", tags=["extracts"], route_class=StewardRoute)
+router = APIRouter(prefix="/v1/extracts", tags=["extracts"], route_class=ErrorContractRoute)
 _KEY_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The centre's signing key cannot be loaded"}
 }
@@ -106,6 +80,78 @@ class ExtractPublicKey(BaseModel):
     public_key_pem: str = Field(
         examples=["-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA…\n-----END PUBLIC KEY-----\n"]
     )
+
+
+@router.post(
+    "",
+    responses=ERROR_RESPONSES,
+    summary="Issue a prefill or lookup answer as a signed extract (replaces a paper certificate)",
+    response_description="The signed document: keep it as it is; any change breaks the signature",
+)
+def issue_extract(
+    ex: Annotated[Exchange, Depends(exchange)],
+    signer: Signer,
+    body: Annotated[ExtractRequest, Body()],
+) -> dict[str, Any]:
+    admitted = admit_now(
+        ex,
+        "extract.issue",
+        service_item=body.service_item,
+        subject=body.subject,
+        case_no=body.case_no,
+    )
+    item, key, kind = admitted.item, admitted.key, admitted.kind
+    reader = ex.reader(item, ex.subject_hash(key), None)
+    payload: dict[str, Any] = {
+        "kind": body.kind,
+        "service_item": body.service_item,
+        "service_item_name": item.item.name,
+        "subject": key,
+        "subject_kind": kind,
+        "case_no": body.case_no,
+        "snapshot_version": ex.snapshot.version,
+        "issued_to": {"user": ex.caller.name, "department": ex.caller.department},
+    }
+    if body.kind == "prefill":
+        answer = prefill(reader, key)
+        facts = [f for f in answer.fields if f.provenance is not None]
+        payload["fields"] = [f.model_dump(mode="json") for f in facts]
+        payload["materials"] = [m.model_dump(mode="json") for m in answer.materials]
+        resources, items, refused = (
+            sorted({f.resource for f in facts}),
+            sorted({f.item for f in facts}),
+            answer.refused,
+        )
+    else:
+        found, refused = lookup(reader, key)
+        payload["resources"] = [r.model_dump(mode="json") for r in found]
+        resources = [r.resource for r in found if r.records]
+        items = sorted({i for r in found for rec in r.records for i in rec.items})
+    ex.audit.append(
+        ex.event(
+            "extract.issue",
+            service_item=body.service_item,
+            case_no=body.case_no,
+            subject=key,
+            resources=resources,
+            items=items,
+            refused=refused,
+        )
+    )
+    if not resources:
+        forbid_if_nothing(
+            [],
+            refused
+            or [
+                Refusal(
+                    resource="-",
+                    items=[],
+                    code="not_in_pool",
+                    reason="no certified fact to certify",
+                )
+            ],
+        )
+    return signer.sign(payload)
 
 
 @router.post(

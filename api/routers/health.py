@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-import settings
+from api.deps import snapshots_of
 from api.models import Health, Readiness
-from api.serving import NoSnapshot, watcher
+from api.serving import NoSnapshot
 
 router = APIRouter(tags=["health"])
 
@@ -24,9 +24,9 @@ def health() -> Health:
     summary="Is a certified snapshot in service, and how old is it?",
     responses={503: {"model": Readiness, "description": "No snapshot published yet"}},
 )
-def ready(response: Response) -> Readiness:
+def ready(request: Request, response: Response) -> Readiness:
     try:
-        snapshot = watcher(settings.current().serving).current()
+        snapshot = snapshots_of(request.app).current()
     except NoSnapshot:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Readiness(ready=False, snapshot_version=None, snapshot_age_seconds=None)

@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 
 from api.auth import Caller, get_directory, require_role
 from api.bounds import RowId
-from api.routers.audit import request_id
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
+from api.middleware import request_id
 from directory.actors import Role
 from directory.audit import actor_event
 from directory.errors import PermissionDenied
@@ -29,7 +29,7 @@ from directory.store import Directory
 router = APIRouter(
     prefix="/v1/objections",
     tags=["objections"],
-    route_class=StewardRoute,
+    route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
 Steward = Annotated[Caller, Depends(require_role(Role.steward))]

@@ -15,14 +15,25 @@ from pydantic import BaseModel, Field
 from api.auth import Caller, require_role
 from api.bounds import Offset
 from api.deps import current_snapshot
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
-from api.serving import Snapshot
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from contracts.registry import bundled_contracts
-from contracts.returns import OPEN_ROWS_SQL, returned_file
+from contracts.returns import returned_file
 from directory.actors import Role
+from snapshot.quality import (
+    BATCHES_WITH_SCORES,
+    OPEN_BY_RULE,
+    OPEN_COUNT,
+    OPEN_ROWS,
+    QUARANTINED_PAGE,
+    VALIDATIONS_OF_BATCH,
+)
+from snapshot.reader import Snapshot
 
 router = APIRouter(
-    prefix="/v1/quality", tags=["quality"], route_class=StewardRoute, responses=ERROR_RESPONSES
+    prefix="/v1/quality",
+    tags=["quality"],
+    route_class=ErrorContractRoute,
+    responses=ERROR_RESPONSES,
 )
 Steward = Annotated[Caller, Depends(require_role(Role.steward, Role.admin, Role.auditor))]
 
@@ -99,12 +110,7 @@ def batches(
     resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> list[BatchFigures]:
     _resource(caller, resource)
-    rows = snapshot.query_records(
-        "SELECT b.*, (SELECT map(list(dimension), list(score)) FROM quality.scores s "
-        "WHERE s.batch = b.batch AND s.contract_id = b.contract_id) AS scores "
-        "FROM quality.batches b WHERE contract_id = ? ORDER BY certified_at DESC",
-        [resource],
-    )
+    rows = snapshot.query_records(BATCHES_WITH_SCORES, [resource])
     return [
         BatchFigures(
             batch=r["batch"],
@@ -138,9 +144,7 @@ def quarantine(
 ) -> list[QuarantinedRow]:
     _resource(caller, resource)
     rows = snapshot.query_records(
-        "SELECT * FROM quality.quarantine WHERE contract_id = ? AND (? = 'all' OR status = ?) "
-        "AND (? IS NULL OR list_contains(rule_ids, ?)) "
-        "ORDER BY quarantined_at DESC, file_name, row_number LIMIT ? OFFSET ?",
+        QUARANTINED_PAGE,
         [resource, state, state, rule, rule, limit, offset],
     )
     return [
@@ -167,15 +171,8 @@ def quarantine_summary(
     resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> QuarantineSummary:
     _resource(caller, resource)
-    rows = snapshot.query_records(
-        "SELECT rule, count(*) AS n FROM (SELECT unnest(rule_ids) AS rule FROM quality.quarantine "
-        "WHERE contract_id = ? AND status = 'open') GROUP BY rule ORDER BY n DESC, rule",
-        [resource],
-    )
-    total = snapshot.query_records(
-        "SELECT count(*) AS n FROM quality.quarantine WHERE contract_id = ? AND status = 'open'",
-        [resource],
-    )
+    rows = snapshot.query_records(OPEN_BY_RULE, [resource])
+    total = snapshot.query_records(OPEN_COUNT, [resource])
     return QuarantineSummary(
         resource=resource,
         open_rows=total[0]["n"],
@@ -199,7 +196,7 @@ def quarantine_export(
     resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> Response:
     _resource(caller, resource)
-    rows = snapshot.query_records(OPEN_ROWS_SQL, [resource])
+    rows = snapshot.query_records(OPEN_ROWS, [resource])
     if not rows:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
@@ -231,11 +228,7 @@ def validations(
     snapshot: Annotated[Snapshot, Depends(current_snapshot)],
 ) -> list[Validation]:
     _resource(caller, resource)
-    rows = snapshot.query_records(
-        "SELECT * FROM quality.validations WHERE contract_id = ? AND starts_with(batch, ?) "
-        "ORDER BY success, rule_id",
-        [resource, batch],
-    )
+    rows = snapshot.query_records(VALIDATIONS_OF_BATCH, [resource, batch])
     return [
         Validation(
             rule_id=r["rule_id"],

@@ -8,21 +8,13 @@ from fastapi import APIRouter, Depends
 
 from api.auth import Caller, current_caller
 from api.deps import current_snapshot
+from api.errors import ErrorContractRoute
 from api.models import ResourceSummary
-from api.routers.steward_errors import StewardRoute
-from api.serving import Snapshot
 from contracts.registry import bundled_contracts
+from snapshot.quality import RESOURCE_FIGURES
+from snapshot.reader import Snapshot
 
-router = APIRouter(prefix="/v1/resources", tags=["resources"], route_class=StewardRoute)
-
-FIGURES_SQL = """
-SELECT contract_id, count(*), sum(rows_landed), sum(rows_certified), sum(rows_quarantined),
-       sum(rows_duplicate), max(certified_at) FILTER (WHERE status = 'certified'),
-       bool_or(status = 'gate_failed' AND certified_at = max_at)
-FROM (SELECT *, max(certified_at) OVER (PARTITION BY contract_id) AS max_at
-      FROM quality.batches)
-GROUP BY contract_id
-"""
+router = APIRouter(prefix="/v1/resources", tags=["resources"], route_class=ErrorContractRoute)
 
 
 @router.get("", response_model=list[ResourceSummary], summary="Resources in the certified pool")
@@ -30,7 +22,7 @@ def list_resources(
     caller: Annotated[Caller, Depends(current_caller)],
     snapshot: Annotated[Snapshot, Depends(current_snapshot)],
 ) -> list[ResourceSummary]:
-    figures = {row[0]: row[1:] for row in snapshot.query(FIGURES_SQL, [])}
+    figures = {row[0]: row[1:] for row in snapshot.query(RESOURCE_FIGURES, [])}
     summaries = []
     for contract in bundled_contracts().values():
         batches, landed, certified, quarantined, duplicates, last, failing = figures.get(

@@ -15,8 +15,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
+from api import steward_views as views
 from api.auth import Caller, current_caller, get_directory, require_role
 from api.bounds import Offset, VersionNumber
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
     CatalogueExport,
     DependentModel,
@@ -31,8 +33,6 @@ from api.models_directory import (
     VersionResponse,
     VersionSummary,
 )
-from api.routers import steward_views as views
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from directory.actors import Role
 from directory.publish import DEFAULT_BASE_URI, as_dcat, as_json
 from directory.store import Directory
@@ -40,7 +40,7 @@ from directory.store import Directory
 router = APIRouter(
     prefix="/v1/directory",
     tags=["directory: catalogue"],
-    route_class=StewardRoute,
+    route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
 Reader = Annotated[Caller, Depends(current_caller)]

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from api import steward_views as views
 from api.auth import Caller, current_caller, get_directory, require_role
 from api.bounds import RowId
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
     ContractSyncModel,
     IssuedTokenResponse,
@@ -18,15 +20,13 @@ from api.models_directory import (
     UserResponse,
     UserState,
 )
-from api.routers import steward_views as views
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from directory.actors import Role
 from directory.store import Directory
 
 router = APIRouter(
     prefix="/v1/directory",
     tags=["directory: administration"],
-    route_class=StewardRoute,
+    route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
 Admin = Annotated[Caller, Depends(require_role(Role.admin))]

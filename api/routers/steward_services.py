@@ -8,7 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from api import steward_views as views
 from api.auth import Caller, current_caller, get_directory, require_role
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
     BundleDoc,
     BundleResponse,
@@ -17,17 +19,15 @@ from api.models_directory import (
     ServiceItemResponse,
     ServiceMapping,
 )
-from api.routers import steward_views as views
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from directory.actors import Role
 from directory.errors import Problem, ValidationFailed
-from directory.services import ServiceItemView
+from directory.service_model import ServiceItemView
 from directory.store import Directory
 
 router = APIRouter(
     prefix="/v1/directory",
     tags=["directory: service items"],
-    route_class=StewardRoute,
+    route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
 Reader = Annotated[Caller, Depends(current_caller)]

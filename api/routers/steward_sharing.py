@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
+from api import steward_views as views
 from api.auth import Caller, current_caller, get_directory, require_role
 from api.bounds import RowId
+from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
     Approval,
     GrantDecision,
@@ -17,8 +19,6 @@ from api.models_directory import (
     ShareRequestCreate,
     ShareRequestResponse,
 )
-from api.routers import steward_views as views
-from api.routers.steward_errors import ERROR_RESPONSES, StewardRoute
 from directory.actors import Role
 from directory.sharing import RequestStatus
 from directory.store import Directory
@@ -26,7 +26,7 @@ from directory.store import Directory
 router = APIRouter(
     prefix="/v1/directory",
     tags=["directory: sharing"],
-    route_class=StewardRoute,
+    route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
 Reader = Annotated[Caller, Depends(current_caller)]

@@ -1,3 +1,5 @@
-"""Service analytics: case statistics, three-colour warnings, demand forecasts, the analytical
-database and the SQL workbench over it. Modules other than `assets` import no Dagster, so the
-API and the CLI can use them."""
+"""Service analytics: building the analytical database from a published snapshot - case
+records, statistics, warnings, demand forecasts, catalogue figures - and publishing it. What
+the database holds and how it is read (the SQL guard and workbench, charts, warning colours)
+is `snapshot.analytics`. Modules other than `assets` import no Dagster, so the CLI can use
+them."""

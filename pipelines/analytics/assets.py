@@ -11,12 +11,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from directory.calendar import calendar_file, official_calendar
 from directory.workdays import local_today
 from pipelines.analytics import build
-from pipelines.analytics.settings import load_settings, work_dir
+from pipelines.analytics.build import work_dir
 from pipelines.asset_keys import SNAPSHOT_KEY
 from pipelines.resources import PoolResource
+from snapshot.analytics.config import load_settings
+from snapshot.calendar import calendar_file, official_calendar
 
 GROUP = "analytics"
 RECORDS_KEY = dg.AssetKey(["analytics", "case_records"])

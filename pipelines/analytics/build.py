@@ -19,22 +19,29 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from directory.calendar import OfficialCalendar, calendar_file, official_calendar
+import settings
 from pipelines.analytics.catalogue import catalogue_figures
 from pipelines.analytics.database import publish_database
 from pipelines.analytics.forecasting.demand import forecast_centre
 from pipelines.analytics.pseudonym import pseudonym_key
 from pipelines.analytics.records import case_records, read_current_cases
-from pipelines.analytics.settings import DATABASE_FILE, AnalyticsSettings
 from pipelines.analytics.statistics import case_statistics
-from pipelines.analytics.three_colour import case_warnings
-from pipelines.certify.publish import current_snapshot
+from snapshot.analytics.config import AnalyticsSettings
+from snapshot.analytics.database import DATABASE_FILE
+from snapshot.analytics.three_colour import case_warnings
+from snapshot.calendar import OfficialCalendar, calendar_file, official_calendar
+from snapshot.manifest import current_version
 
 SOURCE = "source.json"
 RECORDS = "cases"
 STATISTICS = "case_statistics"
 WARNINGS = "case_warnings"
 FORECAST_TABLES = ("demand_history", "forecasts", "forecast_models", "backtest_errors")
+
+
+def work_dir() -> Path:
+    """Intermediate results of the analytics assets (Parquet), under ONCEONLY_HOME."""
+    return settings.home() / "analytics"
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class StepResult:
 
 def records_step(serving: Path, work: Path, calendar: OfficialCalendar) -> StepResult:
     """De-identified case records with deadlines, from the current snapshot."""
-    snapshot = current_snapshot(serving)
+    snapshot = current_version(serving)
     if snapshot is None:
         raise LookupError(f"no published snapshot in {serving}: run `onceonly ingest` first")
     records = case_records(read_current_cases(snapshot.path), calendar, pseudonym_key())
@@ -123,7 +130,7 @@ def database_step(
     last = max(_latest(forecasts, "period_end"), as_of)
     snapshot = serving / source["snapshot_file"]
     if not snapshot.exists():  # superseded and removed since: the next build will catch up
-        current = current_snapshot(serving)
+        current = current_version(serving)
         snapshot = current.path if current else snapshot
     info = {
         **source,

@@ -12,7 +12,9 @@ import duckdb
 import pyarrow as pa
 
 from contracts.registry import bundled_contracts
-from pipelines.duckdb_sql import quote_identifier
+from snapshot.history import CURRENT
+from snapshot.quality import BATCH_TOTALS, LATEST_SCORE, OPEN_QUARANTINE
+from snapshot.tables import BATCHES, history_table
 
 SCHEMA = pa.schema(
     [
@@ -32,21 +34,6 @@ SCHEMA = pa.schema(
         ("quality_score", pa.float64()),
     ]
 )
-_BATCHES = """
-SELECT b.contract_id, count(*) AS batches, max(b.certified_at) AS last_certified_at,
-       sum(b.rows_landed) AS rows_landed, sum(b.rows_quarantined) AS rows_quarantined
-FROM quality.batches AS b GROUP BY b.contract_id
-"""
-_OPEN_QUARANTINE = """
-SELECT contract_id, count(*) AS open_quarantine FROM quality.quarantine
-WHERE status = 'open' GROUP BY contract_id
-"""
-_LATEST_SCORE = """
-SELECT s.contract_id, avg(s.score) AS quality_score FROM quality.scores AS s
-JOIN (SELECT contract_id, arg_max(batch, certified_at) AS batch FROM quality.batches
-      GROUP BY contract_id) AS latest USING (contract_id, batch)
-GROUP BY s.contract_id
-"""
 
 
 def catalogue_figures(snapshot: Path) -> pa.Table:
@@ -58,22 +45,16 @@ def catalogue_figures(snapshot: Path) -> pa.Table:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
         }
-        has_quality = "batches" in {
-            row[0]
-            for row in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'quality'"
-            ).fetchall()
-        }
-        batches = _by_contract(con, _BATCHES) if has_quality else {}
-        quarantine = _by_contract(con, _OPEN_QUARANTINE) if has_quality else {}
-        scores = _by_contract(con, _LATEST_SCORE) if has_quality else {}
+        exists, params = BATCHES.exists_query()
+        has_quality = bool(con.execute(exists, params).fetchall()[0][0])
+        batches = _by_contract(con, BATCH_TOTALS) if has_quality else {}
+        quarantine = _by_contract(con, OPEN_QUARANTINE) if has_quality else {}
+        scores = _by_contract(con, LATEST_SCORE) if has_quality else {}
         rows = []
         for contract in contracts.values():
-            table = quote_identifier(contract.id)
+            table = history_table(contract.id)
             current, versions = (
-                con.execute(
-                    f"SELECT count_if(_valid_to IS NULL), count(*) FROM {table}"
-                ).fetchall()[0]
+                con.execute(f"SELECT count_if({CURRENT}), count(*) FROM {table}").fetchall()[0]
                 if contract.id in present
                 else (0, 0)
             )

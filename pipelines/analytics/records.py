@@ -15,8 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from directory.calendar import OfficialCalendar, to_date
 from pipelines.analytics.pseudonym import pseudonymise
+from snapshot.calendar import OfficialCalendar, to_date
+from snapshot.history import CURRENT
+from snapshot.tables import history_table
 
 CASES_TABLE = "gsc_cases"
 ON_THE_SPOT = "即办件"
@@ -25,7 +27,7 @@ SELECT case_no, service_item_code, coalesce(service_item_name, service_item_code
        AS service_item_name, coalesce(department, '') AS department,
        coalesce("window", '') AS service_window, applicant_kind, applicant_key, case_type,
        promised_days, received_at, completed_at
-FROM {CASES_TABLE} WHERE _valid_to IS NULL AND received_at IS NOT NULL
+FROM {history_table(CASES_TABLE)} WHERE {CURRENT} AND received_at IS NOT NULL
 ORDER BY received_at, case_no
 """
 DEADLINE_REACH_DAYS = 60  # calendar days beyond the longest promise a deadline can fall

@@ -9,11 +9,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from directory.calendar import OfficialCalendar
-from pipelines.analytics.charts import ChartFormat, chart_data, render
-from pipelines.analytics.database import open_analytics
-from pipelines.analytics.settings import AnalyticsSettings
-from pipelines.analytics.three_colour import WARNING_COLUMNS, recolour
+from snapshot.analytics.charts import ChartFormat, chart_data, render
+from snapshot.analytics.config import AnalyticsSettings
+from snapshot.analytics.database import open_analytics
+from snapshot.analytics.three_colour import WARNING_COLUMNS, recolour
+from snapshot.calendar import OfficialCalendar
 
 TOTALS_SQL = """
 SELECT period_start, period_end, received, completed, completion_rate, on_time_rate,

@@ -24,10 +24,11 @@ from pipelines.asset_keys import (
 )
 from pipelines.certify.certifier import CertificationReport, certify_batch
 from pipelines.certify.engine_resource import EngineResource
-from pipelines.certify.publish import current_snapshot, publish_changes
+from pipelines.certify.publish import publish_changes
 from pipelines.certify.schema import history_table
 from pipelines.duckdb_sql import scalar
 from pipelines.resources import DirectoryResource, PoolResource
+from snapshot.manifest import current_version
 
 QUALITY_GATE = "quality_gate"
 ROWS_ACCOUNTED = "rows_accounted"
@@ -197,7 +198,7 @@ def serving_snapshot(
     with pool.connect() as con:
         snapshot = publish_changes(con, Path(pool.certified_path), Path(pool.serving_path))
     if snapshot is None:
-        current = current_snapshot(Path(pool.serving_path))
+        current = current_version(Path(pool.serving_path))
         context.log.info(
             f"nothing new certified; snapshot v{current.version} keeps serving"
             if current

@@ -25,9 +25,10 @@ from contracts.registry import bundled_contracts
 from pipelines.certify.duckdb_engine import DuckDBEngine
 from pipelines.certify.engine import CertificationEngine, EngineFactory
 from pipelines.certify.gate import GateResult
-from pipelines.certify.schema import QUALITY, ensure_certified_schema
+from pipelines.certify.schema import ensure_certified_schema, quality_table
 from pipelines.duckdb_sql import first_row, scalar
 from pipelines.landing.schema import SCHEMA as LANDING
+from snapshot.tables import BATCHES, VALIDATIONS
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def _certify(
     counts = worker.classify(compiled, batch)
     previous_rows = scalar(
         con,
-        f"SELECT rows_certified FROM {QUALITY}.batches WHERE contract_id = ? AND status = "
+        f"SELECT rows_certified FROM {quality_table(BATCHES)} WHERE contract_id = ? AND status = "
         "'certified' ORDER BY certified_at DESC LIMIT 1",
         [contract.id],
     )
@@ -181,7 +182,7 @@ def _record_validations(
 ) -> None:
     for outcome in gate.outcomes:
         con.execute(
-            f"INSERT INTO {QUALITY}.validations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {quality_table(VALIDATIONS)} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 contract.id,
                 batch,
@@ -207,7 +208,7 @@ def _record_batch(
     now: dt.datetime,
 ) -> None:
     con.execute(
-        f"INSERT INTO {QUALITY}.batches VALUES "
+        f"INSERT INTO {quality_table(BATCHES)} VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             contract.id,
@@ -238,8 +239,8 @@ def _previous_outcome(
     row = first_row(
         con,
         "SELECT rows_landed, rows_certified, rows_new_versions, rows_unchanged, "
-        f"rows_quarantined, rows_duplicate, rows_with_warnings, status FROM {QUALITY}.batches "
-        "WHERE contract_id = ? AND batch = ?",
+        "rows_quarantined, rows_duplicate, rows_with_warnings, status "
+        f"FROM {quality_table(BATCHES)} WHERE contract_id = ? AND batch = ?",
         [contract.id, batch],
     )
     if row is None:

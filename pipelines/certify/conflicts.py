@@ -12,17 +12,9 @@ import datetime as dt
 import duckdb
 
 from contracts.model import Column, Contract, KeyRole
-from pipelines.certify.schema import QUALITY, certified_table_exists, history_table
+from pipelines.certify.schema import certified_table_exists, history_table, quality_table
 from pipelines.duckdb_sql import quote_identifier
-
-
-def subject_column(contract: Contract) -> Column | None:
-    """The column holding the subject (person or organisation) a record is about."""
-    for name in contract.record_key:
-        column = contract.column(name)
-        if column.key_role is not None:
-            return column
-    return next(iter(contract.key_columns), None)
+from snapshot.tables import CONFLICTS, subject_column
 
 
 def record_conflicts(
@@ -79,7 +71,8 @@ def _compare(
     q = quote_identifier
     in_batch = "a._batch = ?" if batch_is_authority else "o._batch = ?"
     rows = con.execute(
-        f"INSERT INTO {QUALITY}.conflicts SELECT DISTINCT ?, a.{q(authority_subject.name)}, ?, "
+        f"INSERT INTO {quality_table(CONFLICTS)} "
+        f"SELECT DISTINCT ?, a.{q(authority_subject.name)}, ?, "
         f"CAST(a.{q(authority_column.name)} AS VARCHAR), ?, "
         f"CAST(o.{q(other_column.name)} AS VARCHAR), "
         f"?, ? FROM {history_table(authority)} AS a JOIN {history_table(other)} AS o "

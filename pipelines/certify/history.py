@@ -2,7 +2,8 @@
 
 Each certified record version carries `_valid_from` / `_valid_to` (knowledge time: when the
 exchange certified it) and the batch that certified it, so "what did we know about this
-subject on date D" is `_valid_from <= D AND (_valid_to IS NULL OR _valid_to > D)`.
+subject on date D" is `snapshot.history.as_of_condition`. The merge here writes that history;
+what the columns mean for readers is the snapshot's.
 """
 
 from __future__ import annotations
@@ -22,11 +23,6 @@ from pipelines.duckdb_sql import quote_identifier, scalar
 class MergeCounts:
     new_versions: int
     unchanged: int
-
-
-def as_of_condition(moment: str) -> str:
-    """SQL condition selecting the version valid at `moment` (an SQL timestamp expression)."""
-    return f"_valid_from <= {moment} AND (_valid_to IS NULL OR _valid_to > {moment})"
 
 
 def merge_history(

@@ -1,9 +1,9 @@
-"""The serving layout: per resource, current certified rows sorted by subject key, in Arrow.
+"""Building the serving layout: per resource, current certified rows sorted by subject key.
 
-Key lookups are what the exchange API does all day. DuckDB needs an index (which nearly
-triples the file) to answer them in under a millisecond; a sorted Arrow file, memory-mapped,
-with its keys in a fixed-width NumPy array for binary search, answers them in microseconds
-and costs one sort at publish time. DuckDB stays the engine for history and analytics.
+What the layout is (files, manifest, key width) is `snapshot.layout`; this builds it at
+publish time. DuckDB needs an index (which nearly triples the file) to answer key lookups in
+under a millisecond; the sorted Arrow file costs one sort here instead, and DuckDB stays the
+engine for history and analytics.
 
 A publish usually follows one batch of one resource, so a resource whose history has not
 changed since the previous layout is hard-linked from it rather than sorted again: at 10 M
@@ -22,13 +22,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from contracts.model import Contract
-from pipelines.certify.conflicts import subject_column
 from pipelines.certify.schema import certified_table_exists, history_table
-from pipelines.duckdb_sql import quote_identifier
+from pipelines.resources import CERTIFIED
+from snapshot.history import current_records_sql
+from snapshot.layout import (
+    KEY_WIDTH,
+    LayoutEntry,
+    data_file,
+    keys_file,
+    read_layout,
+    write_layout,
+)
+from snapshot.tables import subject_column
 
-KEY_WIDTH = 18  # both one-number keys are 18 characters once normalised
 BATCH_ROWS = 1_000_000
-MANIFEST = "layout.json"
 
 
 def build_layout(
@@ -36,31 +43,27 @@ def build_layout(
     contracts: dict[str, Contract],
     target: Path,
     previous: Path | None = None,
-) -> dict[str, dict[str, object]]:
+) -> dict[str, LayoutEntry]:
     """Write `<target>/<resource>.arrow` and `.keys.npy` for every resource with a subject,
     linking those unchanged since the layout in `previous`."""
     target.mkdir(parents=True, exist_ok=True)
-    before = _manifest(previous)
-    written: dict[str, dict[str, object]] = {}
+    before = read_layout(previous)
+    written: dict[str, LayoutEntry] = {}
     for contract in contracts.values():
         subject = subject_column(contract)
         if subject is None or not certified_table_exists(con, contract.id):
             continue
         fingerprint = _fingerprint(con, contract)
         kept = before.get(contract.id)
-        if previous is not None and kept and kept.get("fingerprint") == fingerprint:
-            for name in (str(kept["file"]), f"{contract.id}.keys.npy"):
+        if previous is not None and kept and kept.fingerprint == fingerprint:
+            for name in (kept.file, keys_file(contract.id)):
                 os.link(previous / name, target / name)
             written[contract.id] = kept
             continue
-        key = quote_identifier(subject.name)
-        query = (
-            f"SELECT * EXCLUDE (_record_hash, _valid_to) FROM {history_table(contract)} "
-            f"WHERE _valid_to IS NULL AND length({key}) = {KEY_WIDTH} ORDER BY {key}, _row_number"
-        )
+        query = current_records_sql(contract.id, subject.name, KEY_WIDTH, CERTIFIED)
         reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
         assert reader is not None
-        data_path = target / f"{contract.id}.arrow"
+        data_path = target / data_file(contract.id)
         rows = 0
         keys: list[np.ndarray] = []
         with pa.OSFile(str(data_path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as out:
@@ -69,26 +72,14 @@ def build_layout(
                 rows += batch.num_rows
                 keys.append(_fixed_width(batch.column(subject.name)))
         np.save(
-            target / f"{contract.id}.keys.npy",
+            target / keys_file(contract.id),
             np.concatenate(keys) if keys else np.empty(0, dtype=f"S{KEY_WIDTH}"),
         )
-        written[contract.id] = {
-            "key": subject.name,
-            "rows": rows,
-            "file": data_path.name,
-            "fingerprint": fingerprint,
-        }
-    (target / MANIFEST).write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
+        written[contract.id] = LayoutEntry(
+            key=subject.name, rows=rows, file=data_path.name, fingerprint=fingerprint
+        )
+    write_layout(target, written)
     return written
-
-
-def _manifest(layout: Path | None) -> dict[str, dict[str, object]]:
-    if layout is None or not (layout / MANIFEST).exists():
-        return {}
-    loaded: dict[str, dict[str, object]] = json.loads(
-        (layout / MANIFEST).read_text(encoding="utf-8")
-    )
-    return loaded
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:

@@ -6,11 +6,12 @@ and copied to `pool_vN.duckdb`, the key-lookup layout is built beside it (`layou
 `current.duckdb` is re-pointed at the copy with a hard link and `os.replace`, and last the
 manifest `current.json` naming both is replaced; each replace is atomic. A reader that opened
 the previous snapshot keeps reading it (its inode lives on) and never sees half a batch; the
-next open sees the new version.
+next open sees the new version. The files and the manifest's format are `snapshot.manifest`'s.
 
 A version is a change: publishing when no batch was certified since the current snapshot (or
 none ever was) writes nothing, so an ingest that certified nothing leaves the API, the
-analytics built on the snapshot and the version numbers as they were.
+analytics built on the snapshot and the version numbers as they were - unless the current
+version was published in an older format, which readers would have to make up for.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -29,42 +28,19 @@ import duckdb
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from pipelines.certify.layout import build_layout
-from pipelines.certify.schema import QUALITY
+from pipelines.certify.schema import add_subject_keys, quality_table
 from pipelines.resources import CERTIFIED
-
-CURRENT = "current.duckdb"
-MANIFEST = "current.json"
-VERSION_FILE = re.compile(r"^pool_v(\d+)\.duckdb$")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    version: int
-    path: Path
-    published_at: dt.datetime
-    size_bytes: int
-    layout: Path  # folder of the key-lookup layout built from this snapshot
-    certified_batches: str | None = None  # fingerprint of the batches it holds, see below
-
-
-def versions(serving: Path) -> list[int]:
-    found = (VERSION_FILE.match(p.name) for p in serving.glob("pool_v*.duckdb"))
-    return sorted(int(m.group(1)) for m in found if m)
-
-
-def current_snapshot(serving: Path) -> Snapshot | None:
-    manifest = serving / MANIFEST
-    if not manifest.exists():
-        return None
-    data = json.loads(manifest.read_text(encoding="utf-8"))
-    return Snapshot(
-        version=int(data["version"]),
-        path=serving / data["file"],
-        published_at=dt.datetime.fromisoformat(data["published_at"]),
-        size_bytes=int(data["size_bytes"]),
-        layout=serving / data["layout"],
-        certified_batches=data.get("certified_batches"),
-    )
+from snapshot.manifest import (
+    CURRENT_FILE,
+    FORMAT,
+    PublishedVersion,
+    current_version,
+    layout_folder,
+    version_file,
+    versions,
+    write_current,
+)
+from snapshot.tables import BATCHES
 
 
 def certified_batches(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -73,15 +49,11 @@ def certified_batches(con: duckdb.DuckDBPyConnection) -> str | None:
     Every write to the certified database (history, quarantine, scores, conflicts) commits
     together with its batch record, so the same batches mean the same content.
     """
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
-        "AND schema_name = 'quality' AND table_name = 'batches'",
-        [CERTIFIED],
-    ).fetchall()[0][0]
-    if not exists:
+    exists, params = BATCHES.exists_query(CERTIFIED)
+    if not con.execute(exists, params).fetchall()[0][0]:
         return None
     rows = con.execute(
-        f"SELECT contract_id, batch, status FROM {QUALITY}.batches ORDER BY ALL"
+        f"SELECT contract_id, batch, status FROM {quality_table(BATCHES)} ORDER BY ALL"
     ).fetchall()
     if not rows:
         return None
@@ -93,12 +65,14 @@ def publish_changes(
     certified_path: Path,
     serving: Path,
     contracts: dict[str, Contract] | None = None,
-) -> Snapshot | None:
+) -> PublishedVersion | None:
     """`publish`, unless there is nothing new: None, and nothing written, when no batch was
-    ever certified or the current snapshot already holds every batch."""
+    ever certified or the current snapshot already holds every batch in the current format."""
     batches = certified_batches(con)
-    previous = current_snapshot(serving)
-    if batches is None or (previous is not None and previous.certified_batches == batches):
+    previous = current_version(serving)
+    if batches is None or (
+        previous is not None and previous.certified_batches == batches and previous.format == FORMAT
+    ):
         return None
     return publish(con, certified_path, serving, contracts)
 
@@ -109,53 +83,39 @@ def publish(
     serving: Path,
     contracts: dict[str, Contract] | None = None,
     keep: int = 5,
-) -> Snapshot:
+) -> PublishedVersion:
     """Snapshot the certified database (attached to `con`) and make it the current one."""
+    contracts = contracts or bundled_contracts()
+    add_subject_keys(con, contracts)  # a database certified by an older version
     batches = certified_batches(con)
-    previous = current_snapshot(serving)
+    previous = current_version(serving)
     serving.mkdir(parents=True, exist_ok=True)
     version = (versions(serving) or [0])[-1] + 1
-    target = serving / f"pool_v{version}.duckdb"
+    target = serving / version_file(version)
     partial = target.with_suffix(".partial")
     con.execute(f"CHECKPOINT {CERTIFIED}")  # the file alone now holds every committed change
     shutil.copyfile(certified_path, partial)
     _fsync(partial)
     os.replace(partial, target)
-    layout = serving / f"layout_v{version}"
+    layout = serving / layout_folder(version)
     shutil.rmtree(layout, ignore_errors=True)
     build_layout(
         con,
-        contracts or bundled_contracts(),
+        contracts,
         layout,
         previous.layout if previous and previous.layout.is_dir() else None,
     )
-    link = serving / f".{CURRENT}.next"
+    link = serving / f".{CURRENT_FILE}.next"
     link.unlink(missing_ok=True)
     os.link(target, link)
-    os.replace(link, serving / CURRENT)
+    os.replace(link, serving / CURRENT_FILE)
     published = dt.datetime.now()
-    snapshot = Snapshot(version, target, published, target.stat().st_size, layout, batches)
-    _write_manifest(serving, snapshot)
+    snapshot = PublishedVersion(version, target, published, target.stat().st_size, layout, batches)
+    write_current(serving, snapshot)
     for old in versions(serving)[:-keep]:
-        (serving / f"pool_v{old}.duckdb").unlink(missing_ok=True)
-        shutil.rmtree(serving / f"layout_v{old}", ignore_errors=True)
+        (serving / version_file(old)).unlink(missing_ok=True)
+        shutil.rmtree(serving / layout_folder(old), ignore_errors=True)
     return snapshot
-
-
-def _write_manifest(serving: Path, snapshot: Snapshot) -> None:
-    text = json.dumps(
-        {
-            "version": snapshot.version,
-            "file": snapshot.path.name,
-            "published_at": snapshot.published_at.isoformat(),
-            "size_bytes": snapshot.size_bytes,
-            "layout": snapshot.layout.name,
-            "certified_batches": snapshot.certified_batches,
-        }
-    )
-    partial = serving / f".{MANIFEST}.next"
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, serving / MANIFEST)
 
 
 def _fsync(path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Rows are stored as the department delivered them (raw text per contract column), with the
 rule ids and readable reasons, so that a steward can export them in the department's own
-format and headers, and a corrected re-delivery resolves them.
+format and headers, and a corrected re-delivery resolves them. Beside them goes the subject's
+key as landing normalised it, so a reader finds whose record waits without normalising again.
 
 An open entry stands for the delivered content, not for the file it came in: the same bad row
 delivered again (in a new file, or in a re-export of the whole register) is counted as
@@ -19,9 +20,10 @@ from contracts.compiler import CompiledContract
 from contracts.keys.problems import Problem
 from contracts.model import Contract
 from pipelines.certify.classify import CANDIDATES, CLASSIFIED, record_key_rule
-from pipelines.certify.schema import QUALITY
+from pipelines.certify.schema import quality_table
 from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.landing.schema import landed_table
+from snapshot.tables import QUARANTINE, subject_column
 
 
 def _sql_map(mapping: dict[str, str]) -> str:
@@ -47,10 +49,17 @@ def record_key_text(contract: Contract, alias: str) -> str:
     return f"concat_ws('|', {parts})"
 
 
+def subject_key_of(contract: Contract, alias: str) -> str:
+    """SQL for the subject key of landed row `alias`, as landing normalised it (NULL when
+    the delivered value is not a valid key): stored so readers never normalise again."""
+    subject = subject_column(contract)
+    return f"{alias}.{quote_identifier(subject.name)}" if subject is not None else "NULL"
+
+
 def not_open_already(contract: Contract, alias: str) -> str:
     """SQL condition: landed row `alias` has no open quarantine entry of the same content."""
     return (
-        f"NOT EXISTS (SELECT 1 FROM {QUALITY}.quarantine AS q "
+        f"NOT EXISTS (SELECT 1 FROM {quality_table(QUARANTINE)} AS q "
         f"WHERE q.contract_id = {quote_literal(contract.id)} AND q.status = 'open' "
         f"AND CAST(q.raw AS VARCHAR) = CAST({raw_row_json(contract, alias)} AS VARCHAR))"
     )
@@ -82,10 +91,10 @@ def quarantine_rule_breakers(
     if key_reasons:
         listed = f"list_concat([{key_reasons}], {listed})"
     con.execute(
-        f"INSERT INTO {QUALITY}.quarantine SELECT ?, ?, ?, c._file_name, c._row_number, "
+        f"INSERT INTO {quality_table(QUARANTINE)} SELECT ?, ?, ?, c._file_name, c._row_number, "
         f"{record_key_text(contract, 'c')}, c._errors, "
         f"list_filter({listed}, lambda x: x IS NOT NULL), "
-        f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL "
+        f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL, {subject_key_of(contract, 'l')} "
         f"FROM {CLASSIFIED} AS c JOIN {landed_table(contract)} AS l "
         "ON l._file_hash = c._file_hash AND l._row_number = c._row_number "
         f"WHERE NOT c._duplicate AND len(c._errors) > 0 AND {not_open_already(contract, 'l')}",
@@ -104,9 +113,9 @@ def quarantine_whole_batch(
     rule_ids = [quote_literal(r) for r in failures]
     reasons = [quote_literal(text) for text in failures.values()]
     con.execute(
-        f"INSERT INTO {QUALITY}.quarantine SELECT ?, ?, ?, c._file_name, c._row_number, "
+        f"INSERT INTO {quality_table(QUARANTINE)} SELECT ?, ?, ?, c._file_name, c._row_number, "
         f"{record_key_text(contract, 'c')}, [{', '.join(rule_ids)}], [{', '.join(reasons)}], "
-        f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL "
+        f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL, {subject_key_of(contract, 'l')} "
         f"FROM {CANDIDATES} AS c JOIN {landed_table(contract)} AS l "
         "ON l._file_hash = c._file_hash AND l._row_number = c._row_number "
         f"WHERE {not_open_already(contract, 'l')}",
@@ -119,7 +128,7 @@ def resolve_redelivered(
 ) -> int:
     """Open quarantined rows whose record a later batch certified are resolved by that batch."""
     rows = con.execute(
-        f"UPDATE {QUALITY}.quarantine SET status = 'resolved', resolved_by_batch = ?, "
+        f"UPDATE {quality_table(QUARANTINE)} SET status = 'resolved', resolved_by_batch = ?, "
         "resolved_at = ? WHERE contract_id = ? AND status = 'open' AND batch <> ? AND "
         f"record_key IN (SELECT {record_key_text(contract, 'c')} FROM {CANDIDATES} AS c)",
         [batch, now, contract.id, batch],

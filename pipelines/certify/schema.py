@@ -1,88 +1,94 @@
-"""Tables of the certified database: history per resource, and the quality records.
+"""The certified database's tables, created as the snapshot's layout defines them.
 
 All of them live in one DuckDB file (attached as `certified`), so a certification commits in
-one transaction and a published snapshot is a copy of one file.
+one transaction and a published snapshot is a copy of one file. What the tables are - names,
+columns, types - is `snapshot.tables`; this module creates them on the writer's connection
+and brings a database written by an older version up to that layout.
 """
 
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
-from contracts.model import Contract, LogicalType
-from pipelines.duckdb_sql import quote_identifier
+from contracts.keys.vectorised import check_credit_codes, check_id_numbers, check_subject_keys
+from contracts.model import Column, Contract, KeyRole
+from contracts.registry import bundled_contracts
 from pipelines.resources import CERTIFIED
-
-SQL_TYPES = {
-    LogicalType.string: "VARCHAR",
-    LogicalType.integer: "BIGINT",
-    LogicalType.decimal: "DOUBLE",
-    LogicalType.date: "DATE",
-    LogicalType.timestamp: "TIMESTAMP",
-    LogicalType.boolean: "BOOLEAN",
-}
-HISTORY_COLUMNS = {
-    "_record_hash": "VARCHAR",
-    "_valid_from": "TIMESTAMP",
-    "_valid_to": "TIMESTAMP",
-    "_batch": "VARCHAR",
-    "_row_number": "BIGINT",
-    "_file_name": "VARCHAR",
-    "_department": "VARCHAR",
-    "_warnings": "VARCHAR[]",
-}
-QUALITY = f"{CERTIFIED}.quality"
-
-QUALITY_DDL = (
-    f"""CREATE TABLE IF NOT EXISTS {QUALITY}.batches (
-        contract_id VARCHAR, batch VARCHAR, contract_version VARCHAR, file_name VARCHAR,
-        department VARCHAR, status VARCHAR, rows_landed BIGINT, rows_certified BIGINT,
-        rows_new_versions BIGINT, rows_unchanged BIGINT, rows_quarantined BIGINT,
-        rows_duplicate BIGINT, rows_with_warnings BIGINT, gate_success BOOLEAN,
-        gate_failures VARCHAR[], skipped_rules VARCHAR[], certified_at TIMESTAMP,
-        seconds DOUBLE, PRIMARY KEY (contract_id, batch))""",
-    f"""CREATE TABLE IF NOT EXISTS {QUALITY}.quarantine (
-        contract_id VARCHAR, department VARCHAR, batch VARCHAR, file_name VARCHAR,
-        row_number BIGINT, record_key VARCHAR, rule_ids VARCHAR[], reasons VARCHAR[],
-        raw JSON, status VARCHAR, resolved_by_batch VARCHAR, quarantined_at TIMESTAMP,
-        resolved_at TIMESTAMP)""",
-    f"""CREATE TABLE IF NOT EXISTS {QUALITY}.validations (
-        contract_id VARCHAR, batch VARCHAR, rule_id VARCHAR, expectation VARCHAR,
-        severity VARCHAR, success BOOLEAN, observed VARCHAR, unexpected_count BIGINT,
-        examples VARCHAR, error VARCHAR, validated_at TIMESTAMP)""",
-    f"""CREATE TABLE IF NOT EXISTS {QUALITY}.scores (
-        contract_id VARCHAR, batch VARCHAR, dimension VARCHAR, rows_checked BIGINT,
-        rows_passing BIGINT, score DOUBLE, computed_at TIMESTAMP)""",
-    f"""CREATE TABLE IF NOT EXISTS {QUALITY}.conflicts (
-        item VARCHAR, subject_key VARCHAR, authoritative_resource VARCHAR,
-        authoritative_value VARCHAR, other_resource VARCHAR, other_value VARCHAR,
-        batch VARCHAR, detected_at TIMESTAMP)""",
+from snapshot.tables import (
+    QUARANTINE,
+    Table,
+    history_ddl,
+    history_exists_query,
+    quality_schema_ddl,
+    subject_column,
+)
+from snapshot.tables import (
+    history_table as snapshot_history_table,
 )
 
 
+def quality_table(table: Table) -> str:
+    """A quality table on the writer's connection, e.g. `certified.quality.<table>`."""
+    return table.ref(CERTIFIED)
+
+
 def history_table(contract: Contract) -> str:
-    return f"{CERTIFIED}.{quote_identifier(contract.id)}"
-
-
-def history_columns(contract: Contract) -> dict[str, str]:
-    columns = {c.name: SQL_TYPES[c.type] for c in contract.columns}
-    columns.update(HISTORY_COLUMNS)
-    return columns
+    return snapshot_history_table(contract.id, CERTIFIED)
 
 
 def certified_table_exists(con: duckdb.DuckDBPyConnection, contract_id: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
-        "AND schema_name = 'main' AND table_name = ?",
-        [CERTIFIED, contract_id],
-    ).fetchall()
-    return bool(rows[0][0])
+    sql, params = history_exists_query(contract_id, CERTIFIED)
+    return bool(con.execute(sql, params).fetchall()[0][0])
 
 
 def ensure_certified_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {QUALITY}")
-    for ddl in QUALITY_DDL:
+    for ddl in quality_schema_ddl(CERTIFIED):
         con.execute(ddl)
-    definition = ", ".join(
-        f"{quote_identifier(n)} {t}" for n, t in history_columns(contract).items()
-    )
-    con.execute(f"CREATE TABLE IF NOT EXISTS {history_table(contract)} ({definition})")
+    add_subject_keys(con, {**bundled_contracts(), contract.id: contract})
+    con.execute(history_ddl(contract, CERTIFIED))
+
+
+def add_subject_keys(con: duckdb.DuckDBPyConnection, contracts: dict[str, Contract]) -> None:
+    """Give a quarantine table written before quarantined rows carried their subject key the
+    `subject_key` column, normalised from each row's delivered subject as landing does."""
+    found = con.execute(
+        "SELECT count(*) FILTER (WHERE column_name = 'subject_key'), count(*) "
+        "FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+        [CERTIFIED, QUARANTINE.schema, QUARANTINE.name],
+    ).fetchall()[0]
+    if found[0] or not found[1]:  # up to date, or no quarantine table yet
+        return
+    con.execute(f"ALTER TABLE {quality_table(QUARANTINE)} ADD COLUMN subject_key VARCHAR")
+    for contract in contracts.values():
+        subject = subject_column(contract)
+        if subject is None:
+            continue
+        delivered = con.execute(
+            f"SELECT DISTINCT raw ->> ? FROM {quality_table(QUARANTINE)} "
+            "WHERE contract_id = ? AND raw ->> ? IS NOT NULL",
+            [subject.name, contract.id, subject.name],
+        ).fetchall()
+        if not delivered:
+            continue
+        texts = pa.array([row[0] for row in delivered], pa.string())
+        keys = pa.table({"delivered": texts, "subject_key": _normalised(subject, texts)})
+        con.register("normalised_subjects", keys)
+        try:
+            con.execute(
+                f"UPDATE {quality_table(QUARANTINE)} AS q SET subject_key = n.subject_key "
+                "FROM normalised_subjects AS n "
+                "WHERE q.contract_id = ? AND q.raw ->> ? = n.delivered",
+                [contract.id, subject.name],
+            )
+        finally:
+            con.unregister("normalised_subjects")
+
+
+def _normalised(column: Column, values: pa.Array) -> pa.Array:
+    """The keys as landing normalises them for `column` (NULL where not a valid key)."""
+    if column.key_role is KeyRole.id_number:
+        return check_id_numbers(values).value
+    if column.key_role is KeyRole.credit_code:
+        return check_credit_codes(values).value
+    return check_subject_keys(values).value

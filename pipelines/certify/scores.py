@@ -9,8 +9,9 @@ import duckdb
 from contracts.compiler import CompiledContract
 from contracts.rules import Dimension
 from pipelines.certify.classify import CLASSIFIED, record_key_rule
-from pipelines.certify.schema import QUALITY
+from pipelines.certify.schema import quality_table
 from pipelines.duckdb_sql import quote_literal
+from snapshot.tables import SCORES
 
 
 def record_scores(
@@ -36,7 +37,7 @@ def record_scores(
         score = passing / checked if checked else 1.0
         scores[dimension.value] = score
         con.execute(
-            f"INSERT INTO {QUALITY}.scores VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {quality_table(SCORES)} VALUES (?, ?, ?, ?, ?, ?, ?)",
             [compiled.contract.id, batch, dimension.value, checked, int(passing), score, now],
         )
     return scores

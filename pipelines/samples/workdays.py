@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-from directory.calendar import official_calendar
+from snapshot.calendar import official_calendar
 
 LONG_CLOSURE = 3  # closed days in a row that make a holiday (a weekend is 2)
 PRE_HOLIDAY_BOOST = (1.15, 1.3)  # last two open days before a holiday, in order

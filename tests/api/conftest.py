@@ -15,11 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from api.auth import process_directory
 from contracts.keys.checksums import id_check_char
 from directory.departments import departments
 from directory.sample import load_sample
-from directory.store import Directory
+from directory.store import Directory, open_directory
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import land_pending, publish_snapshot
@@ -86,7 +85,9 @@ def deliver_open_cases(home: Path) -> None:
 def build_exchange(home: Path, *, persons: int = 300, case_days: int = 3) -> Exchange:
     """Sample feeds for `persons`, landed, certified and published, and the sample directory.
 
-    The caller has pointed ONCEONLY_HOME and DAGSTER_HOME at `home`.
+    The caller has pointed ONCEONLY_HOME and DAGSTER_HOME at `home`, and closes the directory.
+    Apps serving the exchange are given its directory (`create_app(directory=...)`), so what
+    a test changes through it, the API sees at once.
     """
     generate_landing_zone(
         home / "landing",
@@ -97,7 +98,7 @@ def build_exchange(home: Path, *, persons: int = 300, case_days: int = 3) -> Exc
         end_date=dt.date(2026, 11, 20),
     )
     deliver_open_cases(home)
-    directory = process_directory()
+    directory = open_directory()
     load_sample(directory)
     defs = build_definitions()
     land_pending(defs, get_instance())
@@ -129,4 +130,6 @@ def exchange_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
 @pytest.fixture(scope="module")
 def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
     with exchange_home(tmp_path_factory, "exchange") as home:
-        yield build_exchange(home)
+        built = build_exchange(home)
+        yield built
+        built.directory.close()

@@ -32,8 +32,9 @@ def directory(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture
-def client(directory: Directory) -> TestClient:
-    return TestClient(create_app())
+def client(directory: Directory) -> Iterator[TestClient]:
+    with TestClient(create_app()) as started:
+        yield started
 
 
 @pytest.fixture

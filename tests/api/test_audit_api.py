@@ -66,8 +66,9 @@ def sample(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture
-def client(sample: Directory) -> TestClient:
-    return TestClient(create_app())
+def client(sample: Directory) -> Iterator[TestClient]:
+    with TestClient(create_app()) as started:
+        yield started
 
 
 def test_auditor_lists_with_filters_and_pages(client: TestClient, sample: Directory) -> None:

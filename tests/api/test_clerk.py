@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -22,8 +23,9 @@ SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记 (mr): needs popula
 
 
 @pytest.fixture(scope="module")
-def client(exchange: Exchange) -> TestClient:
-    return TestClient(create_app())
+def client(exchange: Exchange) -> Iterator[TestClient]:
+    with TestClient(create_app(directory=exchange.directory)) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -342,21 +344,22 @@ def test_a_read_that_cannot_be_logged_is_not_answered(
 ) -> None:
     path = exchange.directory.db.url.database
     assert path is not None
-    failing = TestClient(create_app(), raise_server_exceptions=False)
     params = {
         "service_item": SOLE_PROPRIETOR,
         "subject": exchange.person,
         "case_no": exchange.case(SOLE_PROPRIETOR, 4),
     }
-    with sqlite3.connect(path) as connection:
-        connection.execute("ALTER TABLE audit_entries RENAME TO audit_hidden")
-    try:
-        answer = failing.get("/v1/prefill", params=params, headers=clerk)
-    finally:
+    app = create_app(directory=exchange.directory)
+    with TestClient(app, raise_server_exceptions=False) as failing:
         with sqlite3.connect(path) as connection:
-            connection.execute("ALTER TABLE audit_hidden RENAME TO audit_entries")
-    assert answer.status_code == 500 and exchange.person not in answer.text
-    assert failing.get("/v1/prefill", params=params, headers=clerk).status_code == 200
+            connection.execute("ALTER TABLE audit_entries RENAME TO audit_hidden")
+        try:
+            answer = failing.get("/v1/prefill", params=params, headers=clerk)
+        finally:
+            with sqlite3.connect(path) as connection:
+                connection.execute("ALTER TABLE audit_hidden RENAME TO audit_entries")
+        assert answer.status_code == 500 and exchange.person not in answer.text
+        assert failing.get("/v1/prefill", params=params, headers=clerk).status_code == 200
 
 
 def test_concurrent_reads_are_each_logged_and_the_chain_verifies(
@@ -365,8 +368,13 @@ def test_concurrent_reads_are_each_logged_and_the_chain_verifies(
     loads = [exchange.case(SOLE_PROPRIETOR, 10 + n) for n in range(60)]
 
     async def load() -> list[int]:
-        transport = httpx.ASGITransport(app=create_app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://exchange") as client:
+        app = create_app(directory=exchange.directory)
+        transport = httpx.ASGITransport(app=app)
+        # httpx's transport sends no lifespan events: the app is started by hand.
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://exchange") as client,
+        ):
 
             async def read(n: int) -> int:
                 route = "/v1/prefill" if n % 2 else f"/v1/subjects/{exchange.person}"

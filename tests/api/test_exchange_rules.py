@@ -49,6 +49,7 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
     with exchange_home(tmp_path_factory, "rules") as home:
         built = build_exchange(home)
         yield Pool(built, _deliver_a_broken_property(home))
+        built.directory.close()
 
 
 def _deliver_a_broken_property(home: Path) -> str:
@@ -81,8 +82,9 @@ def _deliver_a_broken_property(home: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def client(pool: Pool) -> TestClient:
-    return TestClient(create_app())
+def client(pool: Pool) -> Iterator[TestClient]:
+    with TestClient(create_app(directory=pool.exchange.directory)) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.auth import process_directory
-from api.extracts import (
+from api.main import create_app
+from api.signing import (
     DEFAULT_CENTRE,
     FORMAT,
     ExtractError,
@@ -30,7 +30,7 @@ from api.extracts import (
     canonical_json,
     verify,
 )
-from api.main import create_app
+from directory.store import open_directory
 from onceonly_cli.main import app as cli
 
 PAYLOAD: dict[str, Any] = {
@@ -386,10 +386,11 @@ def client(onceonly_home: Path) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def clerk(onceonly_home: Path) -> dict[str, str]:
-    identity = process_directory().identity
-    identity.create_user("clerk1", "clerk", "mr")
-    return {"Authorization": f"Bearer {identity.issue_token('clerk1').token}"}
+def clerk(onceonly_home: Path) -> Iterator[dict[str, str]]:
+    directory = open_directory()
+    directory.identity.create_user("clerk1", "clerk", "mr")
+    yield {"Authorization": f"Bearer {directory.identity.issue_token('clerk1').token}"}
+    directory.close()
 
 
 def test_verify_endpoint(client: TestClient, clerk: dict[str, str]) -> None:
@@ -430,10 +431,12 @@ def test_public_key_endpoint_checks_what_the_centre_signs(
 
 
 def test_an_unloadable_key_is_503(
-    client: TestClient, clerk: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    clerk: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    # The app takes its signer's key setting when it starts.
     monkeypatch.setenv("ONCEONLY_SIGNING_KEY", str(tmp_path / "missing.pem"))
-    answer = client.get("/v1/extracts/public-key", headers=clerk)
+    with TestClient(create_app()) as client:
+        answer = client.get("/v1/extracts/public-key", headers=clerk)
     assert answer.status_code == 503
     body = answer.json()
     assert body["code"] == "signing_key_unavailable"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.auth import process_directory
 from api.main import create_app
+from directory.store import open_directory
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import land_pending, publish_snapshot
@@ -15,23 +15,27 @@ from tests.pipelines.landing import feeds
 
 
 def analyst_headers() -> dict[str, str]:
-    identity = process_directory().identity
-    identity.create_user("analyst_a", "analyst", "gsc")
-    return {"Authorization": f"Bearer {identity.issue_token('analyst_a').token}"}
+    directory = open_directory()  # as `onceonly token create` would, beside the API's
+    try:
+        directory.identity.create_user("analyst_a", "analyst", "gsc")
+        return {"Authorization": f"Bearer {directory.identity.issue_token('analyst_a').token}"}
+    finally:
+        directory.close()
 
 
 def test_health_and_readiness_without_a_snapshot(onceonly_home: Path) -> None:
-    client = TestClient(create_app())
-    assert client.get("/health").json()["status"] == "ok"
-    ready = client.get("/ready")
-    assert ready.status_code == 503 and ready.json()["ready"] is False
-    missing = client.get("/v1/resources", headers=analyst_headers())
-    assert missing.status_code == 503
-    assert "onceonly ingest" in missing.text
+    with TestClient(create_app()) as client:
+        assert client.get("/health").json()["status"] == "ok"
+        ready = client.get("/ready")
+        assert ready.status_code == 503 and ready.json()["ready"] is False
+        missing = client.get("/v1/resources", headers=analyst_headers())
+        assert missing.status_code == 503
+        assert "onceonly ingest" in missing.text
 
 
 def test_resources_need_a_token(onceonly_home: Path) -> None:
-    assert TestClient(create_app()).get("/v1/resources").status_code == 401
+    with TestClient(create_app()) as client:
+        assert client.get("/v1/resources").status_code == 401
 
 
 def test_resources_list_what_was_certified(onceonly_home: Path) -> None:
@@ -44,10 +48,12 @@ def test_resources_list_what_was_certified(onceonly_home: Path) -> None:
     defs = build_definitions()
     land_pending(defs, get_instance())
     publish_snapshot(defs, get_instance())
-    client = TestClient(create_app())
-    ready = client.get("/ready").json()
-    assert ready["ready"] is True and ready["snapshot_version"] == 1
-    resources = {r["id"]: r for r in client.get("/v1/resources", headers=analyst_headers()).json()}
+    with TestClient(create_app()) as client:
+        ready = client.get("/ready").json()
+        assert ready["ready"] is True and ready["snapshot_version"] == 1
+        resources = {
+            r["id"]: r for r in client.get("/v1/resources", headers=analyst_headers()).json()
+        }
     people = resources["ps_population"]
     # The 15-digit number is the same person as the first row; two rows disagree with the
     # gender their ID number encodes, one has a bad check character.

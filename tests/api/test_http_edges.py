@@ -40,8 +40,9 @@ def sample(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture
-def client(sample: Directory) -> TestClient:
-    return TestClient(create_app(), raise_server_exceptions=False)
+def client(sample: Directory) -> Iterator[TestClient]:
+    with TestClient(create_app(), raise_server_exceptions=False) as started:
+        yield started
 
 
 def headers_of(sample: Directory, role: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,8 +17,9 @@ from tests.api.conftest import Exchange
 
 
 @pytest.fixture(scope="module")
-def client(exchange: Exchange) -> TestClient:
-    return TestClient(create_app())
+def client(exchange: Exchange) -> Iterator[TestClient]:
+    with TestClient(create_app(directory=exchange.directory)) as started:
+        yield started
 
 
 def test_the_summary_counts_every_open_row_by_rule(exchange: Exchange, client: TestClient) -> None:

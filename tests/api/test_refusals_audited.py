@@ -5,6 +5,7 @@ caller it claimed to be, and neither a token nor a subject key in clear."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +30,9 @@ class Callers:
 
 
 @pytest.fixture(scope="module")
-def client(exchange: Exchange) -> TestClient:
-    return TestClient(create_app())
+def client(exchange: Exchange) -> Iterator[TestClient]:
+    with TestClient(create_app(directory=exchange.directory)) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

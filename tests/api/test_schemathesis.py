@@ -16,12 +16,14 @@ would stop at the 404 or 422 in front of the answers; so a generated case may ha
 identifiers swapped for ones the exchange holds, keeping the rest of it as generated.
 
 The schema is loaded when the module is collected (schemathesis' fixture-based loader does
-not run on pytest 9); the app reads its settings per request, so its requests still go to the
-exchange the `exchange` fixture builds.
+not run on pytest 9), from the app's own description rather than over ASGI, which would start
+the app there and then; schemathesis starts it at a test's first request (and stops it after
+the test), so what it opens is the exchange the `exchange` fixture builds.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -39,7 +41,9 @@ EXAMPLES_PER_STEWARD_OPERATION = 12
 WORKFLOWS = 10  # stateful scenarios over the share-request links
 STEWARD_TAGS = ("directory", "objections", "quality")
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+APP = create_app()
+schema = schemathesis.openapi.from_dict(json.loads(json.dumps(APP.openapi())))
+schema.app = APP  # what `from_asgi` sets: cases are sent to the app in process
 # Field name -> values the exchange holds, filled in by the `known` fixture before any case.
 KNOWN: dict[str, list[Any]] = {}
 

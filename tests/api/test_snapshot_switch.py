@@ -19,17 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import settings
 from api.main import create_app
 from contracts.registry import bundled_contracts
 from pipelines.certify.certifier import certify_batch
-from pipelines.certify.publish import current_snapshot, publish
+from pipelines.certify.publish import publish
 from pipelines.certify.schema import history_table
 from pipelines.landing.files import LandingFile
 from pipelines.landing.loader import land_file
 from pipelines.resources import PoolResource
+from snapshot.manifest import current_version
 from tests.api.conftest import Exchange
 
 SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记: its form's 经营者姓名 is ps_population.name
@@ -49,7 +51,12 @@ class Truth:
 
 
 def test_prefill_answers_stay_whole_while_snapshots_switch(exchange: Exchange) -> None:
-    app = create_app()
+    app = create_app(directory=exchange.directory)
+    with TestClient(app):  # started once; the readers' clients share what it opened
+        _read_while_switching(app, exchange)
+
+
+def _read_while_switching(app: FastAPI, exchange: Exchange) -> None:
     person = exchange.person
     truth = {_version(): _truth(_version(), person)}
     answers: list[tuple[int, dict[str, Any]]] = []
@@ -105,7 +112,7 @@ def test_prefill_answers_stay_whole_while_snapshots_switch(exchange: Exchange) -
 
 
 def _version() -> int:
-    snapshot = current_snapshot(settings.current().serving)
+    snapshot = current_version(settings.current().serving)
     assert snapshot is not None
     return snapshot.version
 

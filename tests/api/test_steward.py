@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import process_directory
+from api.deps import directory_of
 from api.main import create_app
 from directory.actors import Role
 from directory.store import Directory, open_directory
@@ -29,8 +29,9 @@ def sample(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture
-def client(sample: Directory) -> TestClient:
-    return TestClient(create_app())
+def client(sample: Directory) -> Iterator[TestClient]:
+    with TestClient(create_app()) as started:
+        yield started
 
 
 def error(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def test_a_token_revoked_by_another_process_is_refused_on_the_next_request(
         assert client.get("/v1/directory/me", headers=headers).status_code == 200
         assert client.get("/v1/directory/me", headers=other).status_code == 200
     cli = open_directory()
-    assert cli is not process_directory()
+    assert cli is not directory_of(client.app)  # the API's own
     try:
         cli.identity.revoke_token(revoked.info.id)
         assert error(client.get("/v1/directory/me", headers=headers), 401)["code"] == (

@@ -28,8 +28,9 @@ def sample(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture
-def client(sample: Directory) -> TestClient:
-    return TestClient(create_app())
+def client(sample: Directory) -> Iterator[TestClient]:
+    with TestClient(create_app()) as started:
+        yield started
 
 
 def map_item(sample: Directory) -> None:

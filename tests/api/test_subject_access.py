@@ -5,6 +5,7 @@ one status per rule and an audit entry; the POST forms keep the key out of the U
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,8 +23,9 @@ Call = tuple[str, str, dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def client(exchange: Exchange) -> TestClient:
-    return TestClient(create_app())
+def client(exchange: Exchange) -> Iterator[TestClient]:
+    with TestClient(create_app(directory=exchange.directory)) as started:
+        yield started
 
 
 def subject_calls(person: str, service_item: str, case_no: str) -> dict[str, Call]:

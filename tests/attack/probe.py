@@ -449,14 +449,14 @@ def build_world(home: Path, url: str) -> World:
 
     ONCEONLY_HOME and DAGSTER_HOME already point at `home`.
     """
-    from api.auth import process_directory
     from directory.sample import load_sample
+    from directory.store import open_directory
     from pipelines.definitions import build_definitions
     from pipelines.instance import get_instance
     from pipelines.landing.runner import land_pending, publish_snapshot
     from pipelines.samples import generate_landing_zone
 
-    directory = process_directory()
+    directory = open_directory()  # the served API opens its own, in its own process
     if not (home / "serving" / "current.duckdb").exists():
         generate_landing_zone(
             home / "landing",
@@ -509,6 +509,7 @@ def build_world(home: Path, url: str) -> World:
         if caller == "disabled":
             identity.set_disabled(user, True)
     world.tokens["bad"] = "not-a-token-" + uuid.uuid4().hex
+    directory.close()
     return world
 
 

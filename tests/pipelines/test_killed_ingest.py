@@ -29,9 +29,9 @@ import httpx
 import pytest
 import uvicorn
 
-from api.auth import process_directory
 from api.main import create_app
 from directory.sample import load_sample
+from directory.store import open_directory
 from pipelines.asset_keys import POOL_WRITER
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
@@ -100,7 +100,7 @@ def _free_port() -> int:
 def published(onceonly_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveApi]:
     """A first delivery landed, certified and published, and the API serving it over HTTP."""
     monkeypatch.delenv("ONCEONLY_DIRECTORY_URL", raising=False)
-    directory = process_directory()
+    directory = open_directory()
     load_sample(directory)
     directory.identity.create_user("kill.clerk", "clerk", "mr")
     clerk = {"Authorization": f"Bearer {directory.identity.issue_token('kill.clerk').token}"}
@@ -110,7 +110,12 @@ def published(onceonly_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     assert [o.success for o in outcomes] == [True]
     publish_snapshot(defs, get_instance())
     server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=_free_port(), log_level="warning")
+        uvicorn.Config(
+            create_app(directory=directory),
+            host="127.0.0.1",
+            port=_free_port(),
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -122,6 +127,7 @@ def published(onceonly_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+        directory.close()
 
 
 def _deliver(home: Path, rows: list[list[str]], name: str) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from directory.calendar import DayKind, OfficialCalendar
+from snapshot.calendar import DayKind, OfficialCalendar
 
 LONG_CLOSURE_DAYS = 3  # closed days in a row that make a holiday (an ordinary weekend is 2)
 LOOKAHEAD_DAYS = 21  # days past a horizon to look at, to know whether a closure follows it

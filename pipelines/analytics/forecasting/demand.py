@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from directory.calendar import OfficialCalendar
 from pipelines.analytics.forecasting.days import LOOKAHEAD_DAYS, DayBook, centre_days
 from pipelines.analytics.forecasting.engine import (
     DS,
@@ -38,7 +37,8 @@ from pipelines.analytics.forecasting.models import (
     daily_candidates,
     weekly_candidates,
 )
-from pipelines.analytics.settings import ForecastSettings
+from snapshot.analytics.config import ForecastSettings
+from snapshot.calendar import OfficialCalendar
 
 LABELS = ("series_id", "series_kind", "series_key", "series_name")
 FORECAST_STEP = "forecast"  # key of the final fit's wall time in `seconds`

@@ -22,7 +22,7 @@ import pandas as pd
 
 from pipelines.analytics.forecasting.metrics import seasonal_scale, smape_terms
 from pipelines.analytics.forecasting.models import CONFORMAL_WINDOWS, Candidate
-from pipelines.analytics.settings import LEVELS
+from snapshot.analytics.config import LEVELS
 
 ID, DS, Y, CUTOFF, WINDOW = "unique_id", "ds", "y", "cutoff", "window"
 INTERVAL_COLUMNS = tuple(f"{side}_{level}" for level in LEVELS for side in ("lo", "hi"))

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from directory.calendar import OfficialCalendar
 from pipelines.analytics.forecasting.days import LOOKAHEAD_DAYS, DayBook, centre_days, every_day
 from pipelines.analytics.forecasting.demand import eligibility
 from pipelines.analytics.forecasting.engine import choose, cross_validate, score
 from pipelines.analytics.forecasting.framing import SeriesSet, frame_daily
 from pipelines.analytics.forecasting.models import BASELINE, daily_candidates
+from snapshot.calendar import OfficialCalendar
 
 SINGLE_SERIES = "series"
 

@@ -29,15 +29,15 @@ from contracts.portable import SPARK, value_text
 from contracts.registry import bundled_contracts
 from contracts.rules import Dimension
 from pipelines.certify.classify import Classification, record_key_rule
-from pipelines.certify.conflicts import subject_column
 from pipelines.certify.gate import GateResult
 from pipelines.certify.history import MergeCounts
-from pipelines.certify.quarantine import not_open_already, raw_row_json
-from pipelines.certify.schema import QUALITY, certified_table_exists, history_table
+from pipelines.certify.quarantine import not_open_already, raw_row_json, subject_key_of
+from pipelines.certify.schema import certified_table_exists, history_table, quality_table
 from pipelines.certify.spark import pool
 from pipelines.certify.spark.gate import run_spark_gate
 from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.landing.schema import landed_table
+from snapshot.tables import CONFLICTS, QUARANTINE, SCORES, subject_column
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -225,9 +225,10 @@ class SparkEngine:
     ) -> None:
         with pool.registered(self.con, f"spark_quarantine_{self.tag}", rows) as view:
             self.con.execute(
-                f"INSERT INTO {QUALITY}.quarantine SELECT ?, ?, ?, c._file_name, "
+                f"INSERT INTO {quality_table(QUARANTINE)} SELECT ?, ?, ?, c._file_name, "
                 f"c._row_number, c.record_key, {rule_ids}, {reasons}, "
-                f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL "
+                f"{raw_row_json(contract, 'l')}, 'open', NULL, ?, NULL, "
+                f"{subject_key_of(contract, 'l')} "
                 f"FROM {view} AS c JOIN {landed_table(contract)} AS l "
                 "ON l._file_hash = c._file_hash AND l._row_number = c._row_number "
                 f"WHERE {not_open_already(contract, 'l')}",
@@ -238,8 +239,9 @@ class SparkEngine:
         keys = self._candidates().select(self._record_key(contract).alias("record_key"))
         with pool.registered(self.con, f"spark_keys_{self.tag}", keys) as view:
             rows = self.con.execute(
-                f"UPDATE {QUALITY}.quarantine SET status = 'resolved', resolved_by_batch = ?, "
-                "resolved_at = ? WHERE contract_id = ? AND status = 'open' AND batch <> ? AND "
+                f"UPDATE {quality_table(QUARANTINE)} SET status = 'resolved', "
+                "resolved_by_batch = ?, resolved_at = ? WHERE contract_id = ? "
+                "AND status = 'open' AND batch <> ? AND "
                 f"record_key IN (SELECT record_key FROM {view})",
                 [batch, now, contract.id, batch],
             ).fetchall()
@@ -321,7 +323,7 @@ class SparkEngine:
             score = passed / checked if checked else 1.0
             scores[dimension.value] = score
             self.con.execute(
-                f"INSERT INTO {QUALITY}.scores VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO {quality_table(SCORES)} VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [compiled.contract.id, batch, dimension.value, checked, passed, score, now],
             )
         return scores
@@ -397,7 +399,7 @@ class SparkEngine:
         )
         with pool.registered(self.con, f"spark_conflicts_{self.tag}", rows) as view:
             inserted = self.con.execute(
-                f"INSERT INTO {QUALITY}.conflicts SELECT ?, subject_key, ?, "
+                f"INSERT INTO {quality_table(CONFLICTS)} SELECT ?, subject_key, ?, "
                 f"authoritative_value, ?, other_value, ?, ? FROM {view}",
                 [authority_column.item, authority.id, other.id, batch, now],
             ).fetchall()

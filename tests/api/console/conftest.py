@@ -67,7 +67,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveExchange]:
             tokens[role] = exchange.directory.identity.issue_token(name).token
         port = _free_port()
         server = uvicorn.Server(
-            uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+            uvicorn.Config(
+                create_app(directory=exchange.directory),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+            )
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -80,3 +85,4 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveExchange]:
         finally:
             server.should_exit = True
             thread.join(timeout=10)
+            exchange.directory.close()

@@ -4,8 +4,11 @@ through the API (and so into the audit log)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.console.session import SESSION_COOKIE, form_token
@@ -33,8 +36,16 @@ def token_of(exchange: Exchange, role: str) -> str:
     return bearer.removeprefix("Bearer ")
 
 
-def signed_in(exchange: Exchange, role: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(), follow_redirects=False)
+@pytest.fixture
+def app(exchange: Exchange) -> Iterator[FastAPI]:
+    """The exchange's app, started; each client a test makes is a browser of its own."""
+    served = create_app(directory=exchange.directory)
+    with TestClient(served):
+        yield served
+
+
+def signed_in(app: FastAPI, exchange: Exchange, role: str) -> tuple[TestClient, str]:
+    client = TestClient(app, follow_redirects=False)
     token = token_of(exchange, role)
     response = client.post("/console/sign-in", data={"token": token})
     assert response.status_code == 303, response.text
@@ -48,15 +59,15 @@ def session_id_of(response: httpx.Response) -> str:
     return cookie.split(";")[0].split("=", 1)[1]
 
 
-def with_cookie(session_id: str) -> TestClient:
+def with_cookie(app: FastAPI, session_id: str) -> TestClient:
     """Another browser presenting a stolen or remembered cookie."""
-    client = TestClient(create_app(), follow_redirects=False)
+    client = TestClient(app, follow_redirects=False)
     client.cookies.set(SESSION_COOKIE, session_id, path="/console")
     return client
 
 
-def test_pages_need_a_session_and_come_back_after_sign_in(exchange: Exchange) -> None:
-    client = TestClient(create_app(), follow_redirects=False)
+def test_pages_need_a_session_and_come_back_after_sign_in(app: FastAPI, exchange: Exchange) -> None:
+    client = TestClient(app, follow_redirects=False)
     response = client.get("/console/prefill?service_item=4101000004")
     assert response.status_code == 303
     assert response.headers["location"] == (
@@ -75,9 +86,10 @@ def test_pages_need_a_session_and_come_back_after_sign_in(exchange: Exchange) ->
 
 
 def test_the_cookie_names_a_session_and_the_token_stays_sealed_on_the_server(
+    app: FastAPI,
     exchange: Exchange,
 ) -> None:
-    client = TestClient(create_app(), follow_redirects=False)
+    client = TestClient(app, follow_redirects=False)
     token = token_of(exchange, "auditor")
     session_id = session_id_of(client.post("/console/sign-in", data={"token": token}))
     assert client.get("/console/audit").status_code == 200
@@ -92,33 +104,38 @@ def test_the_cookie_names_a_session_and_the_token_stays_sealed_on_the_server(
     # The token itself, put where a session id belongs (as the old cookie held it), opens
     # nothing.
     assert (
-        with_cookie(token).get("/console/audit").headers["location"].startswith("/console/sign-in")
+        with_cookie(app, token)
+        .get("/console/audit")
+        .headers["location"]
+        .startswith("/console/sign-in")
     )
 
 
-def test_the_cookie_is_secure_over_https(exchange: Exchange) -> None:
-    client = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
+def test_the_cookie_is_secure_over_https(app: FastAPI, exchange: Exchange) -> None:
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
     signed = client.post("/console/sign-in", data={"token": token_of(exchange, "clerk")})
     assert "Secure" in signed.headers["set-cookie"]
     assert client.get("/console/prefill").status_code == 200
 
 
-def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(exchange: Exchange) -> None:
-    client = TestClient(create_app(), follow_redirects=False)
+def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(
+    app: FastAPI, exchange: Exchange
+) -> None:
+    client = TestClient(app, follow_redirects=False)
     session_id = session_id_of(
         client.post("/console/sign-in", data={"token": token_of(exchange, "analyst")})
     )
-    copy = with_cookie(session_id)
+    copy = with_cookie(app, session_id)
     assert copy.get("/console/workbench").status_code in (200, 503)
     out = client.post("/console/sign-out", data={"csrf": form_token(session_id)})
     assert out.status_code == 303 and f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
     assert copy.get("/console/workbench").headers["location"].startswith("/console/sign-in")
 
 
-def test_disabling_the_user_ends_their_session_for_good(exchange: Exchange) -> None:
+def test_disabling_the_user_ends_their_session_for_good(app: FastAPI, exchange: Exchange) -> None:
     identity = exchange.directory.identity
     identity.create_user("console.leaver", "steward", "ps")
-    client = TestClient(create_app(), follow_redirects=False)
+    client = TestClient(app, follow_redirects=False)
     token = identity.issue_token("console.leaver").token
     session_id = session_id_of(client.post("/console/sign-in", data={"token": token}))
     user_id = identity.get_user("console.leaver").id
@@ -128,25 +145,27 @@ def test_disabling_the_user_ends_their_session_for_good(exchange: Exchange) -> N
     assert sessions.count(user_id) == 0
     identity.set_disabled("console.leaver", False)  # enabled again: the token works again...
     assert client.get("/console/catalogue").headers["location"].startswith("/console/sign-in")
-    assert with_cookie(session_id).get("/console/catalogue").status_code == 303  # ...not this
+    assert with_cookie(app, session_id).get("/console/catalogue").status_code == 303  # ...not this
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/v1/audit"])
-def test_sign_in_never_sends_the_user_off_the_console(exchange: Exchange, target: str) -> None:
-    client = TestClient(create_app(), follow_redirects=False)
+def test_sign_in_never_sends_the_user_off_the_console(
+    app: FastAPI, exchange: Exchange, target: str
+) -> None:
+    client = TestClient(app, follow_redirects=False)
     response = client.post(
         "/console/sign-in", data={"token": token_of(exchange, "analyst"), "next": target}
     )
     assert response.headers["location"] == "/console/analytics"
 
 
-def test_a_bad_or_revoked_token_does_not_sign_in(exchange: Exchange) -> None:
-    client = TestClient(create_app(), follow_redirects=False)
+def test_a_bad_or_revoked_token_does_not_sign_in(app: FastAPI, exchange: Exchange) -> None:
+    client = TestClient(app, follow_redirects=False)
     refused = client.post("/console/sign-in", data={"token": "oo_wrong"})
     assert refused.status_code == 401 and "令牌无效或已撤销" in refused.text
     assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
 
-    client, _ = signed_in(exchange, "auditor")
+    client, _ = signed_in(app, exchange, "auditor")
     assert client.get("/console/audit").status_code == 200
     identity = exchange.directory.identity
     user_id = identity.get_user("console.auditor").id
@@ -157,9 +176,9 @@ def test_a_bad_or_revoked_token_does_not_sign_in(exchange: Exchange) -> None:
     assert client.get("/console/audit").headers["location"].startswith("/console/sign-in")
 
 
-def test_every_page_is_open_to_its_roles_only(exchange: Exchange) -> None:
+def test_every_page_is_open_to_its_roles_only(app: FastAPI, exchange: Exchange) -> None:
     for role in DEPARTMENTS:
-        client, _ = signed_in(exchange, role)
+        client, _ = signed_in(app, exchange, role)
         for path, roles in PAGES.items():
             response = client.get(path)
             if role in roles:
@@ -170,8 +189,8 @@ def test_every_page_is_open_to_its_roles_only(exchange: Exchange) -> None:
                 assert "无权访问此页面" in response.text
 
 
-def test_a_post_without_the_form_token_changes_nothing(exchange: Exchange) -> None:
-    client, token = signed_in(exchange, "steward")
+def test_a_post_without_the_form_token_changes_nothing(app: FastAPI, exchange: Exchange) -> None:
+    client, token = signed_in(app, exchange, "steward")
     before = exchange.directory.entries.get("301001/000001").version
     form = {
         "expected_version": str(before),
@@ -193,8 +212,10 @@ def test_a_post_without_the_form_token_changes_nothing(exchange: Exchange) -> No
     assert from_token.status_code == 403
 
 
-def test_pages_carry_security_headers_and_stay_out_of_the_openapi(exchange: Exchange) -> None:
-    client, _ = signed_in(exchange, "clerk")
+def test_pages_carry_security_headers_and_stay_out_of_the_openapi(
+    app: FastAPI, exchange: Exchange
+) -> None:
+    client, _ = signed_in(app, exchange, "clerk")
     page = client.get("/console/prefill")
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
@@ -204,8 +225,10 @@ def test_pages_carry_security_headers_and_stay_out_of_the_openapi(exchange: Exch
     assert not [p for p in paths if p.startswith("/console")]
 
 
-def test_a_prefill_in_the_console_is_a_posted_and_logged_api_read(exchange: Exchange) -> None:
-    client, _ = signed_in(exchange, "clerk")
+def test_a_prefill_in_the_console_is_a_posted_and_logged_api_read(
+    app: FastAPI, exchange: Exchange
+) -> None:
+    client, _ = signed_in(app, exchange, "clerk")
     case, past_case = exchange.case("4101000004", 40), exchange.case("4101000004", 41)
     csrf = form_token(client.cookies[SESSION_COOKIE])  # the form token is the session's
     asked = {"csrf": csrf, "service_item": "4101000004", "subject": exchange.person}
@@ -230,8 +253,8 @@ def test_a_prefill_in_the_console_is_a_posted_and_logged_api_read(exchange: Exch
     assert forged.status_code == 403 and "公安局" not in forged.text
 
 
-def test_the_prefill_page_reads_no_subject_from_the_url(exchange: Exchange) -> None:
-    client, _ = signed_in(exchange, "clerk")
+def test_the_prefill_page_reads_no_subject_from_the_url(app: FastAPI, exchange: Exchange) -> None:
+    client, _ = signed_in(app, exchange, "clerk")
     before = len(exchange.directory.audit.entries(user="console.clerk", limit=None))
     page = client.get(
         "/console/prefill",

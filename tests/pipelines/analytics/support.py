@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from directory.calendar import OfficialCalendar
+from snapshot.calendar import OfficialCalendar
 
 CASE_COLUMNS = (
     "case_no VARCHAR, service_item_code VARCHAR, service_item_name VARCHAR, department VARCHAR, "
@@ -134,7 +134,7 @@ def built_serving(scratch: Path) -> Path:
         import pytest
 
         from pipelines.analytics.build import build_all
-        from pipelines.analytics.settings import AnalyticsSettings
+        from snapshot.analytics.config import AnalyticsSettings
 
         home = scratch / "analytics-template"
         serving = home / "serving"

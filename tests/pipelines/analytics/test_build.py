@@ -16,12 +16,12 @@ import pytest
 
 from pipelines.analytics.assets import ANALYTICS_KEYS, CALENDAR_CHECK, FORECASTS_KEY
 from pipelines.analytics.build import build_all
-from pipelines.analytics.database import VIEWS, open_analytics, read_manifest
 from pipelines.analytics.pseudonym import key_path, pseudonym_key
-from pipelines.analytics.settings import AnalyticsSettings, ForecastSettings
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import QUIET
+from snapshot.analytics.config import AnalyticsSettings, ForecastSettings
+from snapshot.analytics.database import VIEWS, open_analytics, read_manifest
 from tests.pipelines.analytics.support import AS_OF, SAMPLE_END, synthetic_cases, write_snapshot
 
 LIGHT = AnalyticsSettings(forecast=ForecastSettings(horizon_days=14, windows=2))

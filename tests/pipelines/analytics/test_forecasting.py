@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from directory.calendar import OfficialCalendar
 from pipelines.analytics.forecasting.days import LOOKAHEAD_DAYS, DayBook, centre_days
 from pipelines.analytics.forecasting.demand import FrequencyResult, daily, weekly
 from pipelines.analytics.forecasting.framing import SeriesSet, frame_daily
 from pipelines.analytics.forecasting.metrics import DemandClass, demand_class
 from pipelines.analytics.forecasting.models import BASELINE, daily_candidates, weekly_candidates
-from pipelines.analytics.settings import ForecastSettings
+from snapshot.analytics.config import ForecastSettings
+from snapshot.calendar import OfficialCalendar
 
 CALENDAR = OfficialCalendar()
 END = dt.date(2026, 1, 30)  # a Friday; the 28 days after it hold the Spring Festival closure

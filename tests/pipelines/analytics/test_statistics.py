@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from directory.calendar import OfficialCalendar
 from pipelines.analytics.pseudonym import pseudonymise
 from pipelines.analytics.records import case_records, read_current_cases
 from pipelines.analytics.statistics import case_statistics
+from snapshot.calendar import OfficialCalendar
 from tests.pipelines.analytics.support import case, write_snapshot
 
 T = dt.datetime

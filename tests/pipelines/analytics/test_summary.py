@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from directory.calendar import OfficialCalendar
 from onceonly_cli.main import app
-from pipelines.analytics.settings import AnalyticsSettings
 from pipelines.analytics.summary import headline
+from snapshot.analytics.config import AnalyticsSettings
+from snapshot.calendar import OfficialCalendar
 from tests.pipelines.analytics.support import AS_OF, install_serving
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts.returns import export_quarantine
 from pipelines.certify.publish import publish
+from snapshot.quarantine_export import export_quarantine
 from tests.pipelines.certify.support import CONTRACTS, Pool, people, person
 from tests.pipelines.landing import feeds
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import duckdb
 
 from contracts.registry import bundled_contracts
-from pipelines.certify.publish import current_snapshot, publish
+from pipelines.certify.publish import publish
 from pipelines.landing.files import LandingFile
 from pipelines.landing.loader import land_file
+from snapshot.manifest import current_version
 from tests.pipelines.certify.support import HEADER, Pool, people
 from tests.pipelines.landing import feeds
 
@@ -85,7 +86,7 @@ def test_killed_certification_leaves_the_snapshot_and_reruns_cleanly(tmp_path: P
     wait_for_marker(marker, child)
     os.kill(child.pid, signal.SIGKILL)
     assert child.wait(timeout=30) == -signal.SIGKILL  # killed in the middle, not finished
-    current = current_snapshot(serving)
+    current = current_version(serving)
     assert current is not None and current.version == before.version
     assert snapshot_rows(current.path) == 5
     assert pool.query(
@@ -112,7 +113,7 @@ def test_readers_never_see_half_a_batch_while_snapshots_switch(tmp_path: Path) -
     def read() -> None:
         while not stop.is_set():
             try:
-                snapshot = current_snapshot(serving)
+                snapshot = current_version(serving)
                 assert snapshot is not None
                 with duckdb.connect(str(serving / "current.duckdb"), read_only=True) as con:
                     tables = con.execute(

@@ -9,19 +9,20 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from pipelines.certify.publish import Snapshot, publish
+from pipelines.certify.publish import publish
+from snapshot.manifest import PublishedVersion
 from tests.pipelines.certify.support import Pool, people, person
 
 T1 = dt.datetime(2026, 11, 20, 9, 0)
 T2 = dt.datetime(2026, 11, 21, 9, 0)
 
 
-def published(pool: Pool, serving: Path) -> Snapshot:
+def published(pool: Pool, serving: Path) -> PublishedVersion:
     with pool.connect() as con:
         return publish(con, Path(pool.resource.certified_path), serving)
 
 
-def layout_rows(snapshot: Snapshot) -> tuple[int, list[str], list[str]]:
+def layout_rows(snapshot: PublishedVersion) -> tuple[int, list[str], list[str]]:
     """(inode of the population file, its keys in file order, the key index)."""
     path = snapshot.layout / "ps_population.arrow"
     with pa.memory_map(str(path)) as source:

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from directory.calendar import OfficialCalendar
 from pipelines.analytics.records import case_records, read_current_cases
-from pipelines.analytics.settings import WarningPolicy
-from pipelines.analytics.three_colour import case_warnings, colours
+from snapshot.analytics.config import WarningPolicy
+from snapshot.analytics.three_colour import case_warnings, colours
+from snapshot.calendar import OfficialCalendar
 from tests.pipelines.analytics.support import case, write_snapshot
 
 D = dt.date

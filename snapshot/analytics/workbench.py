@@ -25,9 +25,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.analytics.database import VIEWS, open_analytics
-from pipelines.analytics.guard import check_query
-from pipelines.analytics.settings import WorkbenchSettings
+from snapshot.analytics.config import WorkbenchSettings
+from snapshot.analytics.database import VIEWS, open_analytics
+from snapshot.analytics.guard import check_query
 
 
 class QueryFailed(Exception):
@@ -176,5 +176,5 @@ def _context() -> BaseContext:
     """Queries fork from a small server process that has only imported what they need: no
     threads, no open connections, no request state of the caller."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.analytics.workbench"])  # type: ignore[attr-defined]
+    context.set_forkserver_preload(["snapshot.analytics.workbench"])  # type: ignore[attr-defined]
     return context

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.analytics.charts import (
+from snapshot.analytics.charts import (
     ChartFormat,
     ForecastRow,
     SeriesChartData,
@@ -15,8 +15,8 @@ from pipelines.analytics.charts import (
     chart_data,
     render,
 )
-from pipelines.analytics.database import open_analytics
-from pipelines.analytics.settings import WorkbenchSettings
+from snapshot.analytics.config import WorkbenchSettings
+from snapshot.analytics.database import open_analytics
 from tests.pipelines.analytics.support import built_serving
 
 

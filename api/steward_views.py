@@ -25,7 +25,7 @@ from directory.figures import freshness
 from directory.identity import TokenView, UserView
 from directory.model import EntryDocument
 from directory.onceonly import ItemFigure
-from directory.services import Dependent
+from directory.service_model import Dependent
 from directory.sharing import RequestView
 from directory.store import Directory
 

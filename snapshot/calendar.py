@@ -16,7 +16,9 @@ returns rule-based holidays without any 调休. So this module:
 
 Scalar questions (`is_working_day`, `working_days_between`, `add_working_days`) and the same
 questions over numpy arrays of dates (`CalendarSpan`) are answered from one table of days, so
-the API, the pipelines and the analytics can never disagree.
+the API, the pipelines and the analytics can never disagree. That is why it sits in the
+snapshot package, which all of them may import: the deadlines the pipelines publish and the
+colours the API recomputes for any day must be counted on the same calendar.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""Analytics configuration: warning thresholds, forecast horizon, workbench limits, and paths.
+"""Analytics configuration: warning thresholds, forecast horizon and workbench limits.
 
 Thresholds and limits are configuration, not code: a centre sets them in a YAML file
-(`ONCEONLY_ANALYTICS_CONFIG`, default `$ONCEONLY_HOME/analytics.yaml`) with the same shape as
-`AnalyticsSettings`; anything it leaves out keeps the default below.
+(`ONCEONLY_ANALYTICS_CONFIG`, default `$ONCEONLY_HOME/analytics.yaml`, located by `settings`)
+with the same shape as `AnalyticsSettings`; anything it leaves out keeps the default below.
+The pipelines build the analytics with it and the API judges warnings and bounds queries
+with it, so both read this one definition.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import settings
 
-DATABASE_FILE = "analytics.duckdb"
-MANIFEST_FILE = "analytics.json"
-LEVELS = (80, 95)  # prediction intervals every forecast carries
+# Prediction intervals every forecast carries: the `lo_80` ... `hi_95` columns of `forecasts`.
+LEVELS = (80, 95)
 
 
 class _Section(BaseModel):
@@ -75,13 +76,3 @@ def load_settings() -> AnalyticsSettings:
         return AnalyticsSettings()
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return AnalyticsSettings.model_validate(document)
-
-
-def database_path() -> Path:
-    """The published analytical database, beside the snapshots it is computed from."""
-    return settings.current().serving / DATABASE_FILE
-
-
-def work_dir() -> Path:
-    """Intermediate results of the analytics assets (Parquet), under ONCEONLY_HOME."""
-    return settings.home() / "analytics"

@@ -17,8 +17,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from directory.calendar import CalendarSpan, OfficialCalendar, to_date
-from pipelines.analytics.settings import WarningPolicy
+from snapshot.analytics.config import WarningPolicy
+from snapshot.calendar import CalendarSpan, OfficialCalendar, to_date
 
 WARNING_COLUMNS = (
     "case_no",

@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.analytics.database import open_analytics
-from pipelines.analytics.guard import QueryRefused, check_query
-from pipelines.analytics.settings import WorkbenchSettings
-from pipelines.analytics.workbench import QueryFailed, QueryResult, run_query
+from snapshot.analytics.config import WorkbenchSettings
+from snapshot.analytics.database import open_analytics
+from snapshot.analytics.guard import QueryRefused, check_query
+from snapshot.analytics.workbench import QueryFailed, QueryResult, run_query
 from tests.pipelines.analytics.support import built_serving
 
 SECRET = "canary-5f3a91c7"

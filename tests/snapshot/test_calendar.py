@@ -11,7 +11,7 @@ import holidays
 import numpy as np
 import pytest
 
-from directory.calendar import (
+from snapshot.calendar import (
     CalendarFileError,
     DayKind,
     OfficialCalendar,
