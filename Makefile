@@ -13,7 +13,7 @@ CHROMIUM ?= /usr/bin/chromium
 # Debian's packages need root: sudo when make runs as another user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run ingest serve ui test lint bench clean
+.PHONY: install browser java run ingest serve ui test lint bench clean
 
 install: .venv/.installed
 
@@ -50,11 +50,20 @@ browser:  ## Debian's Chromium and a Chinese font, for the console's browser tes
 	@test -x $(CHROMIUM) && fc-list :lang=zh 2>/dev/null | grep -q . || \
 	  $(call apt_install,test -x $(CHROMIUM) && fc-list :lang=zh 2>/dev/null | grep -q .,chromium chromium-driver fonts-wqy-microhei fontconfig)
 
-test: install browser  ## the code location as the UI loads it, then the whole suite
+# Spark 4 and its Hadoop libraries need Java 17 (newer JVMs refuse Hadoop's security calls):
+# `java -version` says 17, or Debian's OpenJDK 17 is there (the Spark engine and its tests
+# find it under /usr/lib/jvm whatever `java` on the PATH is).
+JAVA17 = ( for j in java /usr/lib/jvm/java-17-openjdk-*/bin/java; do \
+  $$j -version 2>&1 | grep -q "version \"17" && exit 0; done; exit 1 )
+
+java:  ## Debian's OpenJDK 17, for the Spark engine and its tests
+	@$(JAVA17) || $(call apt_install,$(JAVA17),openjdk-17-jre-headless)
+
+test: install browser java  ## the code location as the UI loads it, then the whole suite
 	@mkdir -p $(DAGSTER_HOME)
 	$(UV) run --frozen python -c "from pipelines.instance import ensure_dagster_home; ensure_dagster_home()"
 	$(UV) run --frozen dagster definitions validate -w workspace.yaml
-	$(UV) run --frozen pytest -q -n 2
+	$(UV) run --frozen pytest -q -n 2 --dist loadgroup
 
 lint: install  ## style, types, and the import rule (pyproject.toml's [tool.importlinter])
 	$(UV) run --frozen ruff check .

@@ -18,6 +18,16 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from contracts.model import Column, Contract, KeyRole, LogicalType
+from contracts.portable import (
+    DATE_SHAPE,
+    DECIMAL_SHAPE,
+    INTEGER_SHAPE,
+    TIMESTAMP_SHAPE,
+    render,
+    unportable_regex,
+    unportable_sql,
+    value_text,
+)
 from contracts.rules import (
     DateNotFuture,
     Derived,
@@ -36,6 +46,14 @@ from contracts.rules import (
 )
 
 DIALECT = "duckdb"
+SQL_TYPES = {
+    LogicalType.string: "VARCHAR",
+    LogicalType.integer: "BIGINT",
+    LogicalType.decimal: "DOUBLE",
+    LogicalType.date: "DATE",
+    LogicalType.timestamp: "TIMESTAMP",
+    LogicalType.boolean: "BOOLEAN",
+}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S")
 TRUE_WORDS = ("是", "true", "1", "y", "yes")
@@ -90,9 +108,16 @@ class CompiledContract:
     skipped: tuple[tuple[str, str], ...]  # (rule id, why it was not evaluated)
 
     def check_query(self, source: str, batch: str, dialect: str = DIALECT) -> str:
-        """SELECT over `source` (a landed table) rows of `batch`: typed columns, rule ids broken."""
+        """SELECT over `source` (a landed table) rows of `batch`: typed columns, rule ids broken.
+
+        The same tree for every dialect; for an engine other than DuckDB, a rule outside the
+        rule language both engines run the same way is refused (``contracts.portable``).
+        """
         if not re.fullmatch(r"[0-9a-f]{64}", batch):
             raise ValueError("batch must be a content hash")
+        if dialect != DIALECT:
+            for rule_id, why in self.unportable():
+                raise RuleError(None, rule_id, f"cannot run on {dialect}: {why}")
         inner = (
             exp.select(
                 *(_typed(c).as_(c.name, quoted=True) for c in self.contract.columns),
@@ -112,14 +137,35 @@ class CompiledContract:
         outer = exp.select(
             *(exp.column(c.name, quoted=True) for c in self.contract.columns),
             *(exp.column(n) for n in LINEAGE),
-            _fingerprint(self.contract).as_(RECORD_HASH),
+            _fingerprint(self.contract, dialect).as_(RECORD_HASH),
             _rule_list(self.rules, Severity.error).as_("_errors"),
             _rule_list(self.rules, Severity.warning).as_("_warnings"),
         ).from_(inner.subquery(ROW_ALIAS))
-        return outer.sql(dialect=dialect)
+        return render(outer, dialect)
 
     def reasons(self) -> dict[str, str]:
         return {r.rule.id: r.reason for r in self.rules}
+
+    def unportable(self) -> list[tuple[str, str]]:
+        """(rule id, why) of each rule that may not mean the same on DuckDB and Spark."""
+        return unportable_rules(self.contract)
+
+
+def unportable_rules(contract: Contract) -> list[tuple[str, str]]:
+    """(rule id, why) of each written rule outside the rule language both engines share."""
+    found = []
+    for rule in contract.quality.rules:
+        why = None
+        if isinstance(rule, Regex):
+            why = unportable_regex(rule.pattern)
+        elif isinstance(rule, Sql):
+            try:
+                why = unportable_sql(sqlglot.parse_one(rule.expression, dialect=DIALECT))
+            except ParseError:
+                why = None  # the compiler reports SQL that does not parse
+        if why is not None:
+            found.append((rule.id, why))
+    return found
 
 
 VALID_TO = "_valid_to"
@@ -189,6 +235,13 @@ def _formats(formats: tuple[str, ...]) -> exp.Array:
     return exp.Array(expressions=[exp.Literal.string(f) for f in formats])
 
 
+def _shaped(text: exp.Expr, shape: str, typed: exp.Expr) -> exp.Expr:
+    """`typed` where `text` has `shape`, else NULL: each engine's cast reads more than the
+    shapes (differently), so only text both read alike is cast (``contracts.portable``)."""
+    matches = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(shape))
+    return exp.Case(ifs=[exp.If(this=matches, true=typed)])
+
+
 def _typed(column: Column) -> exp.Expr:
     """The column's value as its logical type; NULL where empty or unparseable."""
     text = _template("NULLIF(TRIM(:c), '')", c=_raw(column.name))
@@ -196,22 +249,31 @@ def _typed(column: Column) -> exp.Expr:
         case LogicalType.string:
             return text
         case LogicalType.integer:
-            return _template("TRY_CAST(:t AS BIGINT)", t=text)
+            return _shaped(text, INTEGER_SHAPE, _template("TRY_CAST(:t AS BIGINT)", t=text))
         case LogicalType.decimal:
-            return _template("TRY_CAST(REPLACE(:t, ',', '') AS DOUBLE)", t=text)
+            plain = _template("REPLACE(:t, ',', '')", t=text)
+            return _shaped(plain, DECIMAL_SHAPE, _template("TRY_CAST(:t AS DOUBLE)", t=plain))
         # ISO text (the common case) takes the cast's fast path; the formats list is the
         # fallback for what departments also write (2026/11/20, 20261120, 2026年11月20日).
         case LogicalType.date:
-            return _template(
-                "COALESCE(TRY_CAST(:t AS DATE), TRY_CAST(TRY_STRPTIME(:t, :f) AS DATE))",
-                t=text,
-                f=_formats(DATE_FORMATS),
+            return _shaped(
+                text,
+                DATE_SHAPE,
+                _template(
+                    "COALESCE(TRY_CAST(:t AS DATE), TRY_CAST(TRY_STRPTIME(:t, :f) AS DATE))",
+                    t=text,
+                    f=_formats(DATE_FORMATS),
+                ),
             )
         case LogicalType.timestamp:
-            return _template(
-                "COALESCE(TRY_CAST(:t AS TIMESTAMP), TRY_STRPTIME(:t, :f))",
-                t=text,
-                f=_formats(TIMESTAMP_FORMATS + DATE_FORMATS),
+            return _shaped(
+                text,
+                TIMESTAMP_SHAPE,
+                _template(
+                    "COALESCE(TRY_CAST(:t AS TIMESTAMP), TRY_STRPTIME(:t, :f))",
+                    t=text,
+                    f=_formats(TIMESTAMP_FORMATS + DATE_FORMATS),
+                ),
             )
         case LogicalType.boolean:
             return _template(
@@ -438,10 +500,17 @@ def _rule_list(rules: tuple[CompiledRule, ...], severity: Severity) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=broken, true=listed)], default=empty)
 
 
-def _fingerprint(contract: Contract) -> exp.Expr:
+def _fingerprint(contract: Contract, dialect: str = DIALECT) -> exp.Expr:
     """MD5 of a row's typed values (NULL kept distinct from any text): one pass yields the key
-    for both exact-duplicate detection and change detection in the history."""
-    parts = ", ".join(
-        f"COALESCE(CAST({_col(c.name).sql(DIALECT)} AS VARCHAR), CHR(0))" for c in contract.columns
+    for both exact-duplicate detection and change detection in the history. Each value is
+    written as DuckDB writes it, on every engine, so a record has one fingerprint."""
+    parts = ", ".join(f"COALESCE(:v{i}, CHR(0))" for i in range(len(contract.columns)))
+    # Parsed from DuckDB's text, so CONCAT_WS keeps DuckDB's meaning (sqlglot's own node
+    # would be NULL when any part is; no part is, but the DuckDB SQL stays as it was).
+    return _template(
+        f"MD5(CONCAT_WS(CHR(31), {parts}))",
+        **{
+            f"v{i}": value_text(_col(c.name), SQL_TYPES[c.type], dialect)
+            for i, c in enumerate(contract.columns)
+        },
     )
-    return sqlglot.parse_one(f"MD5(CONCAT_WS(CHR(31), {parts}))", dialect=DIALECT)

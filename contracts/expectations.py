@@ -28,6 +28,7 @@ from sqlglot import exp
 from contracts.compiler import DIALECT, ROW_ALIAS, CompiledRule, compile_contract
 from contracts.keys.checksums import USCC_ALPHABET
 from contracts.model import Column, Contract, KeyRole, LogicalType
+from contracts.portable import DUCKDB, java_regex, quoted, render
 from contracts.rules import (
     DateNotFuture,
     Dimension,
@@ -59,18 +60,23 @@ def build_suite(
     previous_row_count: int | None,
     as_of: dt.datetime,
     reference_table: Callable[[str], str | None] = lambda resource: None,
+    dialect: str = DIALECT,
 ) -> gx.ExpectationSuite:
-    """The gate's suite for one batch of `contract`.
+    """The gate's suite for one batch of `contract`, for the engine speaking `dialect`.
 
     `previous_row_count` is the row count of the last certified batch (None for the first);
     `as_of` is the certification moment, naive in the pool's local time like its TIMESTAMP
     columns (an aware value is taken at its own wall-clock time); `reference_table` names the
     certified table of another resource, as for :func:`contracts.compiler.compile_contract`.
+    The suite is the same for every engine; only its SQL and regular expressions are written
+    in the engine's dialect (``contracts.portable``).
     """
     skipped: list[dict[str, str]] = []
     expectations = [
-        *_batch_expectations(contract, previous_row_count, as_of.replace(tzinfo=None), skipped),
-        *_row_expectations(contract, as_of.date(), reference_table, skipped),
+        *_batch_expectations(
+            contract, previous_row_count, as_of.replace(tzinfo=None), skipped, dialect
+        ),
+        *_row_expectations(contract, as_of.date(), reference_table, skipped, dialect),
     ]
     return gx.ExpectationSuite(
         name=f"{contract.id}@{contract.version}",
@@ -84,7 +90,11 @@ def _meta(rule_id: str, severity: Severity, dimension: Dimension) -> dict[str, s
 
 
 def _batch_expectations(
-    contract: Contract, previous: int | None, as_of: dt.datetime, skipped: list[dict[str, str]]
+    contract: Contract,
+    previous: int | None,
+    as_of: dt.datetime,
+    skipped: list[dict[str, str]],
+    dialect: str,
 ) -> Iterator[Expectation]:
     batch = contract.quality.batch
     error = Severity.error
@@ -114,7 +124,7 @@ def _batch_expectations(
         )
     key = list(contract.record_key)
     if batch.key_unique:
-        yield _key_unique(key, _meta("batch.key_unique", error, Dimension.uniqueness))
+        yield _key_unique(key, _meta("batch.key_unique", error, Dimension.uniqueness), dialect)
     for column in contract.columns:
         if column.unique and not (batch.key_unique and key == [column.name]):
             yield gxe.ExpectColumnValuesToBeUnique(
@@ -125,7 +135,7 @@ def _batch_expectations(
         yield _freshness(contract, as_of)
 
 
-def _key_unique(key: list[str], meta: dict[str, str]) -> Expectation:
+def _key_unique(key: list[str], meta: dict[str, str], dialect: str) -> Expectation:
     """No two candidates share the record key; NULL key parts count as equal values.
 
     That is how classification (PARTITION BY) and the history merge (IS NOT DISTINCT FROM)
@@ -135,11 +145,12 @@ def _key_unique(key: list[str], meta: dict[str, str]) -> Expectation:
     of the gate's time on 10 million rows. Each example is a repeated key with its row count
     and first `_row_number`.
     """
-    columns = ", ".join(_quoted(name) for name in key)
+    columns = ", ".join(quoted(name, dialect) for name in key)
+    row_number = quoted(ROW_NUMBER, dialect)
     return gxe.UnexpectedRowsExpectation(
         unexpected_rows_query=(
-            f"SELECT {columns}, count(*) AS row_count, min({_quoted(ROW_NUMBER)}) AS "
-            f"{_quoted(ROW_NUMBER)} FROM {{batch}} GROUP BY {columns} HAVING count(*) > 1"
+            f"SELECT {columns}, count(*) AS row_count, min({row_number}) AS "
+            f"{row_number} FROM {{batch}} GROUP BY {columns} HAVING count(*) > 1"
         ),
         description="记录键重复 / the record key repeats",
         meta=meta,
@@ -174,6 +185,7 @@ def _row_expectations(
     as_of: dt.date,
     reference_table: Callable[[str], str | None],
     skipped: list[dict[str, str]],
+    dialect: str,
 ) -> Iterator[Expectation]:
     """Every error rule, written or implied, as a native expectation where GE has one.
 
@@ -193,19 +205,23 @@ def _row_expectations(
             continue  # the raw text it judges is not in the candidate table, only its result
         meta = _meta(rule.id, rule.severity, rule.dimension)
         column = contract.column(rule.column) if hasattr(rule, "column") else None
-        native = _native(rule, column, as_of, meta) if column is not None else None
-        yield native if native is not None else _unexpected_rows(contract, entry, meta)
+        native = _native(rule, column, as_of, meta, dialect) if column is not None else None
+        yield native if native is not None else _unexpected_rows(contract, entry, meta, dialect)
 
 
-def _native(rule: Rule, column: Column, as_of: dt.date, meta: dict[str, str]) -> Expectation | None:
+def _native(
+    rule: Rule, column: Column, as_of: dt.date, meta: dict[str, str], dialect: str
+) -> Expectation | None:
     name = column.name
     match rule:
         case NotNull():
             return gxe.ExpectColumnValuesToNotBeNull(column=name, meta=meta)
         case Regex():
-            return gxe.ExpectColumnValuesToMatchRegex(column=name, regex=rule.pattern, meta=meta)
+            return gxe.ExpectColumnValuesToMatchRegex(
+                column=name, regex=_regex(rule.pattern, dialect), meta=meta
+            )
         case KeyValid():
-            shape = KEY_SHAPES[column.key_role or KeyRole.subject]
+            shape = _regex(KEY_SHAPES[column.key_role or KeyRole.subject], dialect)
             return gxe.ExpectColumnValuesToMatchRegex(column=name, regex=shape, meta=meta)
         case Enum():
             return gxe.ExpectColumnValuesToBeInSet(
@@ -233,6 +249,11 @@ def _native(rule: Rule, column: Column, as_of: dt.date, meta: dict[str, str]) ->
     return None
 
 
+def _regex(pattern: str, dialect: str) -> str:
+    """The pattern as the engine's regex library must read it to match what RE2 matches."""
+    return pattern if dialect == DUCKDB else java_regex(pattern)
+
+
 def _bound(limit: float | str | None, column: Column) -> float | dt.date | dt.datetime | None:
     """A range bound as the column compares it: dates at midnight, as the row rule does."""
     if limit is None:
@@ -244,7 +265,9 @@ def _bound(limit: float | str | None, column: Column) -> float | dt.date | dt.da
     return float(limit)
 
 
-def _unexpected_rows(contract: Contract, entry: CompiledRule, meta: dict[str, str]) -> Expectation:
+def _unexpected_rows(
+    contract: Contract, entry: CompiledRule, meta: dict[str, str], dialect: str
+) -> Expectation:
     """The rows breaking the compiled rule, with `_row_number` and the columns it reads."""
     own = {c.name for c in contract.columns}
     read = (
@@ -252,8 +275,8 @@ def _unexpected_rows(contract: Contract, entry: CompiledRule, meta: dict[str, st
         for c in entry.violation.find_all(exp.Column)
         if c.name in own and c.table in ("", ROW_ALIAS)
     )
-    columns = ", ".join(_quoted(name) for name in dict.fromkeys([ROW_NUMBER, *read]))
-    condition = _literal(entry.violation.sql(dialect=DIALECT))
+    columns = ", ".join(quoted(name, dialect) for name in dict.fromkeys([ROW_NUMBER, *read]))
+    condition = _literal(render(entry.violation, dialect), dialect)
     return gxe.UnexpectedRowsExpectation(
         # The compiled rules name the checked row `typed` (reference rules correlate on it).
         unexpected_rows_query=(
@@ -264,11 +287,9 @@ def _unexpected_rows(contract: Contract, entry: CompiledRule, meta: dict[str, st
     )
 
 
-def _literal(sql: str) -> str:
-    """SQL that GE passes through unchanged: `str.format` reads braces as fields, and
-    SQLAlchemy's `text()` reads `:name` as a bind parameter unless the colon is escaped."""
-    return sql.replace("{", "{{").replace("}", "}}").replace(":", "\\:")
-
-
-def _quoted(name: str) -> str:
-    return exp.column(name, quoted=True).sql(dialect=DIALECT)
+def _literal(sql: str, dialect: str) -> str:
+    """SQL that GE passes through unchanged: `str.format` reads braces as fields, and, on
+    DuckDB, SQLAlchemy's `text()` reads `:name` as a bind parameter unless the colon is
+    escaped (Spark runs the query as it is)."""
+    braces = sql.replace("{", "{{").replace("}", "}}")
+    return braces.replace(":", "\\:") if dialect == DUCKDB else braces

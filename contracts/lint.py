@@ -2,7 +2,9 @@
 
 A contract that would fail at certification time (unknown column, bad regex, SQL that is not
 a predicate, a reference to a resource that does not exist) is reported here, with file, line
-and what to fix, before any data is touched.
+and what to fix, before any data is touched. So is a rule outside the rule language that
+DuckDB and Spark run the same way (``contracts.portable``): a contract certifies on either
+engine, and must give the same answer on both.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.compiler import RuleError, compile_contract
+from contracts.compiler import RuleError, compile_contract, unportable_rules
 from contracts.model import Contract
 from contracts.registry import DEFINITIONS_DIR, ContractError, line_of, load_contract
 from contracts.rules import Reference
@@ -53,6 +55,18 @@ def _parse_error(path: Path, message: str) -> LintProblem:
 
 
 def _lint_rules(path: Path, contract: Contract) -> list[LintProblem]:
+    index = {rule.id: i for i, rule in enumerate(contract.quality.rules)}
+    unportable = [
+        LintProblem(
+            path.name,
+            line_of(path, ["quality", "rules", index[rule_id]]),
+            f"quality.rules.{index[rule_id]} ({rule_id}): not in the rule language both engines "
+            f"(DuckDB, Spark) run the same way: {why}",
+        )
+        for rule_id, why in unportable_rules(contract)
+    ]
+    if unportable:  # said before the compiler's verdict, which would be less specific
+        return unportable
     try:
         compile_contract(contract, as_of=dt.date.today(), reference_table=lambda r: r)
     except RuleError as error:

@@ -8,6 +8,7 @@ import settings
 from directory import log_privacy
 from pipelines.analytics.assets import analytics_assets
 from pipelines.certify.assets import certified_assets, serving_snapshot
+from pipelines.certify.engine_resource import EngineResource
 from pipelines.landing.assets import landing_assets
 from pipelines.landing.schedules import resource_sweeps
 from pipelines.landing.sensors import landing_zone_sensor
@@ -29,6 +30,8 @@ def build_definitions() -> dg.Definitions:
                 serving_path=str(settings.current().serving),
             ),
             "directory": DirectoryResource(),
+            # ONCEONLY_ENGINE=spark certifies on Spark; unset, the embedded DuckDB engine.
+            "engine": EngineResource.from_settings(),
             "landing_zone": LandingZoneResource(
                 root=str(settings.current().landing), scratch=str(settings.current().scratch)
             ),

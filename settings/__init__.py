@@ -44,6 +44,11 @@ MAX_BODY_BYTES_ENV = "ONCEONLY_MAX_BODY_BYTES"
 TRUSTED_PROXIES_ENV = "ONCEONLY_TRUSTED_PROXIES"
 CASE_NUMBER_PATTERN_ENV = "ONCEONLY_CASE_NUMBER_PATTERN"
 CASE_RECENT_DAYS_ENV = "ONCEONLY_CASE_RECENT_DAYS"
+ENGINE_ENV = "ONCEONLY_ENGINE"
+SPARK_MASTER_ENV = "ONCEONLY_SPARK_MASTER"
+SPARK_EXECUTOR_MEMORY_ENV = "ONCEONLY_SPARK_EXECUTOR_MEMORY"
+SPARK_EXECUTOR_CORES_ENV = "ONCEONLY_SPARK_EXECUTOR_CORES"
+JAVA_HOME_ENV = "JAVA_HOME"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
@@ -53,6 +58,10 @@ DEFAULT_MAX_BODY_BYTES = 2 << 20
 # other approval systems add capitals and hyphens (ZZ-2026-000123). Six to forty characters.
 DEFAULT_CASE_NUMBER_PATTERN = r"[0-9A-Z][0-9A-Z-]{5,39}"
 DEFAULT_CASE_RECENT_DAYS = 30
+ENGINES = ("duckdb", "spark")  # the embedded default, and Apache Spark for a cluster
+DEFAULT_SPARK_MASTER = "local[2]"
+DEFAULT_SPARK_EXECUTOR_MEMORY = "1g"
+DEFAULT_SPARK_EXECUTOR_CORES = 1
 
 
 class SettingError(ValueError):
@@ -91,6 +100,11 @@ class Settings:
     max_body_bytes_text: str = ""
     case_number_pattern_text: str = ""
     case_recent_days_text: str = ""
+    engine_text: str = ""
+    spark_master: str = DEFAULT_SPARK_MASTER
+    spark_executor_memory: str = DEFAULT_SPARK_EXECUTOR_MEMORY
+    spark_executor_cores_text: str = ""
+    java_home: Path | None = None  # the JVM Spark runs on; must be Java 17
 
     @property
     def keys(self) -> Path:
@@ -144,6 +158,30 @@ class Settings:
             )
         return int(text) if text else DEFAULT_CASE_RECENT_DAYS
 
+    @property
+    def engine(self) -> str:
+        """The engine that certifies: `duckdb` (embedded, the default) or `spark`."""
+        engine = self.engine_text.lower() or ENGINES[0]
+        if engine not in ENGINES:
+            raise SettingError(
+                ENGINE_ENV,
+                f"{self.engine_text!r} is not an engine",
+                f"set one of {', '.join(ENGINES)} (or leave it unset for duckdb)",
+            )
+        return engine
+
+    @property
+    def spark_executor_cores(self) -> int:
+        """Cores per Spark executor (default 1)."""
+        text = self.spark_executor_cores_text
+        if text and not (text.isdigit() and int(text) > 0):
+            raise SettingError(
+                SPARK_EXECUTOR_CORES_ENV,
+                f"{text!r} is not a number of cores",
+                "set a whole number of cores, e.g. 2",
+            )
+        return int(text) if text else DEFAULT_SPARK_EXECUTOR_CORES
+
 
 @functools.cache
 def _compiled(pattern: str) -> re.Pattern[str]:
@@ -178,7 +216,19 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes_text=env.get(MAX_BODY_BYTES_ENV, ""),
         case_number_pattern_text=env.get(CASE_NUMBER_PATTERN_ENV, ""),
         case_recent_days_text=env.get(CASE_RECENT_DAYS_ENV, "").strip(),
+        engine_text=env.get(ENGINE_ENV, "").strip(),
+        spark_master=env.get(SPARK_MASTER_ENV, "").strip() or DEFAULT_SPARK_MASTER,
+        spark_executor_memory=env.get(SPARK_EXECUTOR_MEMORY_ENV, "").strip()
+        or DEFAULT_SPARK_EXECUTOR_MEMORY,
+        spark_executor_cores_text=env.get(SPARK_EXECUTOR_CORES_ENV, "").strip(),
+        java_home=Path(env[JAVA_HOME_ENV]) if env.get(JAVA_HOME_ENV) else None,
     )
+
+
+def use_java_home(path: Path) -> None:
+    """Point JAVA_HOME at `path` for the JVM that pyspark launches from this process (its
+    launcher reads the variable; it takes no argument for it)."""
+    os.environ[JAVA_HOME_ENV] = str(path)
 
 
 def home() -> Path:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 @pytest.fixture
@@ -16,3 +20,16 @@ def onceonly_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for name in ("ONCEONLY_POOL", "ONCEONLY_LANDING"):
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+# One SparkSession per test process, started only when a test asks for it: the JVM takes tens
+# of seconds to start on a busy 2-core machine, so every Spark test of a process shares it
+# (local[2], two shuffle partitions, no UI, a small driver, a JVM tuned for small batches).
+# Spark tests carry `pytest.mark.xdist_group("spark")`, so `make test` runs them in one worker.
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    from pipelines.certify.spark.session import SMALL_DATA, SparkSettings, spark_session
+
+    session = spark_session(SparkSettings(master="local[2]", driver_memory="1g", extra=SMALL_DATA))
+    yield session
+    session.stop()

@@ -23,6 +23,7 @@ from pipelines.asset_keys import (
     landing_asset_key,
 )
 from pipelines.certify.certifier import CertificationReport, certify_batch
+from pipelines.certify.engine_resource import EngineResource
 from pipelines.certify.publish import publish_changes
 from pipelines.certify.schema import history_table
 from pipelines.duckdb_sql import scalar
@@ -63,8 +64,12 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
         ],
     )
     def certified(
-        context: dg.AssetExecutionContext, pool: PoolResource, directory: DirectoryResource
+        context: dg.AssetExecutionContext,
+        pool: PoolResource,
+        directory: DirectoryResource,
+        engine: EngineResource,
     ) -> dg.MaterializeResult:
+        factory = engine.factory()
         with pool.connect() as con:
             batch = scalar(
                 con,
@@ -76,7 +81,7 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
                     f"partition {context.partition_key} of {contract.id} has not landed; "
                     "materialise its landing asset first"
                 )
-            report = certify_batch(con, contract, batch, now=dt.datetime.now())
+            report = certify_batch(con, contract, batch, now=dt.datetime.now(), engine=factory)
             current_rows = int(
                 scalar(
                     con, f"SELECT count(*) FROM {history_table(contract)} WHERE _valid_to IS NULL"

@@ -4,6 +4,10 @@ Order matters for safety: everything before the merge writes only temporary tabl
 runs on those, and the merge, quarantine, scores and the batch record commit in one
 transaction of the certified database. A process killed anywhere leaves either the batch fully
 certified or no trace of it, so a rerun never counts a row twice.
+
+The work on the rows is asked of an engine (``pipelines.certify.engine``): DuckDB unless the
+caller passes another; the bookkeeping here (what landed, what was certified before, the batch
+record, the transaction) is the pool's, whichever engine computed the rows.
 """
 
 from __future__ import annotations
@@ -18,22 +22,10 @@ import duckdb
 from contracts.compiler import compile_contract
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
-from pipelines.certify.classify import CANDIDATES, CLASSIFIED, classify
-from pipelines.certify.conflicts import record_conflicts
-from pipelines.certify.gate import GateResult, run_gate
-from pipelines.certify.history import merge_history
-from pipelines.certify.quarantine import (
-    quarantine_rule_breakers,
-    quarantine_whole_batch,
-    resolve_redelivered,
-)
-from pipelines.certify.schema import (
-    certified_table_exists,
-    ensure_certified_schema,
-    history_table,
-    quality_table,
-)
-from pipelines.certify.scores import record_scores
+from pipelines.certify.duckdb_engine import DuckDBEngine
+from pipelines.certify.engine import CertificationEngine, EngineFactory
+from pipelines.certify.gate import GateResult
+from pipelines.certify.schema import ensure_certified_schema, quality_table
 from pipelines.duckdb_sql import first_row, scalar
 from pipelines.landing.schema import SCHEMA as LANDING
 from snapshot.tables import BATCHES, VALIDATIONS
@@ -73,6 +65,7 @@ def certify_batch(
     *,
     now: dt.datetime | None = None,
     contracts: dict[str, Contract] | None = None,
+    engine: EngineFactory = DuckDBEngine,
 ) -> CertificationReport:
     started = time.perf_counter()
     now = now or dt.datetime.now()
@@ -83,11 +76,28 @@ def certify_batch(
     landed = first_row(con, f"SELECT file_name FROM {LANDING}.files WHERE file_hash = ?", [batch])
     if landed is None:
         raise LookupError(f"batch {batch[:12]} of {contract.id} has not landed; land it first")
+    worker = engine(con)
+    try:
+        return _certify(con, worker, contract, batch, landed[0], now, contracts, started)
+    finally:
+        worker.release()
+
+
+def _certify(
+    con: duckdb.DuckDBPyConnection,
+    worker: CertificationEngine,
+    contract: Contract,
+    batch: str,
+    file_name: str,
+    now: dt.datetime,
+    contracts: dict[str, Contract] | None,
+    started: float,
+) -> CertificationReport:
     from contracts.expectations import build_suite  # Great Expectations takes seconds to import
 
-    references = _reference_table(con)
+    references = worker.reference_table
     compiled = compile_contract(contract, as_of=now.date(), reference_table=references)
-    counts = classify(con, compiled, batch)
+    counts = worker.classify(compiled, batch)
     previous_rows = scalar(
         con,
         f"SELECT rows_certified FROM {quality_table(BATCHES)} WHERE contract_id = ? AND status = "
@@ -95,23 +105,27 @@ def certify_batch(
         [contract.id],
     )
     suite = build_suite(
-        contract, previous_row_count=previous_rows, as_of=now, reference_table=references
+        contract,
+        previous_row_count=previous_rows,
+        as_of=now,
+        reference_table=references,
+        dialect=worker.dialect,
     )
-    gate = run_gate(con, CANDIDATES, suite)
+    gate = worker.gate(suite)
     con.execute("BEGIN TRANSACTION")
     try:
-        quarantine_rule_breakers(con, compiled, batch, now)
+        worker.quarantine_rule_breakers(compiled, batch, now)
         if gate.success:
-            merged = merge_history(con, contract, batch, now)
-            resolved = resolve_redelivered(con, contract, batch, now)
+            merged = worker.merge_history(contract, batch, now)
+            resolved = worker.resolve_redelivered(contract, batch, now)
             certified, quarantined = counts.rows_candidate, counts.rows_quarantined
         else:
-            quarantine_whole_batch(con, contract, batch, _gate_failures(contract, gate), now)
+            worker.quarantine_whole_batch(contract, batch, _gate_failures(contract, gate), now)
             merged, resolved = None, 0
             certified, quarantined = 0, counts.rows_quarantined + counts.rows_candidate
-        scores = record_scores(con, compiled, batch, now)
+        scores = worker.record_scores(compiled, batch, now)
         conflicts = (
-            record_conflicts(con, contract, contracts or bundled_contracts(), batch, now)
+            worker.record_conflicts(contract, contracts or bundled_contracts(), batch, now)
             if gate.success
             else 0
         )
@@ -137,24 +151,12 @@ def certify_batch(
             resolved=resolved,
             seconds=time.perf_counter() - started,
         )
-        _record_batch(con, contract, batch, landed[0], report, now)
+        _record_batch(con, contract, batch, file_name, report, now)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    finally:
-        con.execute(f"DROP VIEW IF EXISTS {CANDIDATES}; DROP TABLE IF EXISTS {CLASSIFIED}")
     return report
-
-
-def _reference_table(con: duckdb.DuckDBPyConnection):  # type: ignore[no-untyped-def]
-    def resolve(resource: str) -> str | None:
-        contract = bundled_contracts().get(resource)
-        if contract is None or not certified_table_exists(con, resource):
-            return None
-        return history_table(contract)
-
-    return resolve
 
 
 def _gate_failures(contract: Contract, gate: GateResult) -> dict[str, str]:

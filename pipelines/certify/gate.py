@@ -1,5 +1,6 @@
 """The certification gate: a contract's expectation suite, run by Great Expectations on the
-candidate table through the pipeline's own DuckDB connection.
+candidate table through the pipeline's own DuckDB connection (the Spark engine runs the same
+suite on its candidate DataFrame through :func:`evaluate` and :func:`validate_batch`).
 
 Error-level failures block the batch. An expectation GE could not evaluate (it reports
 ``exception_info``) or did not return at all is a failure, never a pass: a gate that silently
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import (
         ExpectationValidationResult,
     )
+    from great_expectations.data_context import AbstractDataContext
+    from great_expectations.datasource.fluent.interfaces import Batch
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
@@ -91,11 +95,54 @@ def run_gate(con: duckdb.DuckDBPyConnection, table: str, suite: ExpectationSuite
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
         raise ValueError(f"table must be a plain identifier, got {table!r}")
+    return evaluate(suite, lambda name, group: _validate(con, table, name, group))
+
+
+def evaluate(
+    suite: ExpectationSuite,
+    validate: Callable[[str, list[ExpectationConfiguration]], list[ExpectationValidationResult]],
+) -> GateResult:
+    """The gate's verdict on `suite`, validated by `validate` (an engine's GE batch): every
+    expectation numbered, so each has an outcome, a missing result included."""
     started = time.perf_counter()
     configurations = _numbered(suite)
-    results = _validate(con, table, suite.name, configurations)
+    results = validate(suite.name, configurations)
     outcomes = _outcomes(configurations, results)
     return GateResult(not any(o.blocks for o in outcomes), outcomes, time.perf_counter() - started)
+
+
+def ephemeral_context() -> AbstractDataContext:
+    """A GE context that keeps nothing on disk and draws no progress bars."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    return gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+            progress_bars=ProgressBarsConfig(globally=False),
+        ),
+    )
+
+
+def validate_batch(
+    batch: Batch, name: str, configurations: list[ExpectationConfiguration]
+) -> list[ExpectationValidationResult]:
+    """Column and table expectations in one GE validation, unexpected-rows queries in another,
+    each with the result format that keeps its evidence."""
+    import great_expectations as gx
+
+    results: list[ExpectationValidationResult] = []
+    for is_query, result_format in ((False, COLUMN_FORMAT), (True, QUERY_FORMAT)):
+        group = [c for c in configurations if (c.type == QUERY_EXPECTATION) is is_query]
+        if group:
+            part = gx.ExpectationSuite(name=name, expectations=group)
+            results.extend(batch.validate(part, result_format=result_format).results)
+    return results
 
 
 def _validate(
@@ -104,25 +151,12 @@ def _validate(
     name: str,
     configurations: list[ExpectationConfiguration],
 ) -> list[ExpectationValidationResult]:
-    """Column and table expectations in one GE validation, unexpected-rows queries in another,
-    each with the result format that keeps its evidence, in an ephemeral GE context."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
+    """The suite on `table`, through the pipeline's own connection, in an ephemeral context."""
     from great_expectations.datasource.fluent import SQLDatasource
 
     from pipelines.certify import ge_duckdb
 
-    context = gx.get_context(
-        mode="ephemeral",
-        project_config=DataContextConfig(
-            store_backend_defaults=InMemoryStoreBackendDefaults(),
-            progress_bars=ProgressBarsConfig(globally=False),
-        ),
-    )
+    context = ephemeral_context()
     source = context.data_sources.add_sql(
         datasource=SQLDatasource(
             name=DATASOURCE,
@@ -131,21 +165,15 @@ def _validate(
             kwargs=ge_duckdb.engine_kwargs(con),
         )
     )
-    results: list[ExpectationValidationResult] = []
     try:
         with ge_duckdb.transactions_untouched(con):
             ge_duckdb.adapt_execution_engine(source.get_execution_engine())
             asset = source.add_table_asset(table, table_name=table)
             batch = asset.add_batch_definition_whole_table(table).get_batch()
-            for is_query, result_format in ((False, COLUMN_FORMAT), (True, QUERY_FORMAT)):
-                group = [c for c in configurations if (c.type == QUERY_EXPECTATION) is is_query]
-                if group:
-                    part = gx.ExpectationSuite(name=name, expectations=group)
-                    results.extend(batch.validate(part, result_format=result_format).results)
+            return validate_batch(batch, name, configurations)
     finally:
         # GE's current context outlives this call; it must not keep the pipeline's connection.
         context.data_sources.delete(DATASOURCE)
-    return results
 
 
 def _numbered(suite: ExpectationSuite) -> list[ExpectationConfiguration]:

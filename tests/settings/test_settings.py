@@ -108,3 +108,38 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         for place in _environment_reads(path)
     ]
     assert [place.split(":")[0] for place in reads] == ["pipelines/instance.py"], reads
+
+
+def test_one_setting_switches_the_certification_engine() -> None:
+    embedded = settings.current({})
+    assert embedded.engine == "duckdb" and embedded.spark_master == "local[2]"
+    cluster = settings.current(
+        {
+            "ONCEONLY_ENGINE": "Spark",
+            "ONCEONLY_SPARK_MASTER": "spark://10.0.0.5:7077",
+            "ONCEONLY_SPARK_EXECUTOR_MEMORY": "8g",
+            "ONCEONLY_SPARK_EXECUTOR_CORES": "4",
+        }
+    )
+    assert (cluster.engine, cluster.spark_master) == ("spark", "spark://10.0.0.5:7077")
+    assert (cluster.spark_executor_memory, cluster.spark_executor_cores) == ("8g", 4)
+    with pytest.raises(settings.SettingError, match="duckdb, spark"):
+        _ = settings.current({"ONCEONLY_ENGINE": "flink"}).engine
+    with pytest.raises(settings.SettingError, match="number of cores"):
+        _ = settings.current({"ONCEONLY_SPARK_EXECUTOR_CORES": "many"}).spark_executor_cores
+
+
+def test_the_engine_resource_follows_the_settings() -> None:
+    from pipelines.certify.duckdb_engine import DuckDBEngine
+    from pipelines.certify.engine_resource import EngineResource
+
+    embedded = EngineResource.from_settings(settings.current({}))
+    assert embedded.factory() is DuckDBEngine  # no JVM for the embedded default
+    cluster = EngineResource.from_settings(
+        settings.current({"ONCEONLY_ENGINE": "spark", "ONCEONLY_SPARK_EXECUTOR_CORES": "2"})
+    )
+    assert (cluster.engine, cluster.spark_master, cluster.spark_executor_cores) == (
+        "spark",
+        "local[2]",
+        2,
+    )

@@ -11,6 +11,8 @@ import duckdb
 
 from contracts.registry import bundled_contracts
 from pipelines.certify.certifier import CertificationReport, certify_batch
+from pipelines.certify.duckdb_engine import DuckDBEngine
+from pipelines.certify.engine import EngineFactory
 from pipelines.landing.files import LandingFile
 from pipelines.landing.loader import land_file
 from pipelines.resources import PoolResource
@@ -66,9 +68,11 @@ class Pool:
         contract_id: str = "ps_population",
         header: list[str] = HEADER,
         now: dt.datetime | None = None,
+        engine: EngineFactory = DuckDBEngine,
+        encoding: str = "gbk",
     ) -> CertificationReport:
         contract = CONTRACTS[contract_id]
-        path = feeds.write_csv(self.root / "landing" / name, header, rows, "gbk")
+        path = feeds.write_csv(self.root / "landing" / name, header, rows, encoding)
         with self.connect() as con:
             landed = land_file(
                 con,
@@ -76,7 +80,9 @@ class Pool:
                 contract,
                 self.root / "tmp",
             )
-            return certify_batch(con, contract, landed.file_hash, now=now or dt.datetime.now())
+            return certify_batch(
+                con, contract, landed.file_hash, now=now or dt.datetime.now(), engine=engine
+            )
 
     def query(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
         with self.connect() as con:

@@ -25,7 +25,7 @@ CHILD = """
 import datetime as dt, sys, threading
 from pathlib import Path
 from contracts.registry import bundled_contracts
-from pipelines.certify import certifier
+from pipelines.certify import certifier, duckdb_engine
 from pipelines.resources import PoolResource
 
 def written_then_stopped(*args, **kwargs):
@@ -36,7 +36,7 @@ def written_then_stopped(*args, **kwargs):
     threading.Event().wait()
     return result
 
-record_scores, certifier.record_scores = certifier.record_scores, written_then_stopped
+record_scores, duckdb_engine.record_scores = duckdb_engine.record_scores, written_then_stopped
 pool = PoolResource(path=sys.argv[1], certified_path=sys.argv[2], serving_path=sys.argv[3])
 with pool.connect() as con:
     contract = bundled_contracts()["ps_population"]
