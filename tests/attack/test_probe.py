@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import exchange_home
-from tests.attack.probe import build_world, log_leaks, render, run, serving
+from tests.attack.exchange import build_world, serving
+from tests.attack.probe import log_leaks, render, run
 
 
 def test_every_probe_is_refused_and_logged_and_nothing_leaks(
