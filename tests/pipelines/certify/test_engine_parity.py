@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 
-@pytest.fixture(scope="module")
+# Session-wide, not per module: xdist may interleave the group's other tests between these,
+# and a module fixture would then certify everything twice.
+@pytest.fixture(scope="session")
 def certified(tmp_path_factory: pytest.TempPathFactory, spark: SparkSession):  # type: ignore[no-untyped-def]
     from pipelines.certify.spark.engine import SparkEngine
 
