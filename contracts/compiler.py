@@ -17,7 +17,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from contracts.model import Column, Contract, KeyRole, LogicalType
+from contracts.model import SQL_TYPES, Column, Contract, KeyRole, LogicalType
 from contracts.portable import (
     DATE_SHAPE,
     DECIMAL_SHAPE,
@@ -46,14 +46,6 @@ from contracts.rules import (
 )
 
 DIALECT = "duckdb"
-SQL_TYPES = {
-    LogicalType.string: "VARCHAR",
-    LogicalType.integer: "BIGINT",
-    LogicalType.decimal: "DOUBLE",
-    LogicalType.date: "DATE",
-    LogicalType.timestamp: "TIMESTAMP",
-    LogicalType.boolean: "BOOLEAN",
-}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S")
 TRUE_WORDS = ("是", "true", "1", "y", "yes")

@@ -47,6 +47,17 @@ class LogicalType(StrEnum):
     boolean = "boolean"
 
 
+# Each logical type as SQL names it: what typing casts to and what the pool's tables hold.
+SQL_TYPES = {
+    LogicalType.string: "VARCHAR",
+    LogicalType.integer: "BIGINT",
+    LogicalType.decimal: "DOUBLE",
+    LogicalType.date: "DATE",
+    LogicalType.timestamp: "TIMESTAMP",
+    LogicalType.boolean: "BOOLEAN",
+}
+
+
 class Classification(StrEnum):
     public = "public"
     personal = "personal"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.model import Column, Contract, LogicalType
+from contracts.model import SQL_TYPES, Column, Contract
 from snapshot.sql import quote_identifier
 
 QUALITY_SCHEMA = "quality"
@@ -31,14 +31,6 @@ HISTORY_COLUMNS = {
 }
 # Kept for the writer's merge only: a reader is never served them.
 NOT_SERVED = ("_record_hash", "_valid_to")
-SQL_TYPES = {
-    LogicalType.string: "VARCHAR",
-    LogicalType.integer: "BIGINT",
-    LogicalType.decimal: "DOUBLE",
-    LogicalType.date: "DATE",
-    LogicalType.timestamp: "TIMESTAMP",
-    LogicalType.boolean: "BOOLEAN",
-}
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from sqlglot import exp
 
-from contracts.compiler import SQL_TYPES, CompiledContract
+from contracts.compiler import CompiledContract
 from contracts.keys.problems import Problem
-from contracts.model import Column, Contract, KeyRole
+from contracts.model import SQL_TYPES, Column, Contract, KeyRole
 from contracts.portable import SPARK, value_text
 from contracts.registry import bundled_contracts
 from contracts.rules import Dimension

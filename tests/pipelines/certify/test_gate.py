@@ -17,19 +17,11 @@ import pytest
 
 from contracts.expectations import build_suite
 from contracts.keys.checksums import id_check_char, uscc_check_char
-from contracts.model import Contract, LogicalType
+from contracts.model import SQL_TYPES, Contract
 from contracts.registry import bundled_contracts
 from pipelines.certify.gate import ExpectationOutcome, GateResult, run_gate
 
 AS_OF = dt.datetime(2026, 11, 21, 9, 30)
-SQL_TYPES = {
-    LogicalType.string: "VARCHAR",
-    LogicalType.integer: "BIGINT",
-    LogicalType.decimal: "DOUBLE",
-    LogicalType.date: "DATE",
-    LogicalType.timestamp: "TIMESTAMP",
-    LogicalType.boolean: "BOOLEAN",
-}
 RULES: list[dict[str, Any]] = [
     {"id": "t.name_present", "kind": "not_null", "column": "name"},
     {"id": "t.name_format", "kind": "regex", "column": "name", "pattern": "^[a-z]{1,8}$"},
