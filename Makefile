@@ -63,7 +63,7 @@ test: install browser java  ## the code location as the UI loads it, then the wh
 	@mkdir -p $(DAGSTER_HOME)
 	$(UV) run --frozen python -c "from pipelines.instance import ensure_dagster_home; ensure_dagster_home()"
 	$(UV) run --frozen dagster definitions validate -w workspace.yaml
-	$(UV) run --frozen pytest -q -n 2 --dist loadgroup
+	$(UV) run --frozen pytest -q -n 2
 
 lint: install  ## style, types, and the import rule (pyproject.toml's [tool.importlinter])
 	$(UV) run --frozen ruff check .

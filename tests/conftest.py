@@ -25,7 +25,6 @@ def onceonly_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 # One SparkSession per test process, started only when a test asks for it: the JVM takes tens
 # of seconds to start on a busy 2-core machine, so every Spark test of a process shares it
 # (local[2], two shuffle partitions, no UI, a small driver, a JVM tuned for small batches).
-# Spark tests carry `pytest.mark.xdist_group("spark")`, so `make test` runs them in one worker.
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     from pipelines.certify.spark.session import SMALL_DATA, SparkSettings, spark_session

@@ -271,7 +271,6 @@ def tricky_rows() -> pa.Table:
 
 
 @pytest.mark.spark
-@pytest.mark.xdist_group("spark")
 def test_both_engines_type_and_judge_the_same_text_alike(spark: SparkSession) -> None:
     compiled = compile_contract(typed_contract(RULES), as_of=AS_OF)
     landed = tricky_rows()

@@ -2,13 +2,13 @@
 
 Row for row: certified history after every batch (corrections included), quarantined rows
 with their rule ids and reasons, duplicates, conflicts, scores, the gate's outcome and the
-batch records. One SparkSession (local[2]) serves the whole module.
+batch records. The test process's one SparkSession (local[2]) runs the Spark side.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,58 +19,56 @@ from tests.pipelines.certify.support import Pool
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.spark
+TABLES = (
+    "history gsc_cases",
+    "history hrss_insurance",
+    "history mr_enterprise",
+    "history ps_population",
+    "quarantine",
+    "conflicts",
+    "scores",
+    "batches",
+    "validations",
+)
 
 
-# Session-wide, not per module: xdist may interleave the group's other tests between these,
-# and a module fixture would then certify everything twice.
-@pytest.fixture(scope="session")
-def certified(tmp_path_factory: pytest.TempPathFactory, spark: SparkSession):  # type: ignore[no-untyped-def]
+# One test, not one per table: xdist spreads a module's tests over its workers, and each
+# would start a JVM and certify every delivery twice more.
+def test_duckdb_and_spark_certify_the_same(
+    tmp_path_factory: pytest.TempPathFactory, spark: SparkSession
+) -> None:
     from pipelines.certify.spark.engine import SparkEngine
 
     files = write_deliveries(tmp_path_factory.mktemp("deliveries"))
-    on_duckdb = Pool(tmp_path_factory.mktemp("duckdb"))
-    on_spark = Pool(tmp_path_factory.mktemp("spark"))
+    on_duckdb, on_spark = (
+        Pool(tmp_path_factory.mktemp("duckdb")),
+        Pool(tmp_path_factory.mktemp("spark")),
+    )
     duckdb_reports = deliver_all(on_duckdb, DuckDBEngine, files)
     spark_reports = deliver_all(on_spark, functools.partial(SparkEngine, spark=spark), files)
-    return (duckdb_reports, dump(on_duckdb)), (spark_reports, dump(on_spark))
 
-
-def test_every_batch_reports_the_same(certified) -> None:  # type: ignore[no-untyped-def]
-    (duckdb_reports, _), (spark_reports, _) = certified
+    # Every batch reports the same: counts, statuses, gate outcomes, scores, conflicts.
     assert len(duckdb_reports) == len(DELIVERIES)
-    for on_duckdb, on_spark in zip(duckdb_reports, spark_reports, strict=True):
-        assert on_spark == on_duckdb
-    statuses = [r["status"] for r in duckdb_reports]
-    assert statuses[-1] == "gate_failed" and statuses.count("certified") == len(statuses) - 1
+    for on_duck, on_sparky in zip(duckdb_reports, spark_reports, strict=True):
+        assert on_sparky == on_duck
     assert all(
         r["rows_landed"] == r["rows_certified"] + r["rows_quarantined"] + r["rows_duplicate"]
         for r in spark_reports
     )
+    # The pool holds the same rows, table by table.
+    expected, found = dump(on_duckdb), dump(on_spark)
+    for table in TABLES:
+        assert expected[table], f"{table} is empty: the deliveries no longer exercise it"
+        assert found[table] == expected[table], table
+    _the_deliveries_exercise_what_parity_is_about(duckdb_reports, expected)
 
 
-@pytest.mark.parametrize(
-    "table",
-    [
-        "history gsc_cases",
-        "history hrss_insurance",
-        "history mr_enterprise",
-        "history ps_population",
-        "quarantine",
-        "conflicts",
-        "scores",
-        "batches",
-        "validations",
-    ],
-)
-def test_the_pool_holds_the_same_rows(certified, table: str) -> None:  # type: ignore[no-untyped-def]
-    (_, on_duckdb), (_, on_spark) = certified
-    assert on_duckdb[table], f"{table} is empty: the deliveries no longer exercise it"
-    assert on_spark[table] == on_duckdb[table]
-
-
-def test_the_deliveries_exercise_what_parity_is_about(certified) -> None:  # type: ignore[no-untyped-def]
-    (reports, tables), _ = certified
+def _the_deliveries_exercise_what_parity_is_about(
+    reports: list[dict[str, Any]], tables: dict[str, list[tuple[object, ...]]]
+) -> None:
+    statuses = [r["status"] for r in reports]
+    assert statuses[-1] == "gate_failed" and statuses.count("certified") == len(statuses) - 1
     population = reports[0]
     assert population["rows_duplicate"] == 1 and population["rows_with_warnings"] >= 1
     rules = {rule for row in tables["quarantine"] for rule in row[6]}

@@ -17,7 +17,7 @@ from tests.pipelines.certify.parity import deliver_all, dump, write_deliveries
 from tests.pipelines.certify.standalone import standalone_cluster
 from tests.pipelines.certify.support import Pool
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.spark
 DRIVER_SECONDS = 600
 
 
