@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,6 +96,9 @@ def spark_conf(config: SparkSettings) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.ansi.enabled": "true",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # Python workers run the interpreter that runs this code (its pyspark, pyarrow and
+        # NumPy), not whatever `python3` the PATH holds; a cluster elsewhere overrides it.
+        "spark.pyspark.python": sys.executable,
     }
     if config.master.startswith("local") or "127.0.0.1" in config.master:
         conf["spark.driver.host"] = "127.0.0.1"
