@@ -43,10 +43,6 @@ class Table:
     primary_key: tuple[str, ...] = ()
     schema: str = QUALITY_SCHEMA
 
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.columns)
-
     def ref(self, catalog: str | None = None) -> str:
         """The table's name in SQL, e.g. `quality.batches` or `certified.quality.batches`."""
         return ".".join(part for part in (catalog, self.schema, self.name) if part)
