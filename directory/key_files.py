@@ -5,7 +5,7 @@ exist yet. Each writes its candidate to a private temporary file and hard-links 
 the file only ever appears complete, and whoever loses the race reads the winner's key. One
 helper for every key file, so that rule lives in one place.
 
-The Ed25519 key signs extracts (`api.extracts`) and the audit log's chain heads
+The Ed25519 key signs extracts (`api.signing`) and the audit log's chain heads
 (`directory.audit_witness`): ONCEONLY_SIGNING_KEY names a PEM file, else one is generated at
 `$ONCEONLY_HOME/keys/extract_signing.pem`.
 """
