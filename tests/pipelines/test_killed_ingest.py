@@ -49,7 +49,7 @@ HANG_GUARD_SECONDS = 600
 CHILD = """
 import sys, threading
 from pathlib import Path
-from pipelines.certify import certifier
+from pipelines.certify import duckdb_engine
 from pipelines.landing import loader
 
 stage, marker = sys.argv[1], Path(sys.argv[2])
@@ -67,7 +67,7 @@ def stop_after(original):
 if stage == "landing":
     loader._insert_landed = stop_after(loader._insert_landed)
 else:
-    certifier.record_scores = stop_after(certifier.record_scores)
+    duckdb_engine.record_scores = stop_after(duckdb_engine.record_scores)
 from onceonly_cli.main import app
 app(["ingest"])
 """
