@@ -22,10 +22,11 @@ from pipelines.asset_keys import (
     files_partitions,
     landing_asset_key,
 )
-from pipelines.certify.certifier import CertificationReport, certify_batch
+from pipelines.certify.certifier import CertificationReport
 from pipelines.certify.engine_resource import EngineResource
 from pipelines.certify.publish import publish_changes
 from pipelines.certify.schema import history_table
+from pipelines.certify.sharded import CERTIFIED, PARTLY, DeliveryReport, certify_delivery
 from pipelines.duckdb_sql import scalar
 from pipelines.resources import DirectoryResource, PoolResource
 from snapshot.manifest import current_version
@@ -59,7 +60,8 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
                 ROWS_ACCOUNTED,
                 asset=key,
                 blocking=True,
-                description="Rows landed = certified + quarantined + duplicates.",
+                description="Rows landed = certified + quarantined + duplicates, in every "
+                "region shard and in total.",
             ),
         ],
     )
@@ -81,18 +83,19 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
                     f"partition {context.partition_key} of {contract.id} has not landed; "
                     "materialise its landing asset first"
                 )
-            report = certify_batch(con, contract, batch, now=dt.datetime.now(), engine=factory)
+            delivery = certify_delivery(con, contract, batch, now=dt.datetime.now(), engine=factory)
+            report = delivery.total
             current_rows = int(
                 scalar(
                     con, f"SELECT count(*) FROM {history_table(contract)} WHERE _valid_to IS NULL"
                 )
             )
         context.log.info(_summary(report))
-        if report.status == "certified":
+        if report.status in (CERTIFIED, PARTLY):
             _post_figures(context, directory, report, current_rows)
         return dg.MaterializeResult(
-            metadata=_metadata(report),
-            check_results=[_gate_check(report), _accounting_check(report)],
+            metadata={**_metadata(report), "shards": _shards(delivery)},
+            check_results=[_gate_check(report), _accounting_check(delivery)],
         )
 
     return certified
@@ -167,10 +170,20 @@ def _gate_check(report: CertificationReport) -> dg.AssetCheckResult:
     )
 
 
-def _accounting_check(report: CertificationReport) -> dg.AssetCheckResult:
+def _shards(delivery: DeliveryReport) -> str:
+    """Per region shard: status and rows (``contracts.shards``)."""
+    return "\n".join(
+        f"{s.shard}: {s.status}, landed {s.rows_landed}, certified {s.rows_certified}, "
+        f"quarantined {s.rows_quarantined}, duplicates {s.rows_duplicate}"
+        for s in delivery.shards
+    )
+
+
+def _accounting_check(delivery: DeliveryReport) -> dg.AssetCheckResult:
+    report = delivery.total
     return dg.AssetCheckResult(
         check_name=ROWS_ACCOUNTED,
-        passed=report.accounted,
+        passed=delivery.accounted,
         metadata={
             "rows_landed": report.rows_landed,
             "certified_quarantined_duplicate": report.rows_certified

@@ -46,8 +46,10 @@ class DuckDBEngine:
             return None
         return history_table(contract)
 
-    def classify(self, compiled: CompiledContract, batch: str) -> Classification:
-        return classify(self.con, compiled, batch)
+    def classify(
+        self, compiled: CompiledContract, batch: str, shard: str | None = None
+    ) -> Classification:
+        return classify(self.con, compiled, batch, shard)
 
     def gate(self, suite: ExpectationSuite) -> GateResult:
         return run_gate(self.con, CANDIDATES, suite)

@@ -42,9 +42,12 @@ class CertificationEngine(Protocol):
         has none yet; reference rules and their gate checks read it."""
         ...
 
-    def classify(self, compiled: CompiledContract, batch: str) -> Classification:
+    def classify(
+        self, compiled: CompiledContract, batch: str, shard: str | None = None
+    ) -> Classification:
         """Type every value, list the rules each row breaks, mark exact duplicates and record
-        keys claimed by several rows; kept for the steps below."""
+        keys claimed by several rows, for the whole batch or its region `shard` (the later
+        steps then work on that shard's rows only); kept for the steps below."""
         ...
 
     def gate(self, suite: ExpectationSuite) -> GateResult:

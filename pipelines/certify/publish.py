@@ -40,7 +40,7 @@ from snapshot.manifest import (
     versions,
     write_current,
 )
-from snapshot.tables import BATCHES
+from snapshot.tables import BATCHES, SHARDS
 
 
 def certified_batches(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -55,6 +55,13 @@ def certified_batches(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = con.execute(
         f"SELECT contract_id, batch, status FROM {quality_table(BATCHES)} ORDER BY ALL"
     ).fetchall()
+    # A delivery's region shards commit one by one before its batch record: each counts.
+    exists, params = SHARDS.exists_query(CERTIFIED)
+    if con.execute(exists, params).fetchall()[0][0]:
+        rows += con.execute(
+            f"SELECT contract_id, batch || '/' || shard, status FROM {quality_table(SHARDS)} "
+            "ORDER BY ALL"
+        ).fetchall()
     if not rows:
         return None
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()

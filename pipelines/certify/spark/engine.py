@@ -22,13 +22,13 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from sqlglot import exp
 
-from contracts.compiler import CompiledContract
+from contracts.compiler import LANDED_ROW, CompiledContract
 from contracts.keys.problems import Problem
 from contracts.model import SQL_TYPES, Column, Contract
-from contracts.portable import SPARK, value_text
+from contracts.portable import DUCKDB, SPARK, render, value_text
 from contracts.registry import bundled_contracts
 from contracts.rules import Dimension
-from pipelines.certify.classify import Classification, record_key_rule
+from pipelines.certify.classify import Classification, record_key_rule, shard_filter
 from pipelines.certify.conflicts import (
     comparable,
     conflict_query,
@@ -113,17 +113,22 @@ class SparkEngine:
 
     # -- classification and gate ---------------------------------------------------------
 
-    def classify(self, compiled: CompiledContract, batch: str) -> Classification:
+    def classify(
+        self, compiled: CompiledContract, batch: str, shard: str | None = None
+    ) -> Classification:
         contract = compiled.contract
+        where = shard_filter(compiled, shard)
+        in_shard = "" if where is None else f" AND {render(where, DUCKDB)}"
         landed = pool.read(
             self.spark,
             self.con,
-            f"SELECT * FROM {landed_table(contract)} WHERE _file_hash = ?",
+            f"SELECT * FROM {landed_table(contract)} AS {LANDED_ROW} "
+            f"WHERE _file_hash = ?{in_shard}",
             [batch],
         )
         self.landed = landed
         checked = self.spark.sql(
-            compiled.check_query(self._view("landed", landed), batch, dialect=SPARK)
+            compiled.check_query(self._view("landed", landed), batch, SPARK, where)
         )
         # As on DuckDB: exact copies of an earlier row are duplicates; different rows
         # claiming one record key in one batch are ambiguous, so none of them is certified.

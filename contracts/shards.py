@@ -1,0 +1,91 @@
+"""Region shards: which part of a delivery a record certifies in, read from its own key.
+
+Both one-number keys carry the region that issued them: positions 1-6 of a resident ID
+number and 3-8 of a unified social credit code are the administrative division code, whose
+first two digits are the province. A resource whose record key holds such a key is certified
+shard by shard, each shard on its own (its own gate, its own transaction), so a province's
+bad delivery never holds back another's and a cluster can certify provinces side by side.
+
+Why the province and not the county (all six digits): a country has 34 provinces but about
+3,000 counties. Sharding by county would make thousands of shards per delivery, most of them
+a few hundred rows, each paying a gate, a transaction and a run's overhead, and a Parquet
+file per county and batch would be kilobytes where a columnar file wants tens of megabytes.
+A province of 50-100 M persons is the unit a provincial platform already operates; a shard of
+one is still divisible later (the county is in the same key) without moving any history.
+
+The shard is a pure function of the *normalised* key, so every version of a record, and
+every row claiming the same record, lands in one shard: its history never spans two. Landing
+normalises first (full-width digits, a lower-case check character, 15-digit legacy numbers
+widened to 18 by inserting the century, which keeps positions 1-6), so the legacy and the
+current spelling of one number share a shard. A person whose registered region changes keeps
+the ID number, hence the shard: the region in the key is where the number was issued, not
+where the person lives now. A re-issued number (e.g. after a corrected birth date) is a new
+key; the source links the two through its own correction, and the old key's history stays
+where it is rather than moving.
+
+Rows that carry no region are certified together in :data:`NO_REGION`: a key that is not
+valid (such rows are quarantined anyway) and every row of a resource whose record key is not a
+person's or an organisation's key (e.g. case numbers, whose applicant may change between
+deliveries while the case's history must stay in one place).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from contracts.model import Column, Contract, KeyRole
+
+PROVINCE_DIGITS = 2
+NO_REGION = "00"  # no province has this code
+# The provinces, autonomous regions, municipalities and special administrative regions
+# (GB/T 2260), the region part of every valid key's shard.
+PROVINCES = (
+    *("11", "12", "13", "14", "15"),
+    *("21", "22", "23"),
+    *("31", "32", "33", "34", "35", "36", "37"),
+    *("41", "42", "43", "44", "45", "46"),
+    *("50", "51", "52", "53", "54"),
+    *("61", "62", "63", "64", "65"),
+    *("71", "81", "82"),
+)
+SHARDS = (*PROVINCES, NO_REGION)
+# Where the region code starts in a normalised key (1-based, as SQL's SUBSTRING counts).
+REGION_START = {KeyRole.id_number: 1, KeyRole.credit_code: 3}
+
+
+def shard_column(contract: Contract) -> Column | None:
+    """The record-key column the shard is read from: the first one holding an ID number or a
+    credit code; None when the record key holds neither (one shard: :data:`NO_REGION`)."""
+    for name in contract.record_key:
+        column = contract.column(name)
+        if column.key_role in REGION_START:
+            return column
+    return None
+
+
+def shard_of_key(key: str | None, role: KeyRole) -> str:
+    """The shard of one normalised key of `role` (:data:`NO_REGION` when it has none)."""
+    start = REGION_START.get(role)
+    if key is None or start is None:
+        return NO_REGION
+    return key[start - 1 : start - 1 + PROVINCE_DIGITS]
+
+
+def shard_expression(contract: Contract, table: str | None = None) -> exp.Expr:
+    """SQL (a sqlglot tree, rendered for either engine) of a landed row's shard, from its
+    normalised key column (NULL, hence no region, when landing found the key invalid)."""
+    column = shard_column(contract)
+    if column is None:
+        return exp.Literal.string(NO_REGION)
+    key = exp.column(column.name, table=table, quoted=True)
+    code = exp.Substring(
+        this=key,
+        start=exp.Literal.number(REGION_START[column.key_role]),  # type: ignore[index]
+        length=exp.Literal.number(PROVINCE_DIGITS),
+    )
+    return exp.Coalesce(this=code, expressions=[exp.Literal.string(NO_REGION)])
+
+
+def in_shard(contract: Contract, shard: str, table: str | None = None) -> exp.Expr:
+    """SQL condition: a landed row belongs to `shard`."""
+    return exp.EQ(this=shard_expression(contract, table), expression=exp.Literal.string(shard))
