@@ -75,12 +75,12 @@ def shard_expression(contract: Contract, table: str | None = None) -> exp.Expr:
     """SQL (a sqlglot tree, rendered for either engine) of a landed row's shard, from its
     normalised key column (NULL, hence no region, when landing found the key invalid)."""
     column = shard_column(contract)
-    if column is None:
+    if column is None or column.key_role is None:
         return exp.Literal.string(NO_REGION)
     key = exp.column(column.name, table=table, quoted=True)
     code = exp.Substring(
         this=key,
-        start=exp.Literal.number(REGION_START[column.key_role]),  # type: ignore[index]
+        start=exp.Literal.number(REGION_START[column.key_role]),
         length=exp.Literal.number(PROVINCE_DIGITS),
     )
     return exp.Coalesce(this=code, expressions=[exp.Literal.string(NO_REGION)])

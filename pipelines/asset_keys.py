@@ -4,7 +4,11 @@ Kept apart from the asset modules so that sensors, schedules and the CLI runner 
 assets without importing how they are computed.
 """
 
+from collections.abc import Mapping
+
 import dagster as dg
+
+from contracts.shards import SHARDS
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 POOL_WRITER = "pool_writer"  # Dagster concurrency pool: one writer of the DuckDB file at a time
@@ -25,3 +29,28 @@ def files_partitions_name(contract_id: str) -> str:
 def files_partitions(contract_id: str) -> dg.DynamicPartitionsDefinition:
     """One partition per delivered file content, shared by the landing and certified assets."""
     return dg.DynamicPartitionsDefinition(name=files_partitions_name(contract_id))
+
+
+FILE, REGION = "file", "region"  # the dimensions of a certified asset's partitions
+SHARDS_METADATA = "shards"  # a landing materialisation's shards, e.g. "11,41"
+
+
+def shard_partitions(contract_id: str) -> dg.MultiPartitionsDefinition:
+    """One partition per delivered file and region shard (``contracts.shards``): a delivery's
+    provinces certify in runs of their own, and a failed one fails only its partition. The
+    region is a static dimension (the provinces, and 00 for rows without a region); only the
+    shards a file holds are ever run, as its landing partition's `shards` metadata lists."""
+    return dg.MultiPartitionsDefinition(
+        {FILE: files_partitions(contract_id), REGION: dg.StaticPartitionsDefinition(list(SHARDS))}
+    )
+
+
+def shard_partition_key(file_key: str, shard: str) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({FILE: file_key, REGION: shard})
+
+
+def listed_shards(metadata: Mapping[str, object]) -> list[str]:
+    """The shards a landing materialisation's metadata lists (values as Dagster stores them)."""
+    value = metadata.get(SHARDS_METADATA)
+    text = str(getattr(value, "value", value) or "")
+    return [shard for shard in text.split(",") if shard]

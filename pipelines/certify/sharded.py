@@ -21,10 +21,7 @@ from dataclasses import dataclass, replace
 
 import duckdb
 
-from contracts.compiler import LANDED_ROW
 from contracts.model import Contract
-from contracts.portable import DUCKDB, render
-from contracts.shards import shard_expression
 from pipelines.certify.certifier import (
     CertificationReport,
     certify_batch,
@@ -37,10 +34,11 @@ from pipelines.certify.engine import EngineFactory
 from pipelines.certify.schema import ensure_certified_schema, quality_table
 from pipelines.duckdb_sql import first_row
 from pipelines.landing.schema import SCHEMA as LANDING
-from pipelines.landing.schema import landed_table
+from pipelines.landing.schema import landed_shards
 from snapshot.tables import SCORES
 
 CERTIFIED, GATE_FAILED, PARTLY = "certified", "gate_failed", "partly_certified"
+IN_PROGRESS = "in_progress"  # some shard of the delivery is not certified yet
 
 
 @dataclass(frozen=True)
@@ -60,17 +58,6 @@ class DeliveryReport:
         )
 
 
-def shards_of(con: duckdb.DuckDBPyConnection, contract: Contract, batch: str) -> list[str]:
-    """The shards the landed rows of `batch` fall into, in order."""
-    shard = render(shard_expression(contract, LANDED_ROW), DUCKDB)
-    rows = con.execute(
-        f"SELECT DISTINCT {shard} FROM {landed_table(contract)} AS {LANDED_ROW} "
-        "WHERE _file_hash = ? ORDER BY 1",
-        [batch],
-    ).fetchall()
-    return [str(row[0]) for row in rows]
-
-
 def certify_delivery(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -86,7 +73,7 @@ def certify_delivery(
     started = time.perf_counter()
     now = now or dt.datetime.now()
     ensure_certified_schema(con, contract)
-    present = shards_of(con, contract, batch)
+    present = landed_shards(con, contract, batch)
     done = previous_outcome(con, contract, batch)
     if done is not None:
         recorded = [previous_outcome(con, contract, batch, s) for s in present]
@@ -101,7 +88,7 @@ def certify_delivery(
     recorded = [previous_outcome(con, contract, batch, s) for s in present]
     if any(r is None for r in recorded) or not present:
         total = _sum(contract, batch, reports, {}, time.perf_counter() - started)
-        return DeliveryReport(replace(total, status="in_progress"), tuple(reports))
+        return DeliveryReport(replace(total, status=IN_PROGRESS), tuple(reports))
     by_shard = {r.shard: r for r in reports}
     complete = [by_shard.get(r.shard, r) for r in recorded if r is not None]
     con.execute("BEGIN TRANSACTION")

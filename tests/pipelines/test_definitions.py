@@ -137,6 +137,23 @@ def test_runs_materialise_into_a_real_duckdb_file(onceonly_home: Path) -> None:
         [dg.AssetCheckKey(key, "rows_accounted")]
     )
     assert check[dg.AssetCheckKey(key, "rows_accounted")].status.value == "SUCCEEDED"
+    # The bad check digit has no region: two shards, each certified in a run of its own.
+    landed = materialization.asset_materialization
+    assert landed is not None and landed.metadata["shards"].value == "00,41"
+    assert outcomes[0].certified["rows_landed"] == 5
+    assert outcomes[0].certified["status"] == "certified"
+    certified = instance.get_materialized_partitions(dg.AssetKey(["certified", "ps_population"]))
+    partition = materialization.asset_materialization.partition
+    assert certified == {f"{partition}|00", f"{partition}|41"}
+    # The sensor asks for the same runs: one per shard the landing run listed.
+    sensor = defs.resolve_sensor_def("certify_shards_sensor")
+    with dg.build_sensor_context(instance=instance, resources=defs.resources) as context:
+        result = sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    assert [r.run_key for r in result.run_requests or []] == [
+        f"ps_population:{partition}:00",
+        f"ps_population:{partition}:41",
+    ]
 
 
 def test_a_failing_file_fails_its_run_and_not_the_others(onceonly_home: Path) -> None:

@@ -11,7 +11,8 @@ import pytest
 from contracts.keys import normalize_id_number
 from contracts.model import KeyRole
 from contracts.shards import NO_REGION, shard_column, shard_of_key
-from pipelines.certify.sharded import PARTLY, certify_delivery, shards_of
+from pipelines.certify.sharded import PARTLY, certify_delivery
+from pipelines.landing.schema import landed_shards
 from tests.pipelines.certify.support import CONTRACTS, Pool, person
 from tests.pipelines.landing import feeds
 
@@ -64,7 +65,7 @@ def test_certified_per_shard_is_certified_whole(tmp_path: Path) -> None:
         expected = whole.deliver(rows, name=name, now=now)
         batch = sharded.land(rows, name=name)
         with sharded.connect() as con:
-            assert shards_of(con, CONTRACTS["ps_population"], batch) == ["00", "11", "41", "44"]
+            assert landed_shards(con, CONTRACTS["ps_population"], batch) == ["00", "11", "41", "44"]
             delivery = certify_delivery(con, CONTRACTS["ps_population"], batch, now=now)
         reports.append(delivery)
         total = delivery.total
