@@ -1,10 +1,11 @@
-"""Names shared across the code location: asset keys and the per-resource file partitions.
+"""Names shared across the code location: asset keys, the per-resource file partitions and
+the file x region partitions of certification, and the run requests of a file's shards.
 
 Kept apart from the asset modules so that sensors, schedules and the CLI runner can target
 assets without importing how they are computed.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
@@ -54,3 +55,18 @@ def listed_shards(metadata: Mapping[str, object]) -> list[str]:
     value = metadata.get(SHARDS_METADATA)
     text = str(getattr(value, "value", value) or "")
     return [shard for shard in text.split(",") if shard]
+
+
+def certify_requests(
+    contract_id: str, file_key: str, shards: Iterable[str], tags: Mapping[str, str]
+) -> list[dg.RunRequest]:
+    """One run per region shard of a landed file: `certified/<resource>` at (file, region)."""
+    return [
+        dg.RunRequest(
+            run_key=f"{contract_id}:{file_key}:{shard}",
+            partition_key=shard_partition_key(file_key, shard),
+            asset_selection=[certified_asset_key(contract_id)],
+            tags={**tags, "onceonly/region": shard},
+        )
+        for shard in shards
+    ]

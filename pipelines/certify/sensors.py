@@ -13,8 +13,7 @@ import json
 import dagster as dg
 
 from contracts.registry import bundled_contracts
-from pipelines.asset_keys import landing_asset_key, listed_shards
-from pipelines.landing.requests import certify_requests
+from pipelines.asset_keys import certify_requests, landing_asset_key, listed_shards
 
 SENSOR_INTERVAL_SECONDS = 15
 EVENTS_PER_TICK = 200

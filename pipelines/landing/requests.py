@@ -4,7 +4,7 @@ run requests.
 Shared by the sensor (every few seconds), the per-resource schedules (a sweep on the
 resource's update cycle, for when the sensor is off) and the CLI (run now, in process). A
 file is landed by one run; each region shard it holds is then certified by a run of its own
-(:func:`certify_requests`, from the shards the landing run listed).
+(``pipelines.asset_keys.certify_requests``, from the shards the landing run listed).
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from contracts.model import Contract
-from pipelines.asset_keys import (
-    certified_asset_key,
-    files_partitions_name,
-    landing_asset_key,
-    shard_partition_key,
-)
+from pipelines.asset_keys import files_partitions_name, landing_asset_key
 from pipelines.landing.assets import LandingFileConfig
 from pipelines.landing.files import LandingFile, Unrecognised, content_hash, discover, partition_key
 
@@ -56,21 +51,6 @@ class PendingFile:
     @property
     def tags(self) -> dict[str, str]:
         return {"onceonly/department": self.file.department, "onceonly/file": self.file.path.name}
-
-
-def certify_requests(
-    contract_id: str, file_key: str, shards: Iterable[str], tags: Mapping[str, str]
-) -> list[dg.RunRequest]:
-    """One run per region shard of a landed file: `certified/<resource>` at (file, region)."""
-    return [
-        dg.RunRequest(
-            run_key=f"{contract_id}:{file_key}:{shard}",
-            partition_key=shard_partition_key(file_key, shard),
-            asset_selection=[certified_asset_key(contract_id)],
-            tags={**tags, "onceonly/region": shard},
-        )
-        for shard in shards
-    ]
 
 
 def settled_files(

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 import dagster as dg
 
 from contracts.registry import bundled_contracts, dependency_order
-from pipelines.asset_keys import SNAPSHOT_KEY, listed_shards
+from pipelines.asset_keys import SNAPSHOT_KEY, certify_requests, listed_shards
 from pipelines.landing.errors import asset_error_message
 from pipelines.landing.files import Unrecognised
 from pipelines.landing.requests import (
     PendingFile,
-    certify_requests,
     new_partitions,
     settled_files,
 )
