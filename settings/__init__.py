@@ -49,6 +49,8 @@ SPARK_MASTER_ENV = "ONCEONLY_SPARK_MASTER"
 SPARK_EXECUTOR_MEMORY_ENV = "ONCEONLY_SPARK_EXECUTOR_MEMORY"
 SPARK_EXECUTOR_CORES_ENV = "ONCEONLY_SPARK_EXECUTOR_CORES"
 JAVA_HOME_ENV = "JAVA_HOME"
+LAKE_CATALOG_ENV = "ONCEONLY_LAKE_CATALOG"
+LAKE_ENV = "ONCEONLY_LAKE"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
@@ -105,6 +107,10 @@ class Settings:
     spark_executor_memory: str = DEFAULT_SPARK_EXECUTOR_MEMORY
     spark_executor_cores_text: str = ""
     java_home: Path | None = None  # the JVM Spark runs on; must be Java 17
+    # Certified history on the Spark path: Iceberg tables (their SQL catalog's URL) whose
+    # Parquet files live under `lake`. Empty: beside the pool, under `$ONCEONLY_HOME/lake`.
+    lake_catalog: str = ""
+    lake: Path = Path("var") / "lake" / "warehouse"
 
     @property
     def keys(self) -> Path:
@@ -222,6 +228,9 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         or DEFAULT_SPARK_EXECUTOR_MEMORY,
         spark_executor_cores_text=env.get(SPARK_EXECUTOR_CORES_ENV, "").strip(),
         java_home=Path(env[JAVA_HOME_ENV]) if env.get(JAVA_HOME_ENV) else None,
+        lake_catalog=env.get(LAKE_CATALOG_ENV, "").strip()
+        or f"sqlite:///{home / 'lake' / 'catalog.sqlite'}",
+        lake=Path(env.get(LAKE_ENV) or home / "lake" / "warehouse"),
     )
 
 

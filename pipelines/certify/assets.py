@@ -237,10 +237,12 @@ def _accounting_check(report: CertificationReport) -> dg.AssetCheckResult:
     "publishes nothing.",
 )
 def serving_snapshot(
-    context: dg.AssetExecutionContext, pool: PoolResource
+    context: dg.AssetExecutionContext, pool: PoolResource, engine: EngineResource
 ) -> Iterator[dg.MaterializeResult]:
     with pool.connect() as con:
-        snapshot = publish_changes(con, Path(pool.certified_path), Path(pool.serving_path))
+        snapshot = publish_changes(
+            con, Path(pool.certified_path), Path(pool.serving_path), lake=engine.lake_tables()
+        )
     if snapshot is None:
         current = current_version(Path(pool.serving_path))
         context.log.info(

@@ -84,7 +84,10 @@ def certify_batch(
         raise LookupError(f"batch {batch[:12]} of {contract.id} has not landed; land it first")
     worker = engine(con)
     try:
-        return _certify(con, worker, contract, batch, landed[0], now, contracts, started, shard)
+        report = _certify(con, worker, contract, batch, landed[0], now, contracts, started, shard)
+        if report.status == "certified":
+            worker.store_history(contract, shard)
+        return report
     finally:
         worker.release()
 

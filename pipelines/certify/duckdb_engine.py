@@ -80,5 +80,8 @@ class DuckDBEngine:
     ) -> int:
         return record_conflicts(self.con, contract, contracts, batch, now)
 
+    def store_history(self, contract: Contract, shard: str | None) -> None:
+        """The pool's history is this engine's only copy: nothing to store elsewhere."""
+
     def release(self) -> None:
         self.con.execute(f"DROP VIEW IF EXISTS {CANDIDATES}; DROP TABLE IF EXISTS {CLASSIFIED}")

@@ -87,6 +87,11 @@ class CertificationEngine(Protocol):
         """Disagreements of this batch's new versions with each shared item's authority."""
         ...
 
+    def store_history(self, contract: Contract, shard: str | None) -> None:
+        """After the pool committed: keep the certified history of `shard` (None: of every
+        region) where this engine's readers take it from (the Spark engine: its lake)."""
+        ...
+
     def release(self) -> None:
         """Drop what the engine kept for this batch (temporary tables, cached data)."""
         ...
