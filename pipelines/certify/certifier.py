@@ -123,9 +123,10 @@ def _certify(
         reference_table=references,
         dialect=worker.dialect,
     )
-    if shard is not None and counts.rows_candidate == 0:
+    if shard is not None and counts.rows_candidate == 0 and counts.rows_landed > 0:
         # Nothing in this shard could be certified (every row quarantined or a copy): there
         # is nothing for the gate to let through, and an empty table fails its row counts.
+        # (An empty delivery is gated as before: the gate says whether empty is acceptable.)
         gate = GateResult(success=True, outcomes=[], seconds=0.0)
     else:
         gate = worker.gate(suite)

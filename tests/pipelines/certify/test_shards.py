@@ -111,3 +111,14 @@ def test_a_failed_shard_holds_back_only_itself(tmp_path: Path) -> None:
         again = certify_delivery(con, CONTRACTS["ps_population"], batch, now=T2)
     assert again.total.status == f"already {PARTLY}"
     assert [s.status for s in again.shards] == [f"already {s}" for s in by_shard.values()]
+
+
+def test_an_empty_delivery_is_one_shard_and_recorded(tmp_path: Path) -> None:
+    whole, sharded = Pool(tmp_path / "whole"), Pool(tmp_path / "sharded")
+    expected = whole.deliver([], now=T1)
+    batch = sharded.land([])
+    with sharded.connect() as con:
+        assert landed_shards(con, CONTRACTS["ps_population"], batch) == [NO_REGION]
+        delivery = certify_delivery(con, CONTRACTS["ps_population"], batch, now=T1)
+    assert delivery.total.status == expected.status and delivery.total.rows_landed == 0
+    assert sharded.query("SELECT count(*) FROM certified.quality.batches") == [(1,)]
