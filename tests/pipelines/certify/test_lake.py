@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
+from contracts.portable import DUCKDB, render
+from contracts.shards import shard_expression
 from pipelines.certify.lake import REGION, Lake
 from pipelines.certify.publish import publish
 from pipelines.certify.sharded import certify_delivery
@@ -21,7 +23,6 @@ from tests.pipelines.certify.support import CONTRACTS, Pool
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-pytestmark = pytest.mark.spark
 POPULATION_CONTRACT = CONTRACTS["ps_population"]
 T1 = dt.datetime(2026, 11, 20, 9, 0)
 
@@ -30,54 +31,67 @@ def _sorted(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
     return sorted(rows, key=repr)
 
 
-def test_duckdb_and_spark_read_the_lake_alike(tmp_path: Path, spark: SparkSession) -> None:
-    from pyspark.sql import functions as F
+def _lake(root: Path) -> Lake:
+    return Lake(f"sqlite:///{root / 'catalog.sqlite'}", root / "warehouse")
 
-    from pipelines.certify.spark.engine import SparkEngine
-    from pipelines.certify.spark.lake_writer import write_region
 
-    lake = Lake(f"sqlite:///{tmp_path / 'catalog.sqlite'}", tmp_path / "warehouse")
-    pool = Pool(tmp_path / "pool")
-    batch = pool.land(population_first() + elsewhere(), header=POPULATION, encoding="utf-8")
-    engine = functools.partial(SparkEngine, spark=spark, lake=lake)
+def _certified(pool: Pool) -> list[tuple[object, ...]]:
+    """The pool's history, each row with its region shard last (as the lake holds it)."""
+    return _sorted(
+        pool.query("SELECT *, substring(id_number, 1, 2) FROM certified.ps_population ORDER BY ALL")
+    )
+
+
+def _written_by_duckdb(pool: Pool, lake: Lake, region: str, name: str | None = None) -> list[str]:
+    """A region's history as one Parquet file in a new staging folder (what Spark writes on
+    its path), `name` replacing every name when given."""
+    folder = lake.staging(POPULATION_CONTRACT)
+    folder.mkdir(parents=True)
+    file = folder / "part-0.parquet"
+    shard = render(shard_expression(POPULATION_CONTRACT), DUCKDB)
+    renamed = "" if name is None else f" REPLACE ('{name}' AS name)"
     with pool.connect() as con:
-        delivery = certify_delivery(con, POPULATION_CONTRACT, batch, now=T1, engine=engine)
-    assert delivery.accounted and {s.shard for s in delivery.shards} == {"00", "11", "41", "44"}
+        con.execute(
+            f"COPY (SELECT *{renamed}, '{region}' AS {REGION} FROM certified.ps_population "
+            f"WHERE {shard} = '{region}') TO '{file}' (FORMAT parquet)"
+        )
+    return [str(file)]
 
-    # The lake holds what the pool certified, region by region.
+
+def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path: Path) -> None:
+    lake, pool = _lake(tmp_path / "lake"), Pool(tmp_path / "pool")
+    batch = pool.land(population_first() + elsewhere(), header=POPULATION, encoding="utf-8")
+    with pool.connect() as con:
+        certify_delivery(con, POPULATION_CONTRACT, batch, now=T1)
+    for region in ("11", "41", "44"):
+        lake.commit_region(POPULATION_CONTRACT, region, _written_by_duckdb(pool, lake, region))
     read = lake.read_sql(POPULATION_CONTRACT)
     assert read is not None
-    on_duckdb = _sorted(duckdb.sql(read).fetchall())
-    certified = pool.query(
-        "SELECT *, substring(id_number, 1, 2) FROM certified.ps_population ORDER BY ALL"
-    )
-    assert on_duckdb == _sorted(certified)
-    assert {row[-1] for row in on_duckdb} == {"11", "41", "44"}  # no certified row in 00
-    # Spark reads the very files the table's scan plan lists, and finds the same rows.
+    in_lake = _sorted(duckdb.sql(read).fetchall())
+    assert in_lake == _certified(pool)
     files = lake.data_files(POPULATION_CONTRACT)
-    frame = spark.read.parquet(*(Path(f).resolve().as_uri() for f in files))
-    on_spark = frame.toArrow()
-    names = [str(n) for n in duckdb.sql(read).columns]
-    assert _sorted(list(zip(*(on_spark.column(n).to_pylist() for n in names), strict=True))) == (
-        on_duckdb
-    )
+    assert len(files) == 3
+
+    # A region committed again replaces its files, the others stay.
+    lake.commit_region(POPULATION_CONTRACT, "44", _written_by_duckdb(pool, lake, "44"))
+    assert len(set(lake.data_files(POPULATION_CONTRACT)) & set(files)) == 2
+    assert _sorted(duckdb.sql(lake.read_sql(POPULATION_CONTRACT) or "").fetchall()) == in_lake
 
     # Killed between writing and committing: the files exist, the table does not list them.
     table = lake.table(POPULATION_CONTRACT)
     assert table is not None
-    snapshot_before = table.current_snapshot()
-    stray = lake.staging(POPULATION_CONTRACT)
-    changed = frame.withColumn("name", F.lit("改写"))
-    written = write_region(changed.filter(changed[REGION] == "41"), stray)
-    assert written and all(Path(f).exists() for f in written)
-    assert lake.data_files(POPULATION_CONTRACT) == files
-    assert _sorted(duckdb.sql(read).fetchall()) == on_duckdb
+    before = (table.current_snapshot(), lake.data_files(POPULATION_CONTRACT))
+    stray = _written_by_duckdb(pool, lake, "41", name="改写")
+    assert all(Path(f).exists() for f in stray)
     reloaded = lake.table(POPULATION_CONTRACT)
-    assert reloaded is not None and reloaded.current_snapshot() == snapshot_before
+    assert reloaded is not None
+    assert (reloaded.current_snapshot(), lake.data_files(POPULATION_CONTRACT)) == before
+    assert _sorted(duckdb.sql(lake.read_sql(POPULATION_CONTRACT) or "").fetchall()) == in_lake
 
-    # The API's snapshot is built from the lake, in the snapshot's own layout.
+    # The API's snapshot is built from the lake, in the snapshot's own layout: were the
+    # pool's copy of a region to differ, the snapshot would show the lake's.
     with pool.connect() as con:
-        con.execute(  # were the pool's copy to differ, the snapshot would show the lake's
+        con.execute(
             "UPDATE certified.ps_population SET address = 'pool' WHERE id_number LIKE '11%'"
         )
         publish(con, pool.root / "certified.duckdb", pool.root / "serving", lake=lake)
@@ -85,4 +99,29 @@ def test_duckdb_and_spark_read_the_lake_alike(tmp_path: Path, spark: SparkSessio
     assert published is not None
     with duckdb.connect(str(published.path), read_only=True) as snap:
         served = _sorted(snap.execute("SELECT * FROM ps_population").fetchall())
-    assert served == _sorted([row[:-1] for row in on_duckdb])
+    assert served == _sorted([row[:-1] for row in in_lake])
+
+
+@pytest.mark.spark
+def test_duckdb_and_spark_read_what_the_spark_engine_committed(
+    tmp_path: Path, spark: SparkSession
+) -> None:
+    from pipelines.certify.spark.engine import SparkEngine
+
+    lake, pool = _lake(tmp_path / "lake"), Pool(tmp_path / "pool")
+    batch = pool.land(population_first() + elsewhere(), header=POPULATION, encoding="utf-8")
+    engine = functools.partial(SparkEngine, spark=spark, lake=lake)
+    with pool.connect() as con:
+        delivery = certify_delivery(con, POPULATION_CONTRACT, batch, now=T1, engine=engine)
+    assert delivery.accounted and {s.shard for s in delivery.shards} == {"00", "11", "41", "44"}
+    read = lake.read_sql(POPULATION_CONTRACT)
+    assert read is not None
+    on_duckdb = _sorted(duckdb.sql(read).fetchall())
+    assert on_duckdb == _certified(pool)
+    assert {row[-1] for row in on_duckdb} == {"11", "41", "44"}  # no certified row in 00
+    # Spark reads the very files the table's scan plan lists, and finds the same rows.
+    files = lake.data_files(POPULATION_CONTRACT)
+    on_spark = spark.read.parquet(*(Path(f).resolve().as_uri() for f in files)).toArrow()
+    names = [str(n) for n in duckdb.sql(read).columns]
+    columns = [on_spark.column(n).to_pylist() for n in names]
+    assert _sorted(list(zip(*columns, strict=True))) == on_duckdb
