@@ -31,6 +31,14 @@ def _sorted(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
     return sorted(rows, key=repr)
 
 
+def _read(sql: str | None) -> duckdb.DuckDBPyRelation:
+    """The lake's rows as DuckDB reads them (`Lake.read_sql`)."""
+    assert sql is not None, "the lake holds no files"
+    relation = duckdb.sql(sql)
+    assert relation is not None
+    return relation
+
+
 def _lake(root: Path) -> Lake:
     return Lake(f"sqlite:///{root / 'catalog.sqlite'}", root / "warehouse")
 
@@ -67,7 +75,7 @@ def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path
         lake.commit_region(POPULATION_CONTRACT, region, _written_by_duckdb(pool, lake, region))
     read = lake.read_sql(POPULATION_CONTRACT)
     assert read is not None
-    in_lake = _sorted(duckdb.sql(read).fetchall())
+    in_lake = _sorted(_read(read).fetchall())
     assert in_lake == _certified(pool)
     files = lake.data_files(POPULATION_CONTRACT)
     assert len(files) == 3
@@ -75,7 +83,7 @@ def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path
     # A region committed again replaces its files, the others stay.
     lake.commit_region(POPULATION_CONTRACT, "44", _written_by_duckdb(pool, lake, "44"))
     assert len(set(lake.data_files(POPULATION_CONTRACT)) & set(files)) == 2
-    assert _sorted(duckdb.sql(lake.read_sql(POPULATION_CONTRACT) or "").fetchall()) == in_lake
+    assert _sorted(_read(lake.read_sql(POPULATION_CONTRACT)).fetchall()) == in_lake
 
     # Killed between writing and committing: the files exist, the table does not list them.
     table = lake.table(POPULATION_CONTRACT)
@@ -86,7 +94,7 @@ def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path
     reloaded = lake.table(POPULATION_CONTRACT)
     assert reloaded is not None
     assert (reloaded.current_snapshot(), lake.data_files(POPULATION_CONTRACT)) == before
-    assert _sorted(duckdb.sql(lake.read_sql(POPULATION_CONTRACT) or "").fetchall()) == in_lake
+    assert _sorted(_read(lake.read_sql(POPULATION_CONTRACT)).fetchall()) == in_lake
 
     # The API's snapshot is built from the lake, in the snapshot's own layout: were the
     # pool's copy of a region to differ, the snapshot would show the lake's.
@@ -116,12 +124,12 @@ def test_duckdb_and_spark_read_what_the_spark_engine_committed(
     assert delivery.accounted and {s.shard for s in delivery.shards} == {"00", "11", "41", "44"}
     read = lake.read_sql(POPULATION_CONTRACT)
     assert read is not None
-    on_duckdb = _sorted(duckdb.sql(read).fetchall())
+    on_duckdb = _sorted(_read(read).fetchall())
     assert on_duckdb == _certified(pool)
     assert {row[-1] for row in on_duckdb} == {"11", "41", "44"}  # no certified row in 00
     # Spark reads the very files the table's scan plan lists, and finds the same rows.
     files = lake.data_files(POPULATION_CONTRACT)
     on_spark = spark.read.parquet(*(Path(f).resolve().as_uri() for f in files)).toArrow()
-    names = [str(n) for n in duckdb.sql(read).columns]
+    names = [str(n) for n in _read(read).columns]
     columns = [on_spark.column(n).to_pylist() for n in names]
     assert _sorted(list(zip(*columns, strict=True))) == on_duckdb
