@@ -8,9 +8,9 @@ data, so each is asked of an engine: DuckDB in the process (the default,
 (``pipelines.certify.spark``). Both answer in the same terms, write the same rows into the
 same certified database, and are held to identical results by the parity tests.
 
-An engine is opened per batch on the pool's DuckDB connection (:data:`EngineFactory`), keeps
-what it computed between steps (the classified batch, the new history versions), and
-releases it at the end, whatever happened.
+An engine is opened per batch (or per region shard of one) on the pool's DuckDB connection
+(:data:`EngineFactory`), keeps what it computed between steps (the classified batch, the new
+history versions), and releases it at the end, whatever happened.
 """
 
 from __future__ import annotations
