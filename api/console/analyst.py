@@ -68,7 +68,9 @@ async def forecast_chart(
     key: Annotated[str, Path(max_length=64)],
 ) -> Response:
     chart = await console.api.response(
-        "GET", f"/v1/analytics/forecasts/{kind}/{key}/chart", params={"format": "svg"}
+        "GET",
+        f"/v1/analytics/forecasts/{kind}/{key}/chart",
+        params={"format": "svg", "lang": console.lang},
     )
     return Response(chart.content, media_type="image/svg+xml")
 

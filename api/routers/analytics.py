@@ -52,7 +52,7 @@ from api.models_directory import ErrorBody
 from directory.actors import Role
 from directory.workdays import local_today
 from snapshot.analytics import charts
-from snapshot.analytics.charts import ChartFormat
+from snapshot.analytics.charts import ChartFormat, ChartLanguage
 from snapshot.analytics.config import load_settings
 from snapshot.analytics.database import VIEWS, database_path, open_analytics
 from snapshot.analytics.guard import QueryRefused
@@ -237,9 +237,10 @@ def series_forecast(
         "WHERE series_id = ? AND frequency = ? ORDER BY mase NULLS LAST, model",
         [series_id, frequency.value],
     )
+    today = local_today()
     return SeriesForecast(
         **_summary(model[0]).model_dump(),
-        points=[ForecastPoint(**p) for p in points],
+        points=[ForecastPoint(**p, past=p["period_start"] < today) for p in points],
         backtest=[BacktestScore(**s) for s in scores],
     )
 
@@ -259,14 +260,18 @@ def series_chart(
     key: str,
     frequency: Frequency = Frequency.daily,
     format: Annotated[ChartFormat, Query(description="png or svg")] = ChartFormat.png,
+    lang: Annotated[
+        ChartLanguage, Query(description="the chart's words: en, or zh for Chinese")
+    ] = ChartLanguage.en,
 ) -> Response:
     """History, forecast with 80% and 95% bands, official holidays shaded, closed days marked,
-    and the model's backtest error against the seasonal naive in the subtitle."""
+    forecast days already past shaded as past, and the model's backtest error against the
+    seasonal naive in the subtitle."""
     try:
-        data = charts.chart_data(con, f"{kind.value}:{key}", frequency.value)
+        data = charts.chart_data(con, f"{kind.value}:{key}", frequency.value, local_today())
     except charts.SeriesNotFound as error:
         raise _error(404, "series_not_found", str(error)) from error
-    image = charts.render(data, format)
+    image = charts.render(data, format, lang)
     return Response(image, media_type=CHART_TYPES[format])
 
 

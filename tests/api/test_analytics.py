@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import urllib.parse
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from directory.actors import Role
 from directory.store import Directory, open_directory
+from directory.workdays import local_today
+from snapshot.analytics.charts import _cjk_fonts
 from tests.directory.fixtures import bearer
 from tests.pipelines.analytics.support import AS_OF, install_serving
 
@@ -118,6 +121,10 @@ def test_forecasts_with_intervals_model_and_backtest(
         p["lo_95"] <= p["lo_80"] <= p["forecast"] <= p["hi_80"] <= p["hi_95"] for p in one["points"]
     )
     assert {s["model"] for s in one["backtest"]} >= {"SeasonalNaive", "CalendarARIMA"}
+    today = local_today()
+    assert [p["past"] for p in one["points"]] == [
+        dt.date.fromisoformat(p["period_start"]) < today for p in one["points"]
+    ]
     weekly = ok(
         client.get(
             f"{ANALYTICS}/forecasts/window/综合窗口4",
@@ -140,6 +147,14 @@ def test_charts_as_png_and_svg(client: TestClient, analyst: dict[str, str]) -> N
         headers=analyst,
     )
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    chinese = client.get(
+        f"{ANALYTICS}/forecasts/item/4101000008/chart",
+        params={"format": "svg", "lang": "zh"},
+        headers=analyst,
+    )
+    assert chinese.status_code == 200 and b"<svg" in chinese.content
+    if _cjk_fonts():
+        assert "每日件数".encode() in chinese.content
 
 
 def test_query_as_json_csv_and_arrow(client: TestClient, analyst: dict[str, str]) -> None:
