@@ -219,6 +219,35 @@ def test_refused_and_failed_queries_say_why(client: TestClient, analyst: dict[st
     assert "applicant_pseudonym" in next(v for v in views if v["name"] == "cases")["columns"]
 
 
+def test_queries_in_another_dialect_and_plain_error_text(
+    client: TestClient, analyst: dict[str, str]
+) -> None:
+    tsql = ok(
+        client.post(
+            f"{ANALYTICS}/query",
+            params={"read": "tsql", "dialect": "mysql"},
+            json={"sql": "SELECT TOP 2 [colour] FROM case_warnings ORDER BY [colour]"},
+            headers=analyst,
+        )
+    )
+    assert tsql["row_count"] == 2 and "LIMIT 2" in tsql["sql"] and "`colour`" in tsql["transpiled"]
+    broken = error(
+        client.post(f"{ANALYTICS}/query", json={"sql": "SELECT * FROM WHERE"}, headers=analyst),
+        400,
+    )
+    assert broken["code"] == "parse_error" and "\x1b" not in broken["message"]
+    unknown = error(
+        client.post(
+            f"{ANALYTICS}/query",
+            params={"read": "cobol"},
+            json={"sql": "SELECT 1"},
+            headers=analyst,
+        ),
+        400,
+    )
+    assert unknown["code"] == "unknown_dialect"
+
+
 def test_before_any_build_the_api_says_what_to_run(
     client: TestClient, analyst: dict[str, str], onceonly_home: Path
 ) -> None:
