@@ -241,7 +241,7 @@ def render(
         axes.axvspan(
             start,
             end + step,
-            color="#f0f0f0",
+            facecolor="#f0f0f0",
             hatch="..",
             edgecolor="#bdbdbd",
             lw=0,
