@@ -141,6 +141,7 @@ ENGLISH: dict[str, str] = {
     "已过去": "past",
     "可查询视图": "Views you can query",
     "执行查询": "Run the query",
+    "方言": "Dialect",
     "下载 CSV": "Download CSV",
     "行": "rows",
     "耗时": "Took",
