@@ -21,11 +21,11 @@ from contracts.model import SQL_TYPES, Column, Contract, KeyRole, LogicalType
 from contracts.portable import (
     DATE_SHAPE,
     DECIMAL_SHAPE,
+    DUCKDB,
     INTEGER_SHAPE,
     TIMESTAMP_SHAPE,
     render,
-    unportable_regex,
-    unportable_sql,
+    unportable_rules,
     value_text,
 )
 from contracts.rules import (
@@ -45,7 +45,7 @@ from contracts.rules import (
     Sql,
 )
 
-DIALECT = "duckdb"
+DIALECT = DUCKDB  # the dialect rules are written and compiled in
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S")
 TRUE_WORDS = ("是", "true", "1", "y", "yes")
@@ -141,23 +141,6 @@ class CompiledContract:
     def unportable(self) -> list[tuple[str, str]]:
         """(rule id, why) of each rule that may not mean the same on DuckDB and Spark."""
         return unportable_rules(self.contract)
-
-
-def unportable_rules(contract: Contract) -> list[tuple[str, str]]:
-    """(rule id, why) of each written rule outside the rule language both engines share."""
-    found = []
-    for rule in contract.quality.rules:
-        why = None
-        if isinstance(rule, Regex):
-            why = unportable_regex(rule.pattern)
-        elif isinstance(rule, Sql):
-            try:
-                why = unportable_sql(sqlglot.parse_one(rule.expression, dialect=DIALECT))
-            except ParseError:
-                why = None  # the compiler reports SQL that does not parse
-        if why is not None:
-            found.append((rule.id, why))
-    return found
 
 
 VALID_TO = "_valid_to"

@@ -13,8 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.compiler import RuleError, compile_contract, unportable_rules
+from contracts.compiler import RuleError, compile_contract
 from contracts.model import Contract
+from contracts.portable import unportable_rules
 from contracts.registry import DEFINITIONS_DIR, ContractError, line_of, load_contract
 from contracts.rules import Reference
 

@@ -22,7 +22,9 @@ kinds of difference are handled here, so that a batch certifies row for row the 
    arguments), window functions (sqlglot drops ``IGNORE NULLS`` and changes ``RANGE`` frames),
    division (by zero: NULL on one engine, an error on the other), ``upper``/``lower`` (Unicode
    case mappings differ: ``upper('ß')``), casts of columns (each engine parses text its own way).
-   ``contract lint`` reports them with the rule and what to write instead.
+   :func:`unportable_rules` lists a contract's rules outside the language (regex or SQL), the
+   compiler refuses to render them for Spark, and ``contract lint`` reports them with the
+   rule and what to write instead.
 
 Typed values are the engines' common ground too: the compiler only casts text of the shapes
 in ``*_SHAPE`` below, which both engines parse identically, and :func:`value_text` renders a
@@ -36,6 +38,10 @@ import re
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from contracts.model import Contract
+from contracts.rules import Regex, Sql
 
 DUCKDB = "duckdb"
 SPARK = "spark"
@@ -423,3 +429,20 @@ def _portable_substring(node: exp.Substring) -> bool:
     return all(
         isinstance(b, exp.Literal) and not b.is_string and int(float(b.this)) >= 1 for b in bounds
     )
+
+
+def unportable_rules(contract: Contract) -> list[tuple[str, str]]:
+    """(rule id, why) of each written rule outside the rule language both engines share."""
+    found = []
+    for rule in contract.quality.rules:
+        why = None
+        if isinstance(rule, Regex):
+            why = unportable_regex(rule.pattern)
+        elif isinstance(rule, Sql):
+            try:
+                why = unportable_sql(sqlglot.parse_one(rule.expression, dialect=DUCKDB))
+            except ParseError:
+                why = None  # the compiler reports SQL that does not parse
+        if why is not None:
+            found.append((rule.id, why))
+    return found

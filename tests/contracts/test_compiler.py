@@ -12,37 +12,25 @@ import sqlglot
 from contracts.compiler import RuleError, compile_contract, effective_rules
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
+from tests.contracts.factory import make_contract
 from tests.pipelines.landing import feeds
 
 AS_OF = dt.date(2026, 11, 21)
 BATCH = "b" * 64
 
 
+SCHEMA: list[dict[str, Any]] = [
+    {"name": "id_number", "key_role": "id_number", "required": True},
+    {"name": "name"},
+    {"name": "gender"},
+    {"name": "birth_date", "type": "date"},
+    {"name": "capital", "type": "decimal"},
+    {"name": "ref_id", "key_role": "id_number"},
+]
+
+
 def contract(rules: list[dict[str, Any]], **extra: Any) -> Contract:
-    return Contract.model_validate(
-        {
-            "id": "t_people",
-            "version": "1.0.0",
-            "status": "active",
-            "name": "测试",
-            "owner": {"department": "ps", "department_name": "公安局", "steward": "s"},
-            "description": "test",
-            "update_cycle": "daily",
-            "sharing": {"type": "unconditional"},
-            "source": {"format": "csv", "file_pattern": "*.csv"},
-            "record_key": ["id_number"],
-            "schema": [
-                {"name": "id_number", "key_role": "id_number", "required": True},
-                {"name": "name"},
-                {"name": "gender"},
-                {"name": "birth_date", "type": "date"},
-                {"name": "capital", "type": "decimal"},
-                {"name": "ref_id", "key_role": "id_number"},
-            ],
-            "quality": {"rules": rules},
-            **extra,
-        }
-    )
+    return make_contract("t_people", SCHEMA, rules, **extra)
 
 
 def landed(rows: list[dict[str, str | None]]) -> duckdb.DuckDBPyConnection:

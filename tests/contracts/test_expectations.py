@@ -18,33 +18,22 @@ from contracts.keys.checksums import id_check_char, uscc_check_char
 from contracts.model import Contract, KeyRole
 from contracts.registry import bundled_contracts
 from contracts.rules import Severity
+from tests.contracts.factory import make_contract
 
 AS_OF = dt.datetime(2026, 11, 21, 9, 30)
 
 
+SCHEMA: list[dict[str, Any]] = [
+    {"name": "id_number", "key_role": "id_number", "required": True},
+    {"name": "name"},
+    {"name": "born", "type": "date"},
+    {"name": "seen", "type": "timestamp"},
+    {"name": "amount", "type": "decimal"},
+]
+
+
 def contract(rules: Sequence[dict[str, Any]] = (), **batch: Any) -> Contract:
-    return Contract.model_validate(
-        {
-            "id": "t_people",
-            "version": "1.0.0",
-            "status": "active",
-            "name": "测试",
-            "owner": {"department": "ps", "department_name": "公安局", "steward": "s"},
-            "description": "test",
-            "update_cycle": "daily",
-            "sharing": {"type": "unconditional"},
-            "source": {"format": "csv", "file_pattern": "*.csv"},
-            "record_key": ["id_number"],
-            "schema": [
-                {"name": "id_number", "key_role": "id_number", "required": True},
-                {"name": "name"},
-                {"name": "born", "type": "date"},
-                {"name": "seen", "type": "timestamp"},
-                {"name": "amount", "type": "decimal"},
-            ],
-            "quality": {"rules": list(rules), "batch": batch},
-        }
-    )
+    return make_contract("t_people", SCHEMA, rules, batch=batch)
 
 
 def by_rule(suite: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from contracts.portable import (
     unportable_sql,
 )
 from contracts.registry import DEFINITIONS_DIR
+from tests.contracts.factory import make_contract
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -162,31 +163,19 @@ def test_sql_in_the_shared_language_passes() -> None:
 # -- on both engines ---------------------------------------------------------------------
 
 
+TYPED: list[dict[str, Any]] = [
+    {"name": "code"},
+    {"name": "name"},
+    {"name": "persons", "type": "integer"},
+    {"name": "amount", "type": "decimal"},
+    {"name": "day", "type": "date"},
+    {"name": "moment", "type": "timestamp"},
+    {"name": "flag", "type": "boolean"},
+]
+
+
 def typed_contract(rules: list[dict[str, Any]]) -> Contract:
-    return Contract.model_validate(
-        {
-            "id": "t_typed",
-            "version": "1.0.0",
-            "status": "active",
-            "name": "测试",
-            "owner": {"department": "ps", "department_name": "公安局", "steward": "s"},
-            "description": "test",
-            "update_cycle": "daily",
-            "sharing": {"type": "unconditional"},
-            "source": {"format": "csv", "file_pattern": "*.csv"},
-            "record_key": ["code"],
-            "schema": [
-                {"name": "code"},
-                {"name": "name"},
-                {"name": "persons", "type": "integer"},
-                {"name": "amount", "type": "decimal"},
-                {"name": "day", "type": "date"},
-                {"name": "moment", "type": "timestamp"},
-                {"name": "flag", "type": "boolean"},
-            ],
-            "quality": {"rules": rules},
-        }
-    )
+    return make_contract("t_typed", TYPED, rules, record_key=["code"])
 
 
 TRICKY = {

@@ -24,11 +24,18 @@ from sqlglot import exp
 
 from contracts.compiler import CompiledContract
 from contracts.keys.problems import Problem
-from contracts.model import SQL_TYPES, Column, Contract, KeyRole
+from contracts.model import SQL_TYPES, Column, Contract
 from contracts.portable import SPARK, value_text
 from contracts.registry import bundled_contracts
 from contracts.rules import Dimension
 from pipelines.certify.classify import Classification, record_key_rule
+from pipelines.certify.conflicts import (
+    comparable,
+    conflict_query,
+    insert_conflicts,
+    pairings,
+    parameters,
+)
 from pipelines.certify.gate import GateResult
 from pipelines.certify.history import MergeCounts
 from pipelines.certify.quarantine import not_open_already, raw_row_json, subject_key_of
@@ -37,7 +44,7 @@ from pipelines.certify.spark import pool
 from pipelines.certify.spark.gate import run_spark_gate
 from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.landing.schema import landed_table
-from snapshot.tables import CONFLICTS, QUARANTINE, SCORES, subject_column
+from snapshot.tables import QUARANTINE, SCORES
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -331,79 +338,37 @@ class SparkEngine:
     def record_conflicts(
         self, contract: Contract, contracts: dict[str, Contract], batch: str, now: dt.datetime
     ) -> int:
-        recorded = 0
-        for column in contract.columns:
-            if column.item is None:
-                continue
-            for other in contracts.values():
-                if other.id == contract.id:
-                    continue
-                for other_column in other.columns:
-                    if (
-                        other_column.item != column.item
-                        or column.authoritative == other_column.authoritative
-                    ):
-                        continue
-                    if column.authoritative:
-                        pair = (contract, column, other, other_column, True)
-                    else:
-                        pair = (other, other_column, contract, column, False)
-                    recorded += self._compare(*pair, batch=batch, now=now)
-        return recorded
-
-    def _compare(
-        self,
-        authority: Contract,
-        authority_column: Column,
-        other: Contract,
-        other_column: Column,
-        batch_is_authority: bool,
-        *,
-        batch: str,
-        now: dt.datetime,
-    ) -> int:
-        authority_subject, other_subject = subject_column(authority), subject_column(other)
-        if authority_subject is None or other_subject is None:
-            return 0
-        if KeyRole.subject not in (authority_subject.key_role, other_subject.key_role) and (
-            authority_subject.key_role != other_subject.key_role
-        ):
-            return 0
-        if not certified_table_exists(self.con, authority.id) or not certified_table_exists(
-            self.con, other.id
-        ):
-            return 0
         if self.new_versions is None:
             return 0
-        mine = self.new_versions
-        if batch_is_authority:
-            a = mine.select(authority_subject.name, authority_column.name)
-            o = self._current(other, [other_subject.name, other_column.name])
-        else:
-            a = self._current(authority, [authority_subject.name, authority_column.name])
-            o = mine.select(other_subject.name, other_column.name)
-        a_value, o_value = F.col(f"a.{authority_column.name}"), F.col(f"o.{other_column.name}")
-        rows = (
-            a.alias("a")
-            .join(
-                o.alias("o"),
-                F.col(f"a.{authority_subject.name}") == F.col(f"o.{other_subject.name}"),
-            )
-            .where(~a_value.eqNullSafe(o_value) & o_value.isNotNull())
-            .select(
-                F.col(f"a.{authority_subject.name}").alias("subject_key"),
-                text_of(authority_column, "a").alias("authoritative_value"),
-                text_of(other_column, "o").alias("other_value"),
-            )
-            .distinct()
-        )
-        with pool.registered(self.con, f"spark_conflicts_{self.tag}", rows) as view:
-            inserted = self.con.execute(
-                f"INSERT INTO {quality_table(CONFLICTS)} SELECT ?, subject_key, ?, "
-                f"authoritative_value, ?, other_value, ?, ? FROM {view}",
-                [authority_column.item, authority.id, other.id, batch, now],
-            ).fetchall()
-        return int(inserted[0][0]) if inserted else 0
+        mine = self._view("new_versions", self.new_versions)
+        recorded = 0
+        for pairing in pairings(contract, contracts):
+            if not comparable(pairing, lambda resource: certified_table_exists(self.con, resource)):
+                continue
+            if pairing.batch_is_authority:
+                sides = (
+                    mine,
+                    self._current_view(pairing.other, pairing.other_subject, pairing.other_column),
+                )
+            else:
+                sides = (
+                    self._current_view(
+                        pairing.authority, pairing.authority_subject, pairing.authority_column
+                    ),
+                    mine,
+                )
+            rows = self.spark.sql(conflict_query(pairing, *sides, SPARK))
+            with pool.registered(self.con, f"spark_conflicts_{self.tag}", rows) as view:
+                inserted = self.con.execute(
+                    insert_conflicts(view), parameters(pairing, batch, now)
+                ).fetchall()
+            recorded += int(inserted[0][0]) if inserted else 0
+        return recorded
+
+    def _current_view(self, contract: Contract, subject: Column, column: Column) -> str:
+        """A view of the subject and `column` of `contract`'s open versions."""
+        current = self._current(contract, [subject.name, column.name])
+        return self._view(f"current_{contract.id}_{column.name}", current)
 
     def release(self) -> None:
         for frame in self.cached:

@@ -20,6 +20,7 @@ from contracts.keys.checksums import id_check_char, uscc_check_char
 from contracts.model import SQL_TYPES, Contract
 from contracts.registry import bundled_contracts
 from pipelines.certify.gate import ExpectationOutcome, GateResult, run_gate
+from tests.contracts.factory import make_contract
 
 AS_OF = dt.datetime(2026, 11, 21, 9, 30)
 RULES: list[dict[str, Any]] = [
@@ -61,36 +62,24 @@ RULES: list[dict[str, Any]] = [
 ]
 
 
+SCHEMA: list[dict[str, Any]] = [
+    {"name": "id_number", "key_role": "id_number", "required": True},
+    {"name": "org", "key_role": "credit_code"},
+    {"name": "subject", "key_role": "subject"},
+    {"name": "name"},
+    {"name": "gender"},
+    {"name": "kind"},
+    {"name": "note", "unique": True},
+    {"name": "amount", "type": "decimal"},
+    {"name": "born", "type": "date"},
+    {"name": "seen", "type": "timestamp"},
+]
+
+
 def contract(
     rules: Sequence[dict[str, Any]] = (), record_key: Sequence[str] = ("id_number",), **batch: Any
 ) -> Contract:
-    return Contract.model_validate(
-        {
-            "id": "t_gate",
-            "version": "1.0.0",
-            "status": "active",
-            "name": "测试",
-            "owner": {"department": "ps", "department_name": "公安局", "steward": "s"},
-            "description": "test",
-            "update_cycle": "daily",
-            "sharing": {"type": "unconditional"},
-            "source": {"format": "csv", "file_pattern": "*.csv"},
-            "record_key": list(record_key),
-            "schema": [
-                {"name": "id_number", "key_role": "id_number", "required": True},
-                {"name": "org", "key_role": "credit_code"},
-                {"name": "subject", "key_role": "subject"},
-                {"name": "name"},
-                {"name": "gender"},
-                {"name": "kind"},
-                {"name": "note", "unique": True},
-                {"name": "amount", "type": "decimal"},
-                {"name": "born", "type": "date"},
-                {"name": "seen", "type": "timestamp"},
-            ],
-            "quality": {"rules": list(rules), "batch": batch},
-        }
-    )
+    return make_contract("t_gate", SCHEMA, rules, record_key=record_key, batch=batch)
 
 
 def person_id(number: int, born: dt.date, male: bool = True, check: str | None = None) -> str:
