@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 import settings
+from onceonly_cli.tables import print_table
 
 if TYPE_CHECKING:  # the pipeline stack is imported only by the commands that run it
     from pipelines.landing.requests import PendingFile
@@ -66,7 +67,7 @@ def generate(
         table.add_column(header, justify="right" if header == "rows" else "left")
     for item in summary.files:
         table.add_row(item.department, item.resource_id, item.path.name, f"{item.rows:,}")
-    console.print(table)
+    print_table(console, table)
     dirt = ", ".join(f"{kind} {count:,}" for kind, count in summary.dirt.items())
     console.print(f"{summary.rows:,} rows in {summary.seconds:.1f} s; dirt injected: {dirt}")
 
@@ -180,7 +181,7 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
             figure(certified, "rows_duplicate"),
             gate,
         )
-    console.print(table)
+    print_table(console, table)
     for outcome in outcomes:
         if not outcome.success:
             # The run log's own words, in full: Text, not markup, since messages quote headers
@@ -246,7 +247,7 @@ def _print_status() -> bool:
             f"{score:.1%}",
             Text(str(failure or "")),
         )
-    console.print(table)
+    print_table(console, table)
     return True
 
 
