@@ -16,6 +16,7 @@ from onceonly_cli import (
     forecast,
     quarantine,
     serve,
+    share,
     sql,
     token,
 )
@@ -39,6 +40,7 @@ app.add_typer(analytics.app, name="analytics")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(extract.app, name="extract")
 app.add_typer(audit.app, name="audit")
+app.add_typer(share.app, name="share")
 app.command("sql")(sql.sql)
 
 if __name__ == "__main__":
