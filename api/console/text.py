@@ -27,6 +27,20 @@ ENGLISH: dict[str, str] = {
     "令牌无效或已撤销": "The token is invalid or revoked",
     "资源目录": "Catalogue",
     "共享申请": "Share requests",
+    "提出共享申请": "Request data",
+    "只能申请本部门办理的服务事项所需的数据项（最小必要原则）；超出的数据项在提交时即被拒绝。": (
+        "Ask only for the items a service item your department handles needs (minimum "
+        "necessary); any other item is refused when the request is filed."
+    ),
+    "资源编码": "Resource code",
+    "服务事项编码": "Service item code",
+    "用途说明": "Purpose",
+    "数据项以空格或逗号分隔；留空即申请整个资源。": (
+        "Separate items with spaces or commas; leave empty for the whole resource."
+    ),
+    "提交申请": "File the request",
+    "已提交，等待提供部门审批": "Filed; the providing department decides",
+    "已提交，无条件共享数据已授权": "Filed; unconditional data is granted",
     "问题数据": "Quarantine",
     "数据异议": "Objections",
     "表单预填": "Form prefill",

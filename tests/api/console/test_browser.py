@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.api.console.browser import browser, new_page, screenshot
 from tests.api.console.conftest import LiveExchange
+from tests.directory.fixtures import seeded
 
 __all__ = ["browser"]  # the fixture, imported so pytest finds it here
 
@@ -213,3 +214,25 @@ def test_english_toggle(browser: Browser, live: LiveExchange) -> None:
     screenshot(page, "analyst-statistics-en")
     page.get_by_role("link", name="中文").click()
     expect(page.get_by_role("link", name="需求预测")).to_be_visible()
+
+
+def test_steward_files_a_request_and_surplus_items_are_refused_at_the_field(
+    browser: Browser, live: LiveExchange
+) -> None:
+    homes = seeded(live.exchange.directory, "nr_real_estate")
+    page = sign_in(browser, live, "steward")  # ps
+    page.get_by_role("link", name="共享申请").click()
+    form = page.locator("#new-request")
+    form.get_by_label("资源编码").fill(homes)
+    form.get_by_label("服务事项编码").fill("4101000009")  # 户口迁移, a ps service item
+    form.get_by_label("数据项").fill("owner_key area")
+    form.get_by_label("用途说明").fill("核验迁入地住房")
+    form.get_by_label("法律依据").fill("《户口登记条例》")
+    form.get_by_role("button", name="提交申请").click()
+    form = page.locator("#new-request")
+    expect(form.get_by_role("alert").first).to_contain_text("1 problem")
+    expect(form.locator("#items-error")).to_contain_text("does not need area")
+    expect(form.locator("#items-error")).to_contain_text("minimum necessary")
+    expect(form.get_by_label("数据项")).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_label("数据项")).to_have_value("owner_key area")  # nothing typed is lost
+    screenshot(page, "steward-share-request-refused")
