@@ -194,23 +194,27 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
 
 def status() -> None:
     """What the published snapshot holds per resource: batches, certified, quarantined,
-    duplicates, open quarantine, quality score, and the last gate failure if any."""
+    duplicates, open quarantine, conflicts with an authoritative source that wait for the
+    resource's steward, quality score, and the last gate failure if any."""
     if not _print_status():
         raise typer.Exit(code=1)
 
 
 def _print_status() -> bool:
     """Print the status table, or what to do when there is nothing to show (returns False)."""
+    from snapshot.conflicts import CONFLICT_COUNTS
     from snapshot.manifest import current_version
     from snapshot.quality import STATUS
 
     snapshot = current_version(settings.current().serving)
     rows: list[tuple[object, ...]] = []
+    conflicts: dict[str, int] = {}
     if snapshot is not None:
         con = duckdb.connect(str(snapshot.path), read_only=True)
         try:
             if _has_batches_table(con):
                 rows = con.execute(STATUS).fetchall()
+                conflicts = dict(con.execute(CONFLICT_COUNTS).fetchall())
         finally:
             con.close()
     if snapshot is None or not rows:
@@ -233,6 +237,7 @@ def _print_status() -> bool:
         "quarantined",
         "duplicates",
         "open quarantine",
+        "open conflicts",
         "score",
         "last gate failure",
     )
@@ -240,15 +245,29 @@ def _print_status() -> bool:
         table.add_column(
             header, justify="left" if header in ("resource", "last gate failure") else "right"
         )
+    settled = _settled_conflicts() if conflicts else {}
     for contract_id, *figures, score, failure in rows:
+        waiting = conflicts.get(str(contract_id), 0) - settled.get(str(contract_id), 0)
         table.add_row(
             str(contract_id),
             *(f"{v:,}" for v in figures),
+            f"{waiting:,}",
             f"{score:.1%}",
             Text(str(failure or "")),
         )
     print_table(console, table)
     return True
+
+
+def _settled_conflicts() -> dict[str, int]:
+    """Conflicts their steward settled, per disagreeing resource (the directory keeps it)."""
+    from directory.store import open_directory
+
+    directory = open_directory()
+    try:
+        return directory.conflicts.settled_by_resource()
+    finally:
+        directory.close()
 
 
 def _has_batches_table(con: duckdb.DuckDBPyConnection) -> bool:
