@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -22,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 import settings
+from onceonly_cli.status import print_status
 from onceonly_cli.tables import print_table
 
 if TYPE_CHECKING:  # the pipeline stack is imported only by the commands that run it
@@ -132,7 +132,7 @@ def ingest() -> None:
             "again with the corrected file.",
             highlight=False,
         )
-    _print_status()
+    print_status()
     if any(not o.success and not o.landed for o in outcomes):
         raise typer.Exit(code=1)
 
@@ -190,92 +190,6 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
             line.append(outcome.error or "")
             console.print(line, soft_wrap=True)
     return failed
-
-
-def status() -> None:
-    """What the published snapshot holds per resource: batches, certified, quarantined,
-    duplicates, open quarantine, conflicts with an authoritative source that wait for the
-    resource's steward, quality score, and the last gate failure if any."""
-    if not _print_status():
-        raise typer.Exit(code=1)
-
-
-def _print_status() -> bool:
-    """Print the status table, or what to do when there is nothing to show (returns False)."""
-    from snapshot.conflicts import CONFLICT_COUNTS
-    from snapshot.manifest import current_version
-    from snapshot.quality import STATUS
-
-    snapshot = current_version(settings.current().serving)
-    rows: list[tuple[object, ...]] = []
-    conflicts: dict[str, int] = {}
-    if snapshot is not None:
-        con = duckdb.connect(str(snapshot.path), read_only=True)
-        try:
-            if _has_batches_table(con):
-                rows = con.execute(STATUS).fetchall()
-                conflicts = dict(con.execute(CONFLICT_COUNTS).fetchall())
-        finally:
-            con.close()
-    if snapshot is None or not rows:
-        console.print(
-            "Nothing certified yet. Next: have departments drop files into "
-            f"{escape(str(settings.current().landing))}/<department>/<resource>/ (or run "
-            "`onceonly generate` for a sample zone), then run `onceonly ingest`.",
-            highlight=False,
-        )
-        return False
-    table = Table(
-        title=f"Certified pool, snapshot v{snapshot.version} "
-        f"({snapshot.published_at:%Y-%m-%d %H:%M})"
-    )
-    headers = (
-        "resource",
-        "batches",
-        "landed",
-        "certified",
-        "quarantined",
-        "duplicates",
-        "open quarantine",
-        "open conflicts",
-        "score",
-        "last gate failure",
-    )
-    for header in headers:
-        table.add_column(
-            header, justify="left" if header in ("resource", "last gate failure") else "right"
-        )
-    settled = _settled_conflicts() if conflicts else {}
-    for contract_id, *figures, score, failure in rows:
-        waiting = conflicts.get(str(contract_id), 0) - settled.get(str(contract_id), 0)
-        table.add_row(
-            str(contract_id),
-            *(f"{v:,}" for v in figures),
-            f"{waiting:,}",
-            f"{score:.1%}",
-            Text(str(failure or "")),
-        )
-    print_table(console, table)
-    return True
-
-
-def _settled_conflicts() -> dict[str, int]:
-    """Conflicts their steward settled, per disagreeing resource (the directory keeps it)."""
-    from directory.store import open_directory
-
-    directory = open_directory()
-    try:
-        return directory.conflicts.settled_by_resource()
-    finally:
-        directory.close()
-
-
-def _has_batches_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """Snapshots published before anything was certified hold no quality tables."""
-    from snapshot.tables import BATCHES
-
-    exists, params = BATCHES.exists_query()
-    return bool(con.execute(exists, params).fetchall()[0][0])
 
 
 def _progress() -> Progress:

@@ -18,6 +18,7 @@ from onceonly_cli import (
     serve,
     share,
     sql,
+    status,
     token,
 )
 
@@ -29,7 +30,7 @@ app = typer.Typer(
 )
 app.command("generate")(feeds.generate)
 app.command("ingest")(feeds.ingest)
-app.command("status")(feeds.status)
+app.command("status")(status.status)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.add_typer(catalogue.app, name="catalogue")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.console.client import ApiError
 from api.console.render import view
 from api.console.session import CONSOLE_PATH, Console, checked_form, role_gate
+from api.console.steward_quality import late_deliveries
 from directory.workdays import local_today
 
 router = APIRouter(prefix=CONSOLE_PATH)
@@ -41,7 +42,15 @@ async def catalogue(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     found = await console.api.get("/v1/directory/entries", q=q, limit=PAGE_SIZE, offset=offset)
-    return view(console, "catalogue.html", q=q, found=found, offset=offset, page_size=PAGE_SIZE)
+    return view(
+        console,
+        "catalogue.html",
+        q=q,
+        found=found,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        late=await late_deliveries(console),
+    )
 
 
 async def _quality(console: Console, contract_id: str | None) -> dict[str, Any]:
