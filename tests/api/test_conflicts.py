@@ -1,9 +1,14 @@
-"""The conflict queue over HTTP: each disagreement with an authoritative source goes to the
-other provider's steward with both values and both batches; settling it is recorded in the
-directory and the audit log, and shows in `onceonly status`."""
+"""The conflict queue and the quality overview over HTTP.
+
+Each disagreement with an authoritative source goes to the other provider's steward with both
+values and both batches; settling it is recorded in the directory and the audit log, and shows
+in `onceonly status` and the overview. A resource whose last certified batch is older than its
+update cycle allows is late, in the overview and in status, judged by a controlled clock.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import duckdb
@@ -13,6 +18,7 @@ from typer.testing import CliRunner
 
 from api.main import create_app
 from contracts.registry import bundled_contracts
+from directory import lateness
 from onceonly_cli.main import app as cli
 from tests.api.conftest import Exchange
 
@@ -114,3 +120,43 @@ def test_an_unknown_conflict_is_404_and_other_roles_are_refused(
     assert missing.status_code == 404 and missing.json()["code"] == "unknown_conflict"
     clerk = exchange.token("conflicts.clerk", "clerk", "mr")
     assert client.get(QUEUE, headers=clerk).status_code == 403
+
+
+def test_the_overview_flags_a_late_delivery_by_the_clock(
+    exchange: Exchange, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ps = exchange.token("overview.ps", "steward", "ps")
+    today = client.get("/v1/quality/overview", headers=ps)
+    assert today.status_code == 200, today.text
+    mine = {r["resource"]: r for r in today.json()}
+    assert set(mine) == {c.id for c in bundled_contracts().values() if c.department == "ps"}
+    population = mine["ps_population"]
+    assert population["update_cycle"] == "daily" and not population["late"]
+    assert population["batches"] >= 1 and population["score"] > 0.5
+    assert population["open_quarantine"] >= 0 and population["code"] == "301001/000001"
+    last = dt.datetime.fromisoformat(population["last_certified_at"])
+
+    monkeypatch.setattr(lateness, "clock", lambda: last + dt.timedelta(days=2))
+    later = client.get("/v1/quality/overview", headers=ps).json()
+    assert later[0]["resource"] == "ps_population" and later[0]["late"]  # late ones first
+    assert later[0]["freshness"] == "late"
+    assert dt.datetime.fromisoformat(later[0]["due_by"]) == last + dt.timedelta(hours=36)
+    admin = exchange.token("overview.admin", "admin", "gsc")
+    everyone = {r["resource"]: r for r in client.get("/v1/quality/overview", headers=admin).json()}
+    assert everyone["hpf_account"]["update_cycle"] == "monthly"
+    assert not everyone["hpf_account"]["late"]  # a month allows two days
+    assert status_figure("ps_population", "delivery").startswith("late: daily, due ")
+    assert status_figure("hpf_account", "delivery") == "on time (monthly)"
+
+    clerk = exchange.token("overview.clerk", "clerk", "mr")
+    assert client.get("/v1/quality/overview", headers=clerk).status_code == 403
+
+
+def test_the_overview_counts_the_conflicts_still_open(
+    exchange: Exchange, client: TestClient
+) -> None:
+    for department in {c.department for c in bundled_contracts().values()}:
+        steward = exchange.token(f"overview.{department}", "steward", department)
+        waiting = client.get(QUEUE, headers=steward).json()
+        overview = client.get("/v1/quality/overview", headers=steward).json()
+        assert sum(r["open_conflicts"] for r in overview) == len(waiting)
