@@ -94,6 +94,10 @@ def demo(
             f"  A clerk's prefill there: service item {DEMO_SERVICE_ITEM}, applicant {applicant}, "
             f"case {case_no}"
         )
+    typer.echo(
+        "\nCommand line: edits and audit reads act as a directory user, e.g. "
+        "`onceonly audit verify --as demo.auditor` (or set ONCEONLY_CLI_USER=demo.auditor)"
+    )
 
 
 def _sample_query(sql: str, params: list[object]) -> str | None:
