@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.console.session import SESSION_COOKIE, form_token
 from api.deps import current_snapshot
 from api.main import create_app
 from directory import lateness
 from directory.store import Directory
-from tests.directory.fixtures import bearer, open_sample
+from tests.directory.fixtures import bearer, open_sample, seeded
 from tests.snapshot.small import AT, PERSON, SmallSnapshot, write_small_snapshot
 
 QUEUE = "/v1/directory/conflicts"
@@ -96,3 +97,58 @@ def test_the_overview_counts_open_conflicts_and_judges_lateness_by_the_clock(
         ).status_code
         == 403
     )
+
+
+def console_of(client: TestClient, sample: Directory, user: str) -> tuple[TestClient, str]:
+    """A browser signed in to the console as `user`, and its form token."""
+    browser = TestClient(client.app, follow_redirects=False)
+    token = bearer(sample, user)["Authorization"].removeprefix("Bearer ")
+    assert browser.post("/console/sign-in", data={"token": token}).status_code == 303
+    return browser, form_token(browser.cookies[SESSION_COOKIE])
+
+
+def test_the_console_pages_settle_a_conflict_and_show_late_deliveries(
+    sample: Directory, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser, csrf = console_of(client, sample, "hrss_steward")
+    queue = browser.get("/console/conflicts")
+    assert queue.status_code == 200 and "张玮" in queue.text and "hrss-b2" in queue.text
+    conflict_id = client.get(QUEUE, headers=bearer(sample, "hrss_steward")).json()[0]["id"]
+    done = browser.post(
+        f"/console/conflicts/{conflict_id}/resolve",
+        data={"csrf": csrf, "outcome": "corrected_at_source", "note": "已按户籍姓名更正"},
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("done=settled")
+    assert "已按户籍姓名更正" in browser.get("/console/conflicts").text
+
+    assert 'id="late-deliveries"' not in browser.get("/console/catalogue").text
+    monkeypatch.setattr(lateness, "clock", lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=400))
+    home = browser.get("/console/catalogue").text
+    assert 'id="late-deliveries"' in home and "hrss_insurance" in home
+    overview = browser.get("/console/quality").text
+    assert 'class="late"' in overview and "迟报" in overview
+    ps_browser, _ = console_of(client, sample, "ps_steward")
+    assert ps_browser.get("/console/conflicts").status_code == 200
+    admin, _ = console_of(client, sample, "centre_admin")
+    assert admin.get("/console/quality").status_code == 200
+    assert admin.get("/console/conflicts").status_code == 403
+
+
+def test_the_console_refuses_surplus_items_at_submission(
+    sample: Directory, client: TestClient
+) -> None:
+    browser, csrf = console_of(client, sample, "ps_steward")
+    asked = {
+        "csrf": csrf,
+        "resource_code": seeded(sample, "nr_real_estate"),
+        "service_item_code": "4101000009",
+        "items": "owner_key，area",
+        "purpose": "核验迁入地住房",
+        "legal_basis": "《户口登记条例》",
+    }
+    before = len(sample.requests.list())
+    refused = browser.post("/console/share-requests/new", data=asked)
+    assert refused.status_code == 422
+    assert 'id="items-error"' in refused.text and "does not need area" in refused.text
+    assert 'value="owner_key，area"' in refused.text  # what was typed is kept
+    assert len(sample.requests.list()) == before
