@@ -108,7 +108,8 @@ def _model(conflict: Conflict, ref: ConflictRef, settled: ResolutionView | None)
         other_value=conflict.other_value,
         other_batch=conflict.other_batch,
         found_in_batch=conflict.batch,
-        detected_at=conflict.detected_at,
+        # The certifier stamps in the machine's local time without a zone; say which.
+        detected_at=conflict.detected_at.astimezone(dt.UTC),
         status="settled" if settled else "open",
         settlement=(
             SettlementModel(
