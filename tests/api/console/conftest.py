@@ -7,14 +7,10 @@ per role. The browser tests drive Debian's Chromium against it over 127.0.0.1.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-import uvicorn
 
 from api.main import create_app
 from pipelines.analytics.assets import ANALYTICS_KEYS
@@ -22,6 +18,7 @@ from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import QUIET
 from tests.api.conftest import Exchange, build_exchange, exchange_home
+from tests.live_server import serving_in_thread
 
 USERS = {  # role: (user, department)
     "steward": ("ps.steward", "ps"),
@@ -42,12 +39,6 @@ class LiveExchange:
         return self.exchange.person
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveExchange]:
     with exchange_home(tmp_path_factory, "console") as home:
@@ -65,24 +56,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveExchange]:
         for role, (name, department) in USERS.items():
             exchange.directory.identity.create_user(name, role, department)
             tokens[role] = exchange.directory.identity.issue_token(name).token
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(directory=exchange.directory),
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline, "the console's server did not start"
-            time.sleep(0.05)
         try:
-            yield LiveExchange(exchange, f"http://127.0.0.1:{port}", tokens)
+            with serving_in_thread(create_app(directory=exchange.directory)) as url:
+                yield LiveExchange(exchange, url, tokens)
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             exchange.directory.close()
