@@ -8,6 +8,9 @@ export UV_NO_PROGRESS := 1
 ONCEONLY := $(UV) run --frozen onceonly
 SAMPLE_PERSONS ?= 20000
 SAMPLE_ENTERPRISES ?= 2000
+# Where `make run` serves (e.g. `make run API_PORT=8080`); `onceonly demo` prints the same.
+API_HOST ?= 127.0.0.1
+API_PORT ?= 8000
 
 CHROMIUM ?= /usr/bin/chromium
 # Debian's packages need root: sudo when make runs as another user.
@@ -27,8 +30,8 @@ run: install  ## sample landing zone (once), land + certify + publish, sample ca
 	$(ONCEONLY) catalogue sample
 	$(ONCEONLY) ingest
 	$(ONCEONLY) analytics summary
-	$(ONCEONLY) demo
-	$(ONCEONLY) serve --host 127.0.0.1 --port 8000
+	$(ONCEONLY) demo --host $(API_HOST) --port $(API_PORT)
+	$(ONCEONLY) serve --host $(API_HOST) --port $(API_PORT)
 
 ui: install  ## the Dagster UI (and daemon, for the sensor and schedules) on the same workspace
 	@mkdir -p $(DAGSTER_HOME)

@@ -355,3 +355,26 @@ class ObjectionEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(24))
     note: Mapped[str] = mapped_column(Text)
+
+
+class ConflictResolution(Base):
+    """How a steward settled a disagreement with an item's authoritative source (一数一源).
+
+    The conflict itself lives in the published snapshot; this row names it by `conflict_id`,
+    a digest of what identifies it (item, the subject's keyed hash, both resources, the batch
+    that found it), so the directory keeps no subject key or value of it."""
+
+    __tablename__ = "conflict_resolutions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conflict_id: Mapped[str] = mapped_column(String(64), unique=True)
+    item: Mapped[str] = mapped_column(String(64))
+    subject_hash: Mapped[str] = mapped_column(String(64), index=True)
+    authoritative_resource: Mapped[str] = mapped_column(String(64))
+    other_resource: Mapped[str] = mapped_column(String(64), index=True)
+    department: Mapped[str] = mapped_column(String(32), index=True)
+    batch: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text)
+    resolved_by: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

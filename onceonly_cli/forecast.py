@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from onceonly_cli.analytics import connect_analytics
+from onceonly_cli.tables import print_table
 
 app = typer.Typer(
     help="Demand forecasts: backtest the method on your own file, show and chart forecasts.",
@@ -90,7 +91,7 @@ def backtest(
             f"{model.seconds:.2f}",
             f"{model.chosen_for} series",
         )
-    console.print(table)
+    print_table(console, table)
     console.print(
         "MASE < 1 beats the seasonal naive's in-sample error; the baseline scored "
         f"{report.baseline.mase:.3f}."
@@ -141,7 +142,7 @@ def show(
         table.add_row(
             period, f"{value:.1f}", f"{lo80:.1f}-{hi80:.1f}", f"{lo95:.1f}-{hi95:.1f}", note
         )
-    console.print(table)
+    print_table(console, table)
 
 
 @app.command()

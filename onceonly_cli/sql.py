@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from onceonly_cli.tables import print_table
+
 console = Console()
 
 
@@ -79,7 +81,7 @@ def sql(
         table = Table(*result.table.column_names)
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row.values()))
-        console.print(table)
+        print_table(console, table)
     note = f"{len(rows)} row(s) in {result.seconds:.3f} s"
     if result.truncated:
         note += f"; cut at the row limit {result.row_limit}"

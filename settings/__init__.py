@@ -49,6 +49,7 @@ SPARK_MASTER_ENV = "ONCEONLY_SPARK_MASTER"
 SPARK_EXECUTOR_MEMORY_ENV = "ONCEONLY_SPARK_EXECUTOR_MEMORY"
 SPARK_EXECUTOR_CORES_ENV = "ONCEONLY_SPARK_EXECUTOR_CORES"
 JAVA_HOME_ENV = "JAVA_HOME"
+CLI_USER_ENV = "ONCEONLY_CLI_USER"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
@@ -105,6 +106,7 @@ class Settings:
     spark_executor_memory: str = DEFAULT_SPARK_EXECUTOR_MEMORY
     spark_executor_cores_text: str = ""
     java_home: Path | None = None  # the JVM Spark runs on; must be Java 17
+    cli_user: str | None = None  # the directory user `onceonly` acts as when --as is not given
 
     @property
     def keys(self) -> Path:
@@ -222,6 +224,7 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         or DEFAULT_SPARK_EXECUTOR_MEMORY,
         spark_executor_cores_text=env.get(SPARK_EXECUTOR_CORES_ENV, "").strip(),
         java_home=Path(env[JAVA_HOME_ENV]) if env.get(JAVA_HOME_ENV) else None,
+        cli_user=env.get(CLI_USER_ENV, "").strip() or None,
     )
 
 

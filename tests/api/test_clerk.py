@@ -388,5 +388,6 @@ def test_concurrent_reads_are_each_logged_and_the_chain_verifies(
     assert set(asyncio.run(load())) == {200}
     logged = {e.case_no for e in exchange.directory.audit.entries(user="test.clerk", limit=None)}
     assert set(loads) <= logged
-    verified = CliRunner().invoke(cli, ["audit", "verify"])
+    exchange.token("audit.reader", "auditor", "gsc")
+    verified = CliRunner().invoke(cli, ["audit", "verify", "--as", "audit.reader"])
     assert verified.exit_code == 0, verified.output
