@@ -20,7 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 
@@ -32,7 +32,7 @@ class Database:
     """One engine per URL, with read and write sessions; migrated to head when opened."""
 
     def __init__(self, url: str) -> None:
-        self.url = make_url(url)
+        self.url = driver_url(url)
         self.engine = _create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         upgrade(self)
@@ -81,10 +81,19 @@ class Database:
         self.engine.dispose()
 
 
-def _create_engine(url: str) -> Engine:
+def driver_url(url: str) -> URL:
+    """`url` with the driver the project ships: a bare `postgresql://` means psycopg 3 (the
+    one in the lock), where SQLAlchemy would otherwise look for psycopg2."""
     parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = driver_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_SECONDS})
