@@ -138,3 +138,12 @@ def upgrade(database: Database) -> None:
             return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def downgrade(database: Database, revision: str) -> None:
+    """Take the schema back to `revision` (`base`: no table left), to undo an upgrade; the
+    next open migrates to head again."""
+    config = _alembic_config()
+    with database.write_connection() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
