@@ -9,7 +9,6 @@ skipped only when the server's programs are not installed, and never when CI is 
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +17,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests import postgres
+from tests.backends import BACKENDS, fresh_directory
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-BACKENDS = ("sqlite", "postgresql")
-URL_ENV = "ONCEONLY_DIRECTORY_URL"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -59,29 +56,6 @@ def backend(request: pytest.FixtureRequest) -> str:
     if name == "postgresql":
         request.getfixturevalue("postgres_cluster")
     return name
-
-
-@contextlib.contextmanager
-def fresh_directory(backend: str, patch: pytest.MonkeyPatch) -> Iterator[str | None]:
-    """Point ONCEONLY_DIRECTORY_URL at a fresh, migrated, empty PostgreSQL database (dropped
-    afterwards), or leave it unset for SQLite's default file under ONCEONLY_HOME."""
-    if backend != "postgresql":
-        patch.delenv(URL_ENV, raising=False)
-        yield None
-        return
-    cluster = postgres.started()
-    url = cluster.database(cluster.template("empty", _migrate))
-    patch.setenv(URL_ENV, url)
-    try:
-        yield url
-    finally:
-        cluster.drop(url)
-
-
-def _migrate(url: str) -> None:
-    from directory.store import open_directory
-
-    open_directory(url).close()
 
 
 @pytest.fixture

@@ -143,35 +143,31 @@ class Cluster:
     def database(self, template: str | None = None) -> str:
         """A fresh database (a copy of `template`, else empty); returns its URL."""
         name = f"t{os.getpid()}_{next(self._names)}"
-        clause = f" TEMPLATE {template}" if template else ""
         with self.admin() as connection:
-            connection.execute(f"CREATE DATABASE {name}{clause}")  # type: ignore[arg-type]
+            if template:
+                _copy(connection, name, template)
+            else:
+                connection.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
     def recreate(self, url: str, template: str) -> None:
         """Replace the database at `url` with a fresh copy of `template`."""
         name = database_name(url)
         with self.admin() as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
-            connection.execute(f"CREATE DATABASE {name} TEMPLATE {template}")  # type: ignore[arg-type]
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            _copy(connection, name, template)
 
     def drop(self, url: str) -> None:
         with self.admin() as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {database_name(url)} WITH (FORCE)")  # type: ignore[arg-type]
+            connection.execute(f"DROP DATABASE IF EXISTS {database_name(url)} WITH (FORCE)")
 
     def template(self, key: str, build: Callable[[str], None]) -> str:
-        """The name of the template database `key`, made once by `build(url)` (which must
-        close every connection it opened: a template with a session cannot be copied)."""
+        """The name of the template database `key`, made once by `build(url)`."""
         if key not in self._templates:
             name = f"template_{key}"
             with self.admin() as connection:
-                connection.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+                connection.execute(f"CREATE DATABASE {name}")
             build(self.url(name))
-            with self.admin() as connection:  # whatever the build left open
-                connection.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                    (name,),
-                )
             self._templates[key] = name
         return self._templates[key]
 
@@ -180,6 +176,15 @@ class Cluster:
         if self._watchdog.stdin is not None:
             self._watchdog.stdin.close()
         self._watchdog.wait(timeout=60)
+
+
+def _copy(connection: psycopg.Connection, name: str, template: str) -> None:
+    """CREATE DATABASE `name` as a copy of `template`, ending whatever session its builder
+    left open on the template first (PostgreSQL copies no database that is in use)."""
+    connection.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (template,)
+    )
+    connection.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
 
 
 def database_name(url: str) -> str:

@@ -20,6 +20,8 @@ from tests.api.console.browser import browser, new_page
 from tests.directory.fixtures import open_sample
 
 __all__ = ["browser"]  # the fixture, imported so pytest finds it here
+# The pages draw the API's description: which database holds the directory changes nothing.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture(scope="module")

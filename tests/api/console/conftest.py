@@ -21,7 +21,7 @@ from pipelines.analytics.assets import ANALYTICS_KEYS
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import QUIET
-from tests.api.conftest import Exchange, build_exchange, exchange_home
+from tests.api.conftest import Exchange, copied_exchange
 
 USERS = {  # role: (user, department)
     "steward": ("ps.steward", "ps"),
@@ -49,10 +49,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveExchange]:
-    with exchange_home(tmp_path_factory, "console") as home:
-        # 400 days of cases, so the analytics have forecasts to chart.
-        exchange = build_exchange(home, persons=400, case_days=400)
+def live(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[LiveExchange]:
+    # 400 days of cases, so the analytics have forecasts to chart.
+    with copied_exchange(
+        tmp_path_factory, "console", backend, persons=400, case_days=400
+    ) as exchange:
         result = (
             build_definitions()
             .resolve_implicit_global_asset_job_def()
@@ -85,4 +86,3 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveExchange]:
         finally:
             server.should_exit = True
             thread.join(timeout=10)
-            exchange.directory.close()
