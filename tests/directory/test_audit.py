@@ -305,6 +305,41 @@ def test_appends_from_threads_and_another_process_keep_one_chain(
     assert len(directory.audit.entries(user="other.process", limit=None)) == 300
 
 
+_NAMED_WRITER = """
+import sys
+from directory.store import open_directory
+from tests.directory.test_audit import event
+directory = open_directory()
+for n in range(int(sys.argv[1])):
+    directory.audit.append(event(n, user=sys.argv[2]))
+directory.close()
+"""
+
+
+def test_appends_from_several_processes_keep_one_chain_in_each_writers_order(
+    directory: Directory,
+) -> None:
+    # Four writers at once (three processes and this one), each appending one by one: the
+    # log holds every entry once, each writer's in the order it appended them, in one chain.
+    count = 120
+    writers = [f"process{p}" for p in range(3)]
+    others = [
+        subprocess.Popen(
+            [sys.executable, "-c", _NAMED_WRITER, str(count), name], cwd=ROOT, env={**os.environ}
+        )
+        for name in writers
+    ]
+    for n in range(count):
+        directory.audit.append(event(n, user="this.process"))
+    assert [other.wait(timeout=120) for other in others] == [0, 0, 0]
+    result = directory.audit.verify()
+    assert result.ok, result.problem
+    assert result.checked == result.head_sequence == 4 * count
+    for name in ["this.process", *writers]:
+        appended = reversed(directory.audit.entries(user=name, limit=None))  # oldest first
+        assert [e.request_id for e in appended] == [f"req-{n}" for n in range(count)]
+
+
 def test_awaited_appends_share_commits_and_keep_one_chain(directory: Directory) -> None:
     async def requests(client: int) -> list[int]:
         # As an async route does: queue the entry and wait for its commit without a thread.
