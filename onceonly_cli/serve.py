@@ -59,8 +59,7 @@ def serve(
     base = f"http://{host}:{port}"
     processes = f" in {workers} processes" if workers > 1 else ""
     typer.echo(
-        f"Serving the API on {base}{processes} (OpenAPI: {base}/docs, "
-        f"web console: {base}/console/)"
+        f"Serving the API on {base}{processes} (OpenAPI: {base}/docs, web console: {base}/console/)"
     )
     uvicorn.run(
         "api.main:app",  # an import string: each worker process imports the app itself
