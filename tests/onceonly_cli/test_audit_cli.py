@@ -1,5 +1,6 @@
-"""`onceonly audit` against a real directory file: list with filters, verify (and its exit
-status once an entry is deleted in SQL), prune inside and outside the retention period."""
+"""`onceonly audit` against a real directory, on SQLite and PostgreSQL: list with filters,
+verify (and its exit status once an entry is deleted in SQL), prune inside and outside the
+retention period."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from onceonly_cli.main import app
 from tests.directory.audit_attacks import rewrite_from, truncate_tail
 from tests.directory.raw_sql import connect
 
+pytestmark = pytest.mark.usefixtures("backend")
 runner = CliRunner()
 PERSON = "11010519491231002X"
 OLD = dt.datetime(2019, 3, 1, 9, tzinfo=CHINA)
