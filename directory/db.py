@@ -21,8 +21,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
+
+from directory.errors import Problem, ValidationFailed
 
 _WRITE = "onceonly_write"
 _BUSY_TIMEOUT_SECONDS = 30
@@ -40,7 +43,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; rolled back at the end, so it can never write by accident."""
-        with self._sessions() as session:
+        with self._sessions() as session, _refusing_nul_text():
             try:
                 yield session
             finally:
@@ -49,7 +52,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any exception."""
-        with self._sessions() as session:
+        with self._sessions() as session, _refusing_nul_text():
             session.connection(execution_options={_WRITE: True})
             try:
                 yield session
@@ -79,6 +82,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _refusing_nul_text() -> Iterator[None]:
+    """PostgreSQL's text holds no NUL character (SQLite's does), and its driver refuses to send
+    one even to compare: such a value, from a request or a file, is refused as invalid input
+    (nothing was written) rather than failing as a server error."""
+    try:
+        yield
+    except DataError as error:
+        if "NUL (0x00)" not in str(error.orig):
+            raise
+        problem = Problem(
+            "text", "holds a NUL character (U+0000)", "remove it: no code or text holds one"
+        )
+        raise ValidationFailed([problem], "the input") from error
 
 
 def driver_url(url: str) -> URL:

@@ -12,13 +12,14 @@ from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 import settings
 from directory import migrations
 from directory.db import Database, downgrade, upgrade
+from directory.errors import ValidationFailed
 from directory.store import Directory, open_directory
-from directory.tables import Base
+from directory.tables import Base, Entry
 
 
 @pytest.mark.sqlite_only
@@ -104,3 +105,13 @@ def test_the_migrations_compile_for_postgresql() -> None:
     assert "document JSONB NOT NULL" in ddl
     assert "requested_at TIMESTAMP WITH TIME ZONE NOT NULL" in ddl
     assert ddl.count("CREATE TABLE") == len(Base.metadata.tables)
+
+
+@pytest.mark.postgresql
+def test_a_nul_character_is_invalid_input_on_postgresql(directory: Directory) -> None:
+    # PostgreSQL's text cannot hold U+0000 (SQLite's can): a code or text holding one, from
+    # a request or a file, is refused as input, not a server error.
+    with pytest.raises(ValidationFailed, match="NUL character"), directory.db.read() as session:
+        session.execute(select(Entry).where(Entry.code == "\x00"))
+    with pytest.raises(ValidationFailed, match="NUL character"), directory.db.write() as session:
+        session.execute(select(Entry).where(Entry.code == "301001/\x00"))
