@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # Debian's packages need root: sudo when make runs as another user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser java run ingest serve ui test lint bench clean
+.PHONY: install browser java postgres run ingest serve ui test lint bench clean
 
 install: .venv/.installed
 
@@ -62,7 +62,15 @@ JAVA17 = ( for j in java /usr/lib/jvm/java-17-openjdk-*/bin/java; do \
 java:  ## Debian's OpenJDK 17, for the Spark engine and its tests
 	@$(JAVA17) || $(call apt_install,$(JAVA17),openjdk-17-jre-headless)
 
-test: install browser java  ## the code location as the UI loads it, then the whole suite
+# The directory's tests run every case on SQLite and on a throw-away PostgreSQL cluster that
+# they start themselves (initdb + pg_ctl), so they need the server's programs, not a service.
+PG_FOUND = ( for d in /usr/lib/postgresql/*/bin; do \
+  test -x $$d/initdb && test -x $$d/pg_ctl && exit 0; done; exit 1 )
+
+postgres:  ## Debian's PostgreSQL server programs, for the directory's tests on PostgreSQL
+	@$(PG_FOUND) || $(call apt_install,$(PG_FOUND),postgresql)
+
+test: install browser java postgres  ## the code location as the UI loads it, then the whole suite
 	@mkdir -p $(DAGSTER_HOME)
 	$(UV) run --frozen python -c "from pipelines.instance import ensure_dagster_home; ensure_dagster_home()"
 	$(UV) run --frozen dagster definitions validate -w workspace.yaml

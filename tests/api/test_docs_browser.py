@@ -17,6 +17,8 @@ from tests.directory.fixtures import open_sample
 from tests.live_server import serving_in_thread
 
 __all__ = ["browser"]  # the fixture, imported so pytest finds it here
+# The pages draw the API's description: which database holds the directory changes nothing.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
-"""`onceonly audit` against a real directory file: list with filters, verify (and its exit
-status once an entry is deleted in SQL), prune inside and outside the retention period."""
+"""`onceonly audit` against a real directory, on SQLite and PostgreSQL: list with filters,
+verify (and its exit status once an entry is deleted in SQL), prune inside and outside the
+retention period."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +18,9 @@ from directory.store import Directory, open_directory
 from directory.workdays import CHINA
 from onceonly_cli.main import app
 from tests.directory.audit_attacks import rewrite_from, truncate_tail
+from tests.directory.raw_sql import connect
 
+pytestmark = pytest.mark.usefixtures("backend")
 runner = CliRunner()
 PERSON = "11010519491231002X"
 OLD = dt.datetime(2019, 3, 1, 9, tzinfo=CHINA)
@@ -79,9 +81,7 @@ def test_list_with_filters(directory: Directory) -> None:
 
 def test_verify_and_its_exit_status(directory: Directory) -> None:
     assert "ok: 3 entries hold up; head #3" in run("audit", "verify")
-    path = directory.db.url.database
-    assert path is not None
-    with sqlite3.connect(path) as connection:
+    with connect(directory) as connection:
         connection.execute("DELETE FROM audit_entries WHERE sequence = 2")
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1 and "BROKEN at entry #2" in broken.output
