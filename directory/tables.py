@@ -372,7 +372,7 @@ class ConflictResolution(Base):
 
     __tablename__ = "conflict_resolutions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     conflict_id: Mapped[str] = mapped_column(String(64), unique=True)
     item: Mapped[str] = mapped_column(String(64))
     subject_hash: Mapped[str] = mapped_column(String(64), index=True)
