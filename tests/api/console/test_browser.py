@@ -21,6 +21,10 @@ from tests.api.console.conftest import LiveExchange
 from tests.directory.fixtures import seeded
 from tests.live_server import ANSWER_SECONDS
 
+# The pages drive the same API routes whose tests run on both databases; a second browser pass
+# over PostgreSQL would cost about 90 s of the suite's 15-minute budget and check no other code.
+pytestmark = pytest.mark.sqlite_only
+
 __all__ = ["browser"]  # the fixture, imported so pytest finds it here
 
 
