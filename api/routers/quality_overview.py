@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, get_directory, require_role
+from api.auth import QualityReader, get_directory
 from api.deps import current_snapshot
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from contracts.registry import bundled_contracts
@@ -33,7 +33,6 @@ router = APIRouter(
     route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
-Overseer = Annotated[Caller, Depends(require_role(Role.steward, Role.admin, Role.auditor))]
 
 
 class ResourceQuality(BaseModel):
@@ -68,7 +67,7 @@ def _utc(at: dt.datetime | None) -> dt.datetime | None:
     summary="Per resource: score, quarantine, conflicts, and late deliveries (late first)",
 )
 def overview(
-    caller: Overseer,
+    caller: QualityReader,
     directory: Annotated[Directory, Depends(get_directory)],
     snapshot: Annotated[Snapshot, Depends(current_snapshot)],
 ) -> list[ResourceQuality]:

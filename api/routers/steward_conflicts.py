@@ -17,12 +17,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, get_directory, require_role
+from api.auth import Caller, Steward, get_directory
 from api.deps import current_snapshot
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.middleware import request_id
 from contracts.registry import bundled_contracts
-from directory.actors import Role
 from directory.audit import actor_event
 from directory.conflict_resolutions import ConflictOutcome, ConflictRef, ResolutionView
 from directory.store import Directory
@@ -35,7 +34,6 @@ router = APIRouter(
     route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
-Steward = Annotated[Caller, Depends(require_role(Role.steward))]
 Dir = Annotated[Directory, Depends(get_directory)]
 Published = Annotated[Snapshot, Depends(current_snapshot)]
 ConflictId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", examples=["3f2a" * 8])]
