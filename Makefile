@@ -8,12 +8,15 @@ export UV_NO_PROGRESS := 1
 ONCEONLY := $(UV) run --frozen onceonly
 SAMPLE_PERSONS ?= 20000
 SAMPLE_ENTERPRISES ?= 2000
+# Where `make run` serves (e.g. `make run API_PORT=8080`); `onceonly demo` prints the same.
+API_HOST ?= 127.0.0.1
+API_PORT ?= 8000
 
 CHROMIUM ?= /usr/bin/chromium
 # Debian's packages need root: sudo when make runs as another user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser java run ingest serve ui test lint bench clean
+.PHONY: install browser java postgres run ingest serve ui test lint bench clean
 
 install: .venv/.installed
 
@@ -27,8 +30,8 @@ run: install  ## sample landing zone (once), land + certify + publish, sample ca
 	$(ONCEONLY) catalogue sample
 	$(ONCEONLY) ingest
 	$(ONCEONLY) analytics summary
-	$(ONCEONLY) demo
-	$(ONCEONLY) serve --host 127.0.0.1 --port 8000
+	$(ONCEONLY) demo --host $(API_HOST) --port $(API_PORT)
+	$(ONCEONLY) serve --host $(API_HOST) --port $(API_PORT)
 
 ui: install  ## the Dagster UI (and daemon, for the sensor and schedules) on the same workspace
 	@mkdir -p $(DAGSTER_HOME)
@@ -59,7 +62,15 @@ JAVA17 = ( for j in java /usr/lib/jvm/java-17-openjdk-*/bin/java; do \
 java:  ## Debian's OpenJDK 17, for the Spark engine and its tests
 	@$(JAVA17) || $(call apt_install,$(JAVA17),openjdk-17-jre-headless)
 
-test: install browser java  ## the code location as the UI loads it, then the whole suite
+# The directory's tests run every case on SQLite and on a throw-away PostgreSQL cluster that
+# they start themselves (initdb + pg_ctl), so they need the server's programs, not a service.
+PG_FOUND = ( for d in /usr/lib/postgresql/*/bin; do \
+  test -x $$d/initdb && test -x $$d/pg_ctl && exit 0; done; exit 1 )
+
+postgres:  ## Debian's PostgreSQL server programs, for the directory's tests on PostgreSQL
+	@$(PG_FOUND) || $(call apt_install,$(PG_FOUND),postgresql)
+
+test: install browser java postgres  ## the code location as the UI loads it, then the whole suite
 	@mkdir -p $(DAGSTER_HOME)
 	$(UV) run --frozen python -c "from pipelines.instance import ensure_dagster_home; ensure_dagster_home()"
 	$(UV) run --frozen dagster definitions validate -w workspace.yaml

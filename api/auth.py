@@ -98,3 +98,12 @@ def check_role(caller: Caller, *roles: Role) -> Caller:
             },
         )
     return caller
+
+
+# Who may call a route, as the type of a route's caller parameter: each rule defined once here
+# rather than once per router, so two routers cannot drift apart on the same rule.
+Reader = Annotated[Caller, Depends(current_caller)]  # any signed-in caller
+Editor = Annotated[Caller, Depends(require_role(Role.steward, Role.admin))]
+Steward = Annotated[Caller, Depends(require_role(Role.steward))]  # their own department's queues
+QualityReader = Annotated[Caller, Depends(require_role(Role.steward, Role.admin, Role.auditor))]
+Admin = Annotated[Caller, Depends(require_role(Role.admin))]

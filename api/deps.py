@@ -21,6 +21,8 @@ from api.serving import NoSnapshot, Snapshot, SnapshotWatcher
 from api.signing import ExtractSigner, SigningKeyError
 from directory.audit import AuditLog
 from directory.store import Directory
+from snapshot.analytics.database import HeldDatabase
+from snapshot.analytics.workbench import Workbench
 
 
 def _opened(app: Starlette, name: str) -> Any:
@@ -50,6 +52,16 @@ def catalogue_of(app: Starlette) -> CatalogueCache:
 
 def case_registers_of(app: Starlette) -> CaseRegisters:
     opened: CaseRegisters = _opened(app, "case_registers")
+    return opened
+
+
+def analytics_of(app: Starlette) -> HeldDatabase:
+    opened: HeldDatabase = _opened(app, "analytics")
+    return opened
+
+
+def workbench_of(app: Starlette) -> Workbench:
+    opened: Workbench = _opened(app, "workbench")
     return opened
 
 

@@ -8,7 +8,10 @@ shutdown.
 - `snapshots`: the watcher that hands each request the published snapshot in service;
 - `signer`: the extract signer, which reads the centre's key from disk once;
 - `catalogue`: the catalogue state every read consults, refreshed every second;
-- `case_registers`: the case register of the snapshot in service, indexed once per version.
+- `case_registers`: the case register of the snapshot in service, indexed once per version;
+- `analytics`: the analytical database, held open read-only and reopened on a new build;
+- `workbench`: the SQL workbench's worker process, which holds the database open too, so a
+  small query answers in milliseconds.
 
 Held by the app rather than by module-level registries, so two apps in one process (tests do
 that) share nothing by accident, and what an app opened is closed when it stops.
@@ -30,6 +33,8 @@ from api.exchange.catalogue import CatalogueCache
 from api.serving import SnapshotWatcher
 from api.signing import ExtractSigner, SignerSettings
 from directory.store import Directory, open_directory
+from snapshot.analytics.database import HeldDatabase, database_path
+from snapshot.analytics.workbench import Workbench
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -55,9 +60,13 @@ def lifespan(directory: Directory | None = None) -> Lifespan:
         state.signer = ExtractSigner(SignerSettings.from_env())
         state.catalogue = CatalogueCache(held)
         state.case_registers = CaseRegisters()
+        state.analytics = HeldDatabase(database_path())
+        state.workbench = Workbench(database_path())
         try:
             yield
         finally:
+            await run_in_threadpool(state.workbench.close)
+            await run_in_threadpool(state.analytics.close)
             if directory is None:  # what this app opened, it closes
                 await run_in_threadpool(_close, held)
 

@@ -17,9 +17,11 @@ from api.routers import (
     health,
     objections,
     quality,
+    quality_overview,
     resources,
     steward,
     steward_admin,
+    steward_conflicts,
     steward_services,
     steward_sharing,
 )
@@ -55,6 +57,7 @@ def create_app(*, directory: Directory | None = None) -> FastAPI:
     app.include_router(resources.router)
     app.include_router(clerk.router)
     app.include_router(quality.router)
+    app.include_router(quality_overview.router)
     app.include_router(extracts.router)
     app.include_router(analytics.router)
     app.include_router(objections.router)
@@ -63,6 +66,7 @@ def create_app(*, directory: Directory | None = None) -> FastAPI:
     app.include_router(steward_services.router)
     app.include_router(steward_sharing.router)
     app.include_router(steward_admin.router)
+    app.include_router(steward_conflicts.router)
     install_console(app)
     return app
 

@@ -145,6 +145,11 @@ class ForecastPoint(BaseModel):
     hi_80: float = Field(examples=[14.5])
     lo_95: float = Field(examples=[2.6])
     hi_95: float = Field(examples=[17.0])
+    past: bool = Field(
+        default=False,
+        description="the period began before today: the data ended earlier, so this part of "
+        "the forecast is already past",
+    )
 
 
 class BacktestScore(BaseModel):

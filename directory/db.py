@@ -20,9 +20,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
+
+from directory.errors import Problem, ValidationFailed
 
 _WRITE = "onceonly_write"
 _BUSY_TIMEOUT_SECONDS = 30
@@ -32,7 +35,7 @@ class Database:
     """One engine per URL, with read and write sessions; migrated to head when opened."""
 
     def __init__(self, url: str) -> None:
-        self.url = make_url(url)
+        self.url = driver_url(url)
         self.engine = _create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         upgrade(self)
@@ -40,7 +43,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; rolled back at the end, so it can never write by accident."""
-        with self._sessions() as session:
+        with self._sessions() as session, _refusing_nul_text():
             try:
                 yield session
             finally:
@@ -49,7 +52,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any exception."""
-        with self._sessions() as session:
+        with self._sessions() as session, _refusing_nul_text():
             session.connection(execution_options={_WRITE: True})
             try:
                 yield session
@@ -81,10 +84,35 @@ class Database:
         self.engine.dispose()
 
 
-def _create_engine(url: str) -> Engine:
+@contextmanager
+def _refusing_nul_text() -> Iterator[None]:
+    """PostgreSQL's text holds no NUL character (SQLite's does), and its driver refuses to send
+    one even to compare: such a value, from a request or a file, is refused as invalid input
+    (nothing was written) rather than failing as a server error."""
+    try:
+        yield
+    except DataError as error:
+        if "NUL (0x00)" not in str(error.orig):
+            raise
+        problem = Problem(
+            "text", "holds a NUL character (U+0000)", "remove it: no code or text holds one"
+        )
+        raise ValidationFailed([problem], "the input") from error
+
+
+def driver_url(url: str) -> URL:
+    """`url` with the driver the project ships: a bare `postgresql://` means psycopg 3 (the
+    one in the lock), where SQLAlchemy would otherwise look for psycopg2."""
     parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = driver_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_SECONDS})
@@ -129,3 +157,12 @@ def upgrade(database: Database) -> None:
             return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def downgrade(database: Database, revision: str) -> None:
+    """Take the schema back to `revision` (`base`: no table left), to undo an upgrade; the
+    next open migrates to head again."""
+    config = _alembic_config()
+    with database.write_connection() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

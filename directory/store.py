@@ -13,6 +13,7 @@ import settings
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from directory.audit import AuditLog
+from directory.conflict_resolutions import ConflictResolutions
 from directory.console_sessions import ConsoleSessions
 from directory.contract_sync import ContractSync, sync_contracts
 from directory.db import Database
@@ -41,6 +42,7 @@ class Directory:
         self.console_sessions = ConsoleSessions(self.db)
         self.audit = AuditLog(self.db)
         self.objections = Objections(self.db, self.audit.subject_hash)
+        self.conflicts = ConflictResolutions(self.db)
 
     def sync_contracts(self, contracts: dict[str, Contract] | None = None) -> list[ContractSync]:
         """Seed or update entries from the contracts (default: those shipped with the code)."""

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -28,6 +29,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+# Every integer 64-bit, as the API's bounds (`api.bounds`) promise: SQLite's INTEGER already is
+# (and only `INTEGER PRIMARY KEY` is its rowid, so it keeps that name there); PostgreSQL's is
+# 32-bit, where a larger id in a request failed inside the driver instead of finding nothing.
+WideInteger = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -60,6 +65,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JsonDocument,
         list[Any]: JsonDocument,
+        int: WideInteger,  # foreign keys to ids, typed by their annotation
     }
 
 
@@ -74,7 +80,7 @@ class Entry(Base):
     sharing_type: Mapped[str] = mapped_column(String(16), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     contract_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(WideInteger)
     document: Mapped[dict[str, Any]]
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(64))
@@ -86,9 +92,9 @@ class EntryVersion(Base):
     __tablename__ = "entry_versions"
     __table_args__ = (UniqueConstraint("code", "version"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
-    version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(WideInteger)
     kind: Mapped[str] = mapped_column(String(16))
     document: Mapped[dict[str, Any]]
     changes: Mapped[list[Any]]
@@ -106,7 +112,7 @@ class EntryFigures(Base):
     last_batch: Mapped[str] = mapped_column(String(128))
     certified_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     quality_score: Mapped[float] = mapped_column(Float)
-    certified_rows: Mapped[int] = mapped_column(Integer)
+    certified_rows: Mapped[int] = mapped_column(WideInteger)
 
 
 class ServiceItem(Base):
@@ -119,7 +125,7 @@ class ServiceItem(Base):
     department: Mapped[str] = mapped_column(String(32), index=True)
     window: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))
-    promised_working_days: Mapped[int] = mapped_column(Integer)
+    promised_working_days: Mapped[int] = mapped_column(WideInteger)
     subject: Mapped[str] = mapped_column(String(16))
     base_daily_volume: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
@@ -132,11 +138,11 @@ class Material(Base):
     __tablename__ = "materials"
     __table_args__ = (UniqueConstraint("service_item_code", "name"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     service_item_code: Mapped[str] = mapped_column(
         ForeignKey("service_items.code", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(WideInteger)
     name: Mapped[str] = mapped_column(String(200))
     required: Mapped[bool] = mapped_column(Boolean)
 
@@ -146,7 +152,7 @@ class MaterialSource(Base):
 
     __tablename__ = "material_sources"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     material_id: Mapped[int] = mapped_column(
         ForeignKey("materials.id", ondelete="CASCADE"), index=True
     )
@@ -160,11 +166,11 @@ class FormField(Base):
     __tablename__ = "form_fields"
     __table_args__ = (UniqueConstraint("service_item_code", "name"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     service_item_code: Mapped[str] = mapped_column(
         ForeignKey("service_items.code", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(WideInteger)
     name: Mapped[str] = mapped_column(String(100))
     resource_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
     item_name: Mapped[str] = mapped_column(String(64))
@@ -189,7 +195,7 @@ class BundleItem(Base):
     service_item_code: Mapped[str] = mapped_column(
         ForeignKey("service_items.code"), primary_key=True
     )
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(WideInteger)
 
 
 class ShareRequest(Base):
@@ -197,7 +203,7 @@ class ShareRequest(Base):
 
     __tablename__ = "share_requests"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     requester_department: Mapped[str] = mapped_column(String(32), index=True)
     resource_code: Mapped[str] = mapped_column(ForeignKey("catalogue_entries.code"), index=True)
     items: Mapped[list[Any] | None]
@@ -211,7 +217,7 @@ class ShareRequest(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
-    daily_quota: Mapped[int | None] = mapped_column(Integer)
+    daily_quota: Mapped[int | None] = mapped_column(WideInteger)
     note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -220,7 +226,7 @@ class ShareRequestEvent(Base):
 
     __tablename__ = "share_request_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("share_requests.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(64))
@@ -233,7 +239,7 @@ class User(Base):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(16))
@@ -247,7 +253,7 @@ class ApiToken(Base):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
@@ -264,7 +270,7 @@ class ConsoleSession(Base):
 
     __tablename__ = "console_sessions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     session_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
@@ -282,8 +288,8 @@ class IdentityChange(Base):
 
     __tablename__ = "identity_changes"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    generation: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(WideInteger)
 
 
 class AuditEntry(Base):
@@ -293,7 +299,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entries"
 
-    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sequence: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
     user_name: Mapped[str] = mapped_column(String(64), index=True)
     department: Mapped[str] = mapped_column(String(32), index=True)
@@ -311,10 +317,10 @@ class AuditChain(Base):
 
     __tablename__ = "audit_chain"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    head_sequence: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=False)
+    head_sequence: Mapped[int] = mapped_column(WideInteger)
     head_hash: Mapped[str] = mapped_column(String(64))
-    anchor_sequence: Mapped[int] = mapped_column(Integer)
+    anchor_sequence: Mapped[int] = mapped_column(WideInteger)
     anchor_hash: Mapped[str] = mapped_column(String(64))
     anchored_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
@@ -325,7 +331,7 @@ class Objection(Base):
 
     __tablename__ = "objections"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     subject_key: Mapped[str] = mapped_column(String(32))
     subject_hash: Mapped[str] = mapped_column(String(64), index=True)
     resource: Mapped[str] = mapped_column(String(64))
@@ -349,9 +355,32 @@ class ObjectionEvent(Base):
 
     __tablename__ = "objection_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(24))
     note: Mapped[str] = mapped_column(Text)
+
+
+class ConflictResolution(Base):
+    """How a steward settled a disagreement with an item's authoritative source (一数一源).
+
+    The conflict itself lives in the published snapshot; this row names it by `conflict_id`,
+    a digest of what identifies it (item, the subject's keyed hash, both resources, the batch
+    that found it), so the directory keeps no subject key or value of it."""
+
+    __tablename__ = "conflict_resolutions"
+
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
+    conflict_id: Mapped[str] = mapped_column(String(64), unique=True)
+    item: Mapped[str] = mapped_column(String(64))
+    subject_hash: Mapped[str] = mapped_column(String(64), index=True)
+    authoritative_resource: Mapped[str] = mapped_column(String(64))
+    other_resource: Mapped[str] = mapped_column(String(64), index=True)
+    department: Mapped[str] = mapped_column(String(32), index=True)
+    batch: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text)
+    resolved_by: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from onceonly_cli.tables import print_table
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -101,7 +103,7 @@ def calendar(
         found = official.day(day)
         if found.kind in (DayKind.holiday, DayKind.adjusted_workday):
             table.add_row(str(day), day.strftime("%a"), found.kind.value, found.name or "")
-    console.print(table)
+    print_table(console, table)
     if official.is_provisional(first):
         console.print(
             f"[yellow]{year} is provisional:[/yellow] these are the package's rules, without "

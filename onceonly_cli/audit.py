@@ -1,24 +1,24 @@
 """`onceonly audit`: list the audit log, verify its hash chain, prune it for retention.
 
 There is no command that edits an entry. Like the other commands it works on the directory
-database directly, as the centre's operator; its own reads of the log, and every prune, are
-logged under `cli:<login>`.
+database directly; its own reads of the log, and every prune, are logged under the directory
+user it acts as (`--as`, or ONCEONLY_CLI_USER): an auditor or an admin reads, an admin prunes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from directory.actors import Actor, Role
+from directory.actors import Role
 from directory.audit import AuditRecord, actor_event, retention_days
 from directory.audit_witness import heads_path
 from directory.workdays import CHINA, local_date, local_today
 from onceonly_cli.catalogue import guarded
+from onceonly_cli.identity import AsUser, acting_user
 
 app = typer.Typer(
     help="The audit log: list entries, verify the hash chain, prune old entries.",
@@ -33,8 +33,7 @@ class Outcome(StrEnum):
     partial = "partial"
 
 
-def _operator() -> Actor:
-    return Actor(f"cli:{getpass.getuser()}"[:64], Role.admin, "gsc")
+READERS = (Role.auditor, Role.admin)
 
 
 def _start_of(day: dt.datetime) -> dt.datetime:
@@ -60,9 +59,11 @@ def list_entries(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many (newest first).")] = 0,
+    as_user: AsUser = None,
 ) -> None:
     """Entries matching every filter given, newest first."""
     with guarded() as directory:
+        reader = acting_user(directory, as_user, READERS, "read the audit log")
         if subject is not None:
             subject_hash = directory.audit.subject_hash(subject)
         found = directory.audit.entries(
@@ -78,7 +79,7 @@ def list_entries(
         )
         directory.audit.append(
             actor_event(
-                _operator(),
+                reader,
                 "audit.read",
                 "served",
                 subject_hash=subject_hash,
@@ -96,14 +97,15 @@ def list_entries(
 
 
 @app.command()
-def verify() -> None:
+def verify(as_user: AsUser = None) -> None:
     """Check the hash chain against the signed heads; exit status 1 if any entry was edited,
     deleted or reordered, the end of the log cut off, or the chain rewritten."""
     with guarded() as directory:
+        reader = acting_user(directory, as_user, READERS, "verify the audit log")
         result = directory.audit.verify()
         verdict = "ok" if result.ok else f"broken at #{result.first_bad_sequence}"
         directory.audit.append(
-            actor_event(_operator(), "audit.read", "served", reason=f"verify: {verdict}")
+            actor_event(reader, "audit.read", "served", reason=f"verify: {verdict}")
         )
     if not result.ok:
         typer.secho(
@@ -138,10 +140,12 @@ def prune(
             help="Delete entries before this day (YYYY-MM-DD); default: the retention limit.",
         ),
     ] = None,
+    as_user: AsUser = None,
 ) -> None:
     """Delete the oldest entries for retention (ONCEONLY_AUDIT_RETENTION_DAYS, default 1825);
     the chain stays verifiable from an anchor, and the prune itself is logged."""
     with guarded() as directory:
+        admin = acting_user(directory, as_user, (Role.admin,), "prune the audit log")
         cutoff = (
             _start_of(before)
             if before
@@ -149,7 +153,7 @@ def prune(
                 local_today() - dt.timedelta(days=retention_days()), dt.time(), CHINA
             )
         )
-        pruned = directory.audit.prune(cutoff, _operator())
+        pruned = directory.audit.prune(cutoff, admin)
     typer.echo(
         f"pruned {pruned} entries from before {local_date(cutoff)}; the chain still verifies"
     )

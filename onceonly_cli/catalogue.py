@@ -1,14 +1,13 @@
 """`onceonly catalogue`: the resource directory from the command line.
 
-The CLI works on the directory database directly (ONCEONLY_DIRECTORY_URL), so it acts as an
-admin of the centre; `--as` names the user an edit is recorded under and applies that user's
-role and department instead.
+The CLI works on the directory database directly (ONCEONLY_DIRECTORY_URL). An edit is
+recorded under the directory user `--as` (or ONCEONLY_CLI_USER) names, whose role and
+department decide what they may change (`onceonly_cli.identity`); reads need no one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from directory.store import Directory, open_directory
 from directory.summary import format_summary, summarise
 from directory.tabular import TableFormat, export_table
 from directory.tabular_import import import_table
+from onceonly_cli.identity import AsUser, acting_user
 
 app = typer.Typer(
     help="The resource catalogue: search, show, history, restore, export and import.",
@@ -51,15 +51,11 @@ def guarded() -> Iterator[Directory]:
         directory.close()
 
 
-def _actor(directory: Directory, user: str | None) -> Actor:
-    if user is not None:
-        return directory.identity.get_user(user).actor
-    return Actor(f"cli:{getpass.getuser()}"[:64], Role.admin, "gsc")
+EDITORS = (Role.steward, Role.admin)
 
 
-AsUser = Annotated[
-    str | None, typer.Option("--as", help="Record the edit as this user (their role applies).")
-]
+def _actor(directory: Directory, user: str | None, what: str) -> Actor:
+    return acting_user(directory, user, EDITORS, what)
 
 
 @app.command("list")
@@ -135,8 +131,9 @@ def restore(
 ) -> None:
     """Save an earlier version as the newest one (nothing in the history is lost)."""
     with guarded() as directory:
+        editor = _actor(directory, as_user, f"restore {code}")
         current = expected_version or directory.entries.get(code).version
-        view = directory.entries.restore(code, version, current, _actor(directory, as_user), reason)
+        view = directory.entries.restore(code, version, current, editor, reason)
         typer.echo(f"{code} restored from version {version} as version {view.version}")
 
 
@@ -198,7 +195,8 @@ def import_(
 ) -> None:
     """Import a bulk edit; lists every change and error, writes nothing if any row is bad."""
     with guarded() as directory:
-        report = import_table(directory.db, path, _actor(directory, as_user), reason, dry_run)
+        editor = _actor(directory, as_user, "import catalogue entries")
+        report = import_table(directory.db, path, editor, reason, dry_run)
         for change in report.changes:
             typer.echo(f"{change.action} {change.code} (row {change.row})")
             for item in change.changes:

@@ -35,12 +35,23 @@ DEMO_USERS = (
 
 
 def demo(
-    base_url: Annotated[str, typer.Option(help="Where the API will be served.")] = (
-        "http://127.0.0.1:8000"
-    ),
+    host: Annotated[
+        str, typer.Option(help="The interface `onceonly serve --host` is given.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port `onceonly serve --port` is given.")] = 8000,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where users reach the API, when not at host and port (a proxy)."),
+    ] = None,
 ) -> None:
-    """Issue fresh demo tokens (clerk, steward, analyst, auditor) and print curl examples."""
+    """Issue fresh demo tokens (clerk, steward, analyst, auditor) and print curl examples.
+
+    Run before `onceonly serve` (as `make run` does), so it cannot ask the server where it
+    listens: give it the same --host and --port, or the address users reach it by.
+    """
     from onceonly_cli.catalogue import guarded
+
+    base_url = (base_url or f"http://{host}:{port}").rstrip("/")
 
     tokens: dict[Role, str] = {}
     with guarded() as directory:
@@ -83,6 +94,10 @@ def demo(
             f"  A clerk's prefill there: service item {DEMO_SERVICE_ITEM}, applicant {applicant}, "
             f"case {case_no}"
         )
+    typer.echo(
+        "\nCommand line: edits and audit reads act as a directory user, e.g. "
+        "`onceonly audit verify --as demo.auditor` (or set ONCEONLY_CLI_USER=demo.auditor)"
+    )
 
 
 def _sample_query(sql: str, params: list[object]) -> str | None:

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -22,6 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 import settings
+from onceonly_cli.status import print_status
+from onceonly_cli.tables import print_table
 
 if TYPE_CHECKING:  # the pipeline stack is imported only by the commands that run it
     from pipelines.landing.requests import PendingFile
@@ -66,7 +67,7 @@ def generate(
         table.add_column(header, justify="right" if header == "rows" else "left")
     for item in summary.files:
         table.add_row(item.department, item.resource_id, item.path.name, f"{item.rows:,}")
-    console.print(table)
+    print_table(console, table)
     dirt = ", ".join(f"{kind} {count:,}" for kind, count in summary.dirt.items())
     console.print(f"{summary.rows:,} rows in {summary.seconds:.1f} s; dirt injected: {dirt}")
 
@@ -131,7 +132,7 @@ def ingest() -> None:
             "again with the corrected file.",
             highlight=False,
         )
-    _print_status()
+    print_status()
     if any(not o.success and not o.landed for o in outcomes):
         raise typer.Exit(code=1)
 
@@ -180,7 +181,7 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
             figure(certified, "rows_duplicate"),
             gate,
         )
-    console.print(table)
+    print_table(console, table)
     for outcome in outcomes:
         if not outcome.success:
             # The run log's own words, in full: Text, not markup, since messages quote headers
@@ -189,73 +190,6 @@ def _print_outcomes(outcomes: list[FileOutcome]) -> int:
             line.append(outcome.error or "")
             console.print(line, soft_wrap=True)
     return failed
-
-
-def status() -> None:
-    """What the published snapshot holds per resource: batches, certified, quarantined,
-    duplicates, open quarantine, quality score, and the last gate failure if any."""
-    if not _print_status():
-        raise typer.Exit(code=1)
-
-
-def _print_status() -> bool:
-    """Print the status table, or what to do when there is nothing to show (returns False)."""
-    from snapshot.manifest import current_version
-    from snapshot.quality import STATUS
-
-    snapshot = current_version(settings.current().serving)
-    rows: list[tuple[object, ...]] = []
-    if snapshot is not None:
-        con = duckdb.connect(str(snapshot.path), read_only=True)
-        try:
-            if _has_batches_table(con):
-                rows = con.execute(STATUS).fetchall()
-        finally:
-            con.close()
-    if snapshot is None or not rows:
-        console.print(
-            "Nothing certified yet. Next: have departments drop files into "
-            f"{escape(str(settings.current().landing))}/<department>/<resource>/ (or run "
-            "`onceonly generate` for a sample zone), then run `onceonly ingest`.",
-            highlight=False,
-        )
-        return False
-    table = Table(
-        title=f"Certified pool, snapshot v{snapshot.version} "
-        f"({snapshot.published_at:%Y-%m-%d %H:%M})"
-    )
-    headers = (
-        "resource",
-        "batches",
-        "landed",
-        "certified",
-        "quarantined",
-        "duplicates",
-        "open quarantine",
-        "score",
-        "last gate failure",
-    )
-    for header in headers:
-        table.add_column(
-            header, justify="left" if header in ("resource", "last gate failure") else "right"
-        )
-    for contract_id, *figures, score, failure in rows:
-        table.add_row(
-            str(contract_id),
-            *(f"{v:,}" for v in figures),
-            f"{score:.1%}",
-            Text(str(failure or "")),
-        )
-    console.print(table)
-    return True
-
-
-def _has_batches_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """Snapshots published before anything was certified hold no quality tables."""
-    from snapshot.tables import BATCHES
-
-    exists, params = BATCHES.exists_query()
-    return bool(con.execute(exists, params).fetchall()[0][0])
 
 
 def _progress() -> Progress:

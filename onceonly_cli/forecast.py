@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from onceonly_cli.analytics import connect_analytics
+from onceonly_cli.tables import print_table
 
 app = typer.Typer(
     help="Demand forecasts: backtest the method on your own file, show and chart forecasts.",
@@ -32,24 +33,47 @@ def backtest(
         str,
         typer.Option(
             help="china: closed on Chinese weekends and holidays (调休 included); "
-            "every_day: every day is open."
+            "every_day: every day is open; weekdays: Monday to Friday are open."
         ),
     ] = "china",
+    country: Annotated[
+        str | None,
+        typer.Option(
+            help="Public holidays of this country (ISO code: CN, US, GB, ...): closed with "
+            "--calendar weekdays, open but known to the models with every_day."
+        ),
+    ] = None,
+    closed_days: Annotated[
+        str | None,
+        typer.Option(
+            "--closed-days",
+            help="The centre's own closures: a file of dates (one a line) or a "
+            "comma-separated list, e.g. 2025-03-03,2025-03-04.",
+        ),
+    ] = None,
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Backtest every candidate model on a daily series file; print MASE, sMAPE, wall time."""
     from pipelines.analytics.forecasting.user_file import (
         CalendarMode,
+        UserCalendar,
         UserFileError,
         backtest_file,
         read_daily_file,
     )
+    from pipelines.analytics.forecasting.user_file import (
+        closed_days as parse_closed_days,
+    )
     from snapshot.calendar import official_calendar
 
     try:
-        mode = CalendarMode(calendar)
+        user = UserCalendar(
+            mode=CalendarMode(calendar),
+            country=country.upper() if country else None,
+            closed=parse_closed_days(closed_days) if closed_days else frozenset(),
+        )
         frame = read_daily_file(input, date_col, value_col, series_col)
-        report = backtest_file(frame, official_calendar(), mode, horizon, windows, jobs)
+        report = backtest_file(frame, official_calendar(), user, horizon, windows, jobs)
     except (UserFileError, ValueError) as error:
         console.print(f"[red]cannot backtest:[/red] {error}")
         raise typer.Exit(code=2) from error
@@ -67,11 +91,17 @@ def backtest(
             f"{model.seconds:.2f}",
             f"{model.chosen_for} series",
         )
-    console.print(table)
+    print_table(console, table)
     console.print(
         "MASE < 1 beats the seasonal naive's in-sample error; the baseline scored "
         f"{report.baseline.mase:.3f}."
     )
+    if report.cut_series:
+        console.print(
+            f"{report.cut_series} series longer than {report.fit_days} days before the first "
+            "window: the models were fitted on their last "
+            f"{report.fit_days} days only (older days change little and cost much)."
+        )
     if report.filled_days:
         console.print(f"{report.filled_days} open day(s) missing from the file counted as 0.")
     for sid, why in report.skipped.items():
@@ -112,7 +142,7 @@ def show(
         table.add_row(
             period, f"{value:.1f}", f"{lo80:.1f}-{hi80:.1f}", f"{lo95:.1f}-{hi95:.1f}", note
         )
-    console.print(table)
+    print_table(console, table)
 
 
 @app.command()

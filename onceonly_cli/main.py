@@ -16,7 +16,9 @@ from onceonly_cli import (
     forecast,
     quarantine,
     serve,
+    share,
     sql,
+    status,
     token,
 )
 
@@ -28,7 +30,7 @@ app = typer.Typer(
 )
 app.command("generate")(feeds.generate)
 app.command("ingest")(feeds.ingest)
-app.command("status")(feeds.status)
+app.command("status")(status.status)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.add_typer(catalogue.app, name="catalogue")
@@ -39,6 +41,7 @@ app.add_typer(analytics.app, name="analytics")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(extract.app, name="extract")
 app.add_typer(audit.app, name="audit")
+app.add_typer(share.app, name="share")
 app.command("sql")(sql.sql)
 
 if __name__ == "__main__":

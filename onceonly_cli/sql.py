@@ -9,7 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from onceonly_cli.tables import print_table
 
 console = Console()
 
@@ -31,6 +34,12 @@ def sql(
     dialect: Annotated[
         str | None, typer.Option(help="Also print the query in this sqlglot dialect.")
     ] = None,
+    read: Annotated[
+        str,
+        typer.Option(
+            help="The dialect the query is written in: duckdb, tsql, mysql, postgres, ..."
+        ),
+    ] = "duckdb",
     views: Annotated[bool, typer.Option("--views", help="List the views and columns.")] = False,
 ) -> None:
     """Run one read-only SELECT over the analytical views (statistics, warnings, forecasts,
@@ -50,12 +59,14 @@ def sql(
         return
     text = sys.stdin.read() if query in (None, "-") else query
     try:
-        result = run_query(database_path(), text or "", load_settings().workbench, limit, dialect)
+        result = run_query(
+            database_path(), text or "", load_settings().workbench, limit, dialect, read
+        )
     except FileNotFoundError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(code=1) from error
     except (QueryRefused, QueryFailed) as error:
-        console.print(f"[red]{error.code}:[/red] {error.message}", highlight=False)
+        console.print(f"[red]{error.code}:[/red] {escape(error.message)}", highlight=False)
         raise typer.Exit(code=2) from error
     if result.transpiled is not None:
         console.print(f"-- {dialect}\n{result.transpiled}", highlight=False)
@@ -70,7 +81,7 @@ def sql(
         table = Table(*result.table.column_names)
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row.values()))
-        console.print(table)
+        print_table(console, table)
     note = f"{len(rows)} row(s) in {result.seconds:.3f} s"
     if result.truncated:
         note += f"; cut at the row limit {result.row_limit}"

@@ -51,6 +51,7 @@ SPARK_EXECUTOR_CORES_ENV = "ONCEONLY_SPARK_EXECUTOR_CORES"
 JAVA_HOME_ENV = "JAVA_HOME"
 LAKE_CATALOG_ENV = "ONCEONLY_LAKE_CATALOG"
 LAKE_ENV = "ONCEONLY_LAKE"
+CLI_USER_ENV = "ONCEONLY_CLI_USER"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
@@ -111,6 +112,7 @@ class Settings:
     # Parquet files live under `lake`. Empty: beside the pool, under `$ONCEONLY_HOME/lake`.
     lake_catalog: str = ""
     lake: Path = Path("var") / "lake" / "warehouse"
+    cli_user: str | None = None  # the directory user `onceonly` acts as when --as is not given
 
     @property
     def keys(self) -> Path:
@@ -231,6 +233,7 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         lake_catalog=env.get(LAKE_CATALOG_ENV, "").strip()
         or f"sqlite:///{home / 'lake' / 'catalog.sqlite'}",
         lake=Path(env.get(LAKE_ENV) or home / "lake" / "warehouse"),
+        cli_user=env.get(CLI_USER_ENV, "").strip() or None,
     )
 
 

@@ -81,3 +81,8 @@ JOIN (SELECT contract_id, arg_max(batch, certified_at) AS batch FROM {_B}
       GROUP BY contract_id) AS latest USING (contract_id, batch)
 GROUP BY s.contract_id
 """
+# Per resource, when its last batch was certified (a batch the gate failed does not count).
+LAST_CERTIFIED = f"""
+SELECT contract_id, max(certified_at) FILTER (WHERE status = 'certified') AS last_certified_at
+FROM {_B} GROUP BY contract_id
+"""

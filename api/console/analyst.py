@@ -68,11 +68,14 @@ async def forecast_chart(
     key: Annotated[str, Path(max_length=64)],
 ) -> Response:
     chart = await console.api.response(
-        "GET", f"/v1/analytics/forecasts/{kind}/{key}/chart", params={"format": "svg"}
+        "GET",
+        f"/v1/analytics/forecasts/{kind}/{key}/chart",
+        params={"format": "svg", "lang": console.lang},
     )
     return Response(chart.content, media_type="image/svg+xml")
 
 
+READ_DIALECTS = ("duckdb", "postgres", "mysql", "tsql")  # what the workbench page offers
 EXAMPLE_SQL = (
     "SELECT service_item_name, count(*) AS cases\nFROM cases\n"
     "GROUP BY ALL\nORDER BY cases DESC\nLIMIT 20"
@@ -82,16 +85,30 @@ EXAMPLE_SQL = (
 @router.get("/workbench", response_class=HTMLResponse)
 async def workbench(console: Analyst) -> HTMLResponse:
     views = await console.api.get("/v1/analytics/views")
-    return view(console, "workbench.html", views=views, sql=EXAMPLE_SQL, result=None, error=None)
+    return view(
+        console,
+        "workbench.html",
+        views=views,
+        sql=EXAMPLE_SQL,
+        read="duckdb",
+        dialects=READ_DIALECTS,
+        result=None,
+        error=None,
+    )
 
 
 @router.post("/workbench", response_class=HTMLResponse)
 async def run_query(console: Analyst) -> Response:
     form = await checked_form(console)
     sql = str(form.get("sql", ""))
+    read = str(form.get("read", "duckdb"))
+    read = read if read in READ_DIALECTS else "duckdb"
     if form.get("download") == "csv":
         answer = await console.api.response(
-            "POST", "/v1/analytics/query", params={"format": "csv"}, json={"sql": sql}
+            "POST",
+            "/v1/analytics/query",
+            params={"format": "csv", "read": read},
+            json={"sql": sql},
         )
         return Response(
             answer.content,
@@ -100,7 +117,7 @@ async def run_query(console: Analyst) -> Response:
         )
     views = await console.api.get("/v1/analytics/views")
     try:
-        result = await console.api.post("/v1/analytics/query", {"sql": sql})
+        result = await console.api.post("/v1/analytics/query", {"sql": sql}, read=read)
     except ApiError as error:
         if error.status >= 500:
             raise
@@ -110,7 +127,18 @@ async def run_query(console: Analyst) -> Response:
             status_code=error.status,
             views=views,
             sql=sql,
+            read=read,
+            dialects=READ_DIALECTS,
             result=None,
             error=error,
         )
-    return view(console, "workbench.html", views=views, sql=sql, result=result, error=None)
+    return view(
+        console,
+        "workbench.html",
+        views=views,
+        sql=sql,
+        read=read,
+        dialects=READ_DIALECTS,
+        result=result,
+        error=None,
+    )

@@ -40,8 +40,10 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("/console/share-requests", "共享申请"),
         ("/console/quarantine", "问题数据"),
         ("/console/objections", "数据异议"),
+        ("/console/conflicts", "数据冲突"),
+        ("/console/quality", "质量概览"),
     ],
-    "admin": [("/console/catalogue", "资源目录")],
+    "admin": [("/console/catalogue", "资源目录"), ("/console/quality", "质量概览")],
     "clerk": [("/console/prefill", "表单预填")],
     "analyst": [
         ("/console/analytics", "办件统计"),

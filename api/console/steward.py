@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.console.client import ApiError
 from api.console.render import view
 from api.console.session import CONSOLE_PATH, Console, checked_form, role_gate
+from api.console.steward_quality import late_deliveries
 from directory.workdays import local_today
 
 router = APIRouter(prefix=CONSOLE_PATH)
@@ -41,7 +42,15 @@ async def catalogue(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     found = await console.api.get("/v1/directory/entries", q=q, limit=PAGE_SIZE, offset=offset)
-    return view(console, "catalogue.html", q=q, found=found, offset=offset, page_size=PAGE_SIZE)
+    return view(
+        console,
+        "catalogue.html",
+        q=q,
+        found=found,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        late=await late_deliveries(console),
+    )
 
 
 async def _quality(console: Console, contract_id: str | None) -> dict[str, Any]:
@@ -158,6 +167,17 @@ async def entry_page(console: Steward, code: str) -> HTMLResponse:
 async def share_requests(
     console: Steward, done: Annotated[str | None, Query()] = None
 ) -> HTMLResponse:
+    return await _share_requests_page(console, done)
+
+
+async def _share_requests_page(
+    console: Console,
+    done: str | None = None,
+    asked: dict[str, str] | None = None,
+    problem: ApiError | None = None,
+) -> HTMLResponse:
+    """The queue to answer, and the form to file a request of one's own (with the
+    submission's refusal beside its fields, and what was typed kept)."""
     received = await console.api.get(
         "/v1/directory/share-requests", department=console.department, direction="incoming"
     )
@@ -171,11 +191,52 @@ async def share_requests(
     return view(
         console,
         "share_requests.html",
+        status_code=problem.status if problem else 200,
         waiting=waiting,
         decided=decided[:PAGE_SIZE],
         default_until=default_until,
         done=done,
+        asked=asked or {},
+        problem=problem,
+        request_errors=_request_errors(problem),
     )
+
+
+def _request_errors(problem: ApiError | None) -> dict[str, str]:
+    """The refusal's problems by form field: every `items[n]` problem belongs to the items."""
+    if problem is None:
+        return {}
+    errors: dict[str, str] = {}
+    for field, text in problem.problems_by_field().items():
+        name = field.split("[")[0]
+        errors[name] = f"{errors[name]}；{text}" if name in errors else text
+    return errors
+
+
+@router.post("/share-requests/new", response_class=HTMLResponse)
+async def file_request(console: Steward) -> Response:
+    """File a share request through the API, which refuses items beyond minimum necessary."""
+    form = await checked_form(console)
+    asked = {
+        name: str(form.get(name, "")).strip()
+        for name in ("resource_code", "service_item_code", "items", "purpose", "legal_basis")
+    }
+    items = [i for i in asked["items"].replace("，", ",").replace(",", " ").split() if i]
+    body = {
+        "resource_code": asked["resource_code"],
+        "service_item_code": asked["service_item_code"],
+        "purpose": asked["purpose"],
+        "legal_basis": asked["legal_basis"],
+        "items": items or None,
+    }
+    try:
+        filed = await console.api.post("/v1/directory/share-requests", body)
+    except ApiError as error:
+        if error.status not in (404, 409, 422):
+            raise
+        return await _share_requests_page(console, asked=asked, problem=error)
+    done = "filed" if filed["status"] == "pending" else "granted"
+    return RedirectResponse(f"{CONSOLE_PATH}/share-requests?done={done}", status_code=303)
 
 
 @router.post("/share-requests/{request_id}/{decision}", response_class=HTMLResponse)

@@ -27,6 +27,44 @@ ENGLISH: dict[str, str] = {
     "令牌无效或已撤销": "The token is invalid or revoked",
     "资源目录": "Catalogue",
     "共享申请": "Share requests",
+    "质量概览": "Quality overview",
+    "数据冲突": "Conflicts",
+    "每个资源的质量得分、待处理问题数据、未处理的数据冲突，以及是否按更新周期报送（迟报在前）。": (
+        "Per resource: quality score, open quarantine, unsettled conflicts, and whether it is "
+        "delivered as often as its update cycle promises (late ones first)."
+    ),
+    "最近认证": "Last certified",
+    "报送": "Delivery",
+    "迟报": "Late",
+    "应于": "due",
+    "尚无": "None yet",
+    "迟报资源": "Late deliveries",
+    "本部门数据与权威来源不一致之处（一数一源）：核实后在源头更正，或说明差异原因。": (
+        "Where your department's data disagrees with the item's authoritative source: have it "
+        "corrected at the source, or explain why the values differ."
+    ),
+    "待处理": "Waiting",
+    "没有待处理的冲突": "No conflicts waiting",
+    "权威值": "Authoritative value",
+    "本部门值": "Your department's value",
+    "批次": "batch",
+    "发现时间": "Found",
+    "说明差异原因": "Explained",
+    "处理人": "Settled by",
+    "提出共享申请": "Request data",
+    "只能申请本部门办理的服务事项所需的数据项（最小必要原则）；超出的数据项在提交时即被拒绝。": (
+        "Ask only for the items a service item your department handles needs (minimum "
+        "necessary); any other item is refused when the request is filed."
+    ),
+    "资源编码": "Resource code",
+    "服务事项编码": "Service item code",
+    "用途说明": "Purpose",
+    "数据项以空格或逗号分隔；留空即申请整个资源。": (
+        "Separate items with spaces or commas; leave empty for the whole resource."
+    ),
+    "提交申请": "File the request",
+    "已提交，等待提供部门审批": "Filed; the providing department decides",
+    "已提交，无条件共享数据已授权": "Filed; unconditional data is granted",
     "问题数据": "Quarantine",
     "数据异议": "Objections",
     "表单预填": "Form prefill",
@@ -136,8 +174,12 @@ ENGLISH: dict[str, str] = {
     "模型": "Model",
     "较季节朴素提升": "Better than seasonal naive",
     "预测图": "Forecast chart",
+    "预测起始日": "Forecast starts on",
+    "已过去的预测日": "Forecast days already past",
+    "已过去": "past",
     "可查询视图": "Views you can query",
     "执行查询": "Run the query",
+    "方言": "Dialect",
     "下载 CSV": "Download CSV",
     "行": "rows",
     "耗时": "Took",

@@ -21,10 +21,11 @@ from typing import Annotated, Any
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 
 from api.auth import require_role
 from api.bounds import Offset
+from api.deps import analytics_of, workbench_of
 from api.errors import ErrorContractRoute
 from api.models_analytics import (
     AnalyticsSummary,
@@ -52,12 +53,12 @@ from api.models_directory import ErrorBody
 from directory.actors import Role
 from directory.workdays import local_today
 from snapshot.analytics import charts
-from snapshot.analytics.charts import ChartFormat
+from snapshot.analytics.charts import ChartFormat, ChartLanguage
 from snapshot.analytics.config import load_settings
-from snapshot.analytics.database import VIEWS, database_path, open_analytics
-from snapshot.analytics.guard import QueryRefused
+from snapshot.analytics.database import VIEWS
+from snapshot.analytics.guard import DIALECT, READ_DIALECTS, QueryRefused
 from snapshot.analytics.three_colour import WARNING_COLUMNS, recolour
-from snapshot.analytics.workbench import QueryFailed, run_query, view_columns
+from snapshot.analytics.workbench import QueryFailed, view_columns
 from snapshot.calendar import official_calendar
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -79,9 +80,11 @@ router = APIRouter(
 )
 
 
-def analytics_db() -> Iterator[duckdb.DuckDBPyConnection]:
+def analytics_db(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the database the app holds open (`api.lifespan`)."""
     try:
-        con = open_analytics(database_path(), load_settings().workbench)
+        with analytics_of(request.app).cursor(load_settings().workbench) as con:
+            yield con
     except FileNotFoundError as error:
         raise _error(
             status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -89,10 +92,6 @@ def analytics_db() -> Iterator[duckdb.DuckDBPyConnection]:
             "the analytics have not been built yet: run `onceonly analytics build` after "
             "`onceonly ingest`, or wait for the pipeline to publish them",
         ) from error
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 Database = Annotated[duckdb.DuckDBPyConnection, Depends(analytics_db)]
@@ -237,9 +236,10 @@ def series_forecast(
         "WHERE series_id = ? AND frequency = ? ORDER BY mase NULLS LAST, model",
         [series_id, frequency.value],
     )
+    today = local_today()
     return SeriesForecast(
         **_summary(model[0]).model_dump(),
-        points=[ForecastPoint(**p) for p in points],
+        points=[ForecastPoint(**p, past=p["period_start"] < today) for p in points],
         backtest=[BacktestScore(**s) for s in scores],
     )
 
@@ -259,14 +259,18 @@ def series_chart(
     key: str,
     frequency: Frequency = Frequency.daily,
     format: Annotated[ChartFormat, Query(description="png or svg")] = ChartFormat.png,
+    lang: Annotated[
+        ChartLanguage, Query(description="the chart's words: en, or zh for Chinese")
+    ] = ChartLanguage.en,
 ) -> Response:
     """History, forecast with 80% and 95% bands, official holidays shaded, closed days marked,
-    and the model's backtest error against the seasonal naive in the subtitle."""
+    forecast days already past shaded as past, and the model's backtest error against the
+    seasonal naive in the subtitle."""
     try:
-        data = charts.chart_data(con, f"{kind.value}:{key}", frequency.value)
+        data = charts.chart_data(con, f"{kind.value}:{key}", frequency.value, local_today())
     except charts.SeriesNotFound as error:
         raise _error(404, "series_not_found", str(error)) from error
-    image = charts.render(data, format)
+    image = charts.render(data, format, lang)
     return Response(image, media_type=CHART_TYPES[format])
 
 
@@ -290,6 +294,7 @@ def views(con: Database) -> list[ViewInfo]:
     },
 )
 def query(
+    http: Request,
     request: Annotated[
         QueryRequest,
         Body(
@@ -323,13 +328,20 @@ def query(
             examples=["postgres"],
         ),
     ] = None,
+    read: Annotated[
+        str,
+        Query(
+            description=f"the dialect the SQL is written in: {', '.join(READ_DIALECTS)}",
+            examples=["tsql"],
+        ),
+    ] = DIALECT,
 ) -> Response | QueryResultBody:
     """One SELECT (CTEs and UNIONs allowed) over the views of `GET /v1/analytics/views`, checked
     with sqlglot, run read-only without file or network access, cut at the row limit and
     stopped at the time limit."""
     try:
-        result = run_query(
-            database_path(), request.sql, load_settings().workbench, request.limit, dialect
+        result = workbench_of(http.app).run(
+            request.sql, load_settings().workbench, request.limit, dialect, read
         )
     except FileNotFoundError as error:
         raise _error(503, "analytics_missing", str(error)) from error

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, current_caller
+from api.auth import Reader
 from api.deps import get_signer
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.exchange.answers import lookup, prefill
@@ -26,7 +26,6 @@ from api.reads.screening import admit_now
 from api.signing import ALGORITHM, DEFAULT_CENTRE, FORMAT, ExtractSigner
 
 Signer = Annotated[ExtractSigner, Depends(get_signer)]
-Reader = Annotated[Caller, Depends(current_caller)]
 
 router = APIRouter(prefix="/v1/extracts", tags=["extracts"], route_class=ErrorContractRoute)
 _KEY_UNAVAILABLE: dict[int | str, dict[str, Any]] = {

@@ -16,11 +16,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, get_directory, require_role
+from api.auth import Caller, Steward, get_directory
 from api.bounds import RowId
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.middleware import request_id
-from directory.actors import Role
 from directory.audit import actor_event
 from directory.errors import PermissionDenied
 from directory.objections import ObjectionStatus, ObjectionView
@@ -32,7 +31,6 @@ router = APIRouter(
     route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
-Steward = Annotated[Caller, Depends(require_role(Role.steward))]
 Dir = Annotated[Directory, Depends(get_directory)]
 
 

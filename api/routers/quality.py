@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, require_role
+from api.auth import Caller, QualityReader
 from api.bounds import Offset
 from api.deps import current_snapshot
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
@@ -35,7 +35,6 @@ router = APIRouter(
     route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
-Steward = Annotated[Caller, Depends(require_role(Role.steward, Role.admin, Role.auditor))]
 
 
 class BatchFigures(BaseModel):
@@ -107,7 +106,7 @@ def _resource(caller: Caller, resource: str) -> None:
     summary="Certification outcome and quality scores of each batch, newest first",
 )
 def batches(
-    resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
+    resource: str, caller: QualityReader, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> list[BatchFigures]:
     _resource(caller, resource)
     rows = snapshot.query_records(BATCHES_WITH_SCORES, [resource])
@@ -135,7 +134,7 @@ def batches(
 )
 def quarantine(
     resource: str,
-    caller: Steward,
+    caller: QualityReader,
     snapshot: Annotated[Snapshot, Depends(current_snapshot)],
     state: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
     rule: Annotated[str | None, Query(description="Only rows breaking this rule id")] = None,
@@ -168,7 +167,7 @@ def quarantine(
     summary="How many quarantined rows are open, and how many broke each rule",
 )
 def quarantine_summary(
-    resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
+    resource: str, caller: QualityReader, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> QuarantineSummary:
     _resource(caller, resource)
     rows = snapshot.query_records(OPEN_BY_RULE, [resource])
@@ -193,7 +192,7 @@ def quarantine_summary(
     },
 )
 def quarantine_export(
-    resource: str, caller: Steward, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
+    resource: str, caller: QualityReader, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> Response:
     _resource(caller, resource)
     rows = snapshot.query_records(OPEN_ROWS, [resource])
@@ -224,7 +223,7 @@ def quarantine_export(
 def validations(
     resource: str,
     batch: str,
-    caller: Steward,
+    caller: QualityReader,
     snapshot: Annotated[Snapshot, Depends(current_snapshot)],
 ) -> list[Validation]:
     _resource(caller, resource)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
 from api import steward_views as views
-from api.auth import Caller, current_caller, get_directory, require_role
+from api.auth import Editor, Reader, get_directory
 from api.bounds import Offset, VersionNumber
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
@@ -33,7 +33,6 @@ from api.models_directory import (
     VersionResponse,
     VersionSummary,
 )
-from directory.actors import Role
 from directory.publish import DEFAULT_BASE_URI, as_dcat, as_json
 from directory.store import Directory
 
@@ -43,8 +42,6 @@ router = APIRouter(
     route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
-Reader = Annotated[Caller, Depends(current_caller)]
-Editor = Annotated[Caller, Depends(require_role(Role.steward, Role.admin))]
 Dir = Annotated[Directory, Depends(get_directory)]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from api import steward_views as views
-from api.auth import Caller, current_caller, get_directory, require_role
+from api.auth import Admin, Caller, current_caller, get_directory
 from api.bounds import RowId
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
@@ -20,7 +20,6 @@ from api.models_directory import (
     UserResponse,
     UserState,
 )
-from directory.actors import Role
 from directory.store import Directory
 
 router = APIRouter(
@@ -29,7 +28,6 @@ router = APIRouter(
     route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
-Admin = Annotated[Caller, Depends(require_role(Role.admin))]
 Dir = Annotated[Directory, Depends(get_directory)]
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api import steward_views as views
-from api.auth import Caller, current_caller, get_directory, require_role
+from api.auth import Editor, Reader, get_directory
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
     BundleDoc,
@@ -19,7 +19,6 @@ from api.models_directory import (
     ServiceItemResponse,
     ServiceMapping,
 )
-from directory.actors import Role
 from directory.errors import Problem, ValidationFailed
 from directory.service_model import ServiceItemView
 from directory.store import Directory
@@ -30,8 +29,6 @@ router = APIRouter(
     route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
-Reader = Annotated[Caller, Depends(current_caller)]
-Editor = Annotated[Caller, Depends(require_role(Role.steward, Role.admin))]
 Dir = Annotated[Directory, Depends(get_directory)]
 OnDay = Annotated[dt.date | None, Query(description="Default: today in China")]
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from api import steward_views as views
-from api.auth import Caller, current_caller, get_directory, require_role
+from api.auth import Editor, Reader, get_directory
 from api.bounds import RowId
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
@@ -29,8 +29,6 @@ router = APIRouter(
     route_class=ErrorContractRoute,
     responses=ERROR_RESPONSES,
 )
-Reader = Annotated[Caller, Depends(current_caller)]
-Editor = Annotated[Caller, Depends(require_role(Role.steward, Role.admin))]
 Dir = Annotated[Directory, Depends(get_directory)]
 _SEE_ALL = (Role.admin, Role.auditor)
 

@@ -5,6 +5,13 @@ Differs from ``stdnum.cn.uscc`` on purpose: GB 32100 lets positions 1-8 hold let
 code embedded in positions 9-17 carries its own GB 11714 check character, so a code whose
 embedded check fails was never issued, even when the outer check character agrees (as it
 does for codes made up by tools that only compute the outer one).
+
+Positions 3-8 are the GB/T 2260 region of the registering authority, checked against the same
+table as an ID number's first six digits and, as there, a code valid in any year counts: an
+enterprise keeps the code it was registered under after its county is merged or renamed.
+
+This is the reference semantics: :mod:`contracts.keys.vectorised` must give the same answer
+for every input, which ``tests/contracts/keys/test_differential.py`` checks.
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from typing import Literal
 from contracts.keys.checksums import USCC_ALPHABET, org_check_char, uscc_check_char
 from contracts.keys.id_number import LEGACY_LENGTH, LENGTH, check_id_number, clean_key
 from contracts.keys.problems import KeyCheck, KeyFormatError, Problem
+from contracts.keys.regions import is_known_region
 
 ORG_CODE_LENGTH = 9
+# Where the registering authority's region code sits in a credit code (positions 3-8).
+REGION_SLICE = slice(2, 8)
 SubjectKind = Literal["person", "organisation"]
 
 _USCC = re.compile(f"[{USCC_ALPHABET}]{{{LENGTH}}}")
@@ -78,6 +88,8 @@ def _check_uscc(key: str, raw: str) -> None:
         raise KeyFormatError(Problem.BAD_CHECK_CHAR, raw)
     if org_check_char(key[8:16]) != key[16]:
         raise KeyFormatError(Problem.BAD_ORG_CODE_CHECK, raw)
+    if not is_known_region(key[REGION_SLICE]):
+        raise KeyFormatError(Problem.UNKNOWN_REGION, raw)
 
 
 def _resolve_legacy(key: str, raw: str, aliases: Mapping[str, str]) -> str:

@@ -77,7 +77,8 @@ _ADVICE: dict[Problem, str] = {
         "请核对第7至14位（出生日期YYYYMMDD） / check characters 7 to 14 (the birth date YYYYMMDD)"
     ),
     Problem.UNKNOWN_REGION: (
-        "请核对前6位（行政区划代码） / check the first 6 characters (the region code)"
+        "请核对行政区划代码：身份证号码前6位，信用代码第3至8位 / check the region code: the "
+        "first 6 characters of an ID number, characters 3 to 8 of a credit code"
     ),
     Problem.BAD_ORG_CODE_CHECK: (
         "请核对第9至17位（组织机构代码） / check characters 9 to 17 (the organisation code)"

@@ -44,7 +44,7 @@ from contracts.keys.checksums import (
     id_check_chars,
     org_check_chars,
 )
-from contracts.keys.credit_code import ORG_CODE_LENGTH
+from contracts.keys.credit_code import ORG_CODE_LENGTH, REGION_SLICE
 from contracts.keys.id_number import LEGACY_LENGTH, LENGTH, MIN_BIRTH_YEAR, SEPARATORS
 from contracts.keys.problems import Problem
 from contracts.keys.regions import region_lookup
@@ -83,6 +83,7 @@ _ID_WEIGHTS_SECOND = ID_WEIGHTS[1:16:2].astype(np.uint16)[:, None]  # characters
 _ID_CHECK_BY_SUM = ID_CHECK_CHARS[np.arange(255 * ID_WEIGHTS.sum() + 1) % 11]
 _USCC_CHECK_BY_SUM = USCC_ALPHABET_BYTES[(31 - np.arange(255 * USCC_WEIGHTS.sum() + 1) % 31) % 31]
 _ORG_CHECK_BY_SUM = ORG_CHECK_CHARS[11 - np.arange(255 * ORG_WEIGHTS.sum() + 1) % 11]
+_REGION_WEIGHTS = 10 ** np.arange(5, -1, -1)  # a credit code's six region digits, as a number
 
 
 @dataclass(frozen=True)
@@ -380,8 +381,21 @@ def _credit_code_problems(rows: Bytes, today: date) -> Codes:
             (values.max(axis=0, initial=0) <= 30, Problem.BAD_CHARSET),
             (check == chars[17], Problem.BAD_CHECK_CHAR),
             (org_check == chars[16], Problem.BAD_ORG_CODE_CHECK),
+            (_known_regions(chars[REGION_SLICE]), Problem.UNKNOWN_REGION),
         ]
     )
+
+
+def _known_regions(region_chars: Bytes) -> Mask:
+    """Rows of six characters (one per row of the (6, k) input) that form a known region.
+
+    A letter (GB 32100's alphabet allows them elsewhere) wraps round to a value above 9 and
+    is never a region digit.
+    """
+    region_digits = region_chars - _ZERO
+    digits_ok = region_digits.max(axis=0, initial=0) <= 9
+    region = _weighted_sum(region_digits, _REGION_WEIGHTS, np.uint32)
+    return digits_ok & np.take(region_lookup(), region, mode="clip")
 
 
 def _credit_code_rules(aliases: Mapping[str, str] | None) -> _Rules:

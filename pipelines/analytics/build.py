@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import settings
+from directory.workdays import local_date
 from pipelines.analytics.catalogue import catalogue_figures
 from pipelines.analytics.database import publish_database
 from pipelines.analytics.forecasting.demand import forecast_centre
@@ -89,7 +90,10 @@ def warnings_step(
 def forecast_step(
     work: Path, settings: AnalyticsSettings, calendar: OfficialCalendar
 ) -> StepResult:
-    result = forecast_centre(_read(work, RECORDS), calendar, settings.forecast)
+    source = json.loads((work / SOURCE).read_text(encoding="utf-8"))
+    published = dt.datetime.fromisoformat(source["snapshot_published_at"])
+    complete_through = local_date(published) - dt.timedelta(days=1)
+    result = forecast_centre(_read(work, RECORDS), calendar, settings.forecast, complete_through)
     tables = dict(
         zip(
             FORECAST_TABLES,

@@ -3,8 +3,11 @@
 Recent history as a line, the forecast as a line with its 80% and 95% bands, official
 holidays shaded, closed forecast days marked at zero, and any provisional stretch (past the
 known official calendar) hatched; the title names the series and the subtitle the model and
-how much better than the seasonal naive it backtested. Drawn with matplotlib's object API on
-an Agg canvas, so API threads never share pyplot's global state.
+how much better than the seasonal naive it backtested. Forecast days already past when the
+chart is drawn (the data ended before today) are shaded and labelled as past, so nobody reads
+them as days still to come. Titles, axis labels and the legend are in Chinese or English
+(`ChartLanguage`), as the console that asks for the chart is. Drawn with matplotlib's object
+API on an Agg canvas, so API threads never share pyplot's global state.
 """
 
 from __future__ import annotations
@@ -38,6 +41,27 @@ class ChartFormat(StrEnum):
     svg = "svg"
 
 
+class ChartLanguage(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+WORDS = {  # the chart's words in Chinese; English is the key
+    "official holiday": "法定节假日",
+    "history": "历史",
+    "95% interval": "95% 区间",
+    "80% interval": "80% 区间",
+    "forecast": "预测",
+    "closed": "休息日",
+    "provisional calendar": "日历未公布",
+    "already past": "已过去",
+    "cases per day": "每日件数",
+    "cases per week": "每周件数",
+    "daily": "按日",
+    "weekly": "按周",
+}
+
+
 class ForecastRow(NamedTuple):
     period_start: dt.date
     closed: bool
@@ -60,13 +84,26 @@ class SeriesChartData:
     history: list[tuple[dt.date, float]]
     forecast: list[ForecastRow]
     holidays: list[dt.date]
+    today: dt.date | None = None  # forecast periods that start before it are already past
+
+    @property
+    def past(self) -> list[ForecastRow]:
+        """Forecast periods already over when the chart is drawn."""
+        if self.today is None:
+            return []
+        return [row for row in self.forecast if row.period_start < self.today]
 
 
 class SeriesNotFound(LookupError):
     pass
 
 
-def chart_data(con: duckdb.DuckDBPyConnection, series_id: str, frequency: str) -> SeriesChartData:
+def chart_data(
+    con: duckdb.DuckDBPyConnection,
+    series_id: str,
+    frequency: str,
+    today: dt.date | None = None,
+) -> SeriesChartData:
     """What a chart of one series shows, from the analytical database."""
     model = con.execute(
         "SELECT series_name, model, mase, baseline_mase FROM forecast_models "
@@ -107,6 +144,7 @@ def chart_data(con: duckdb.DuckDBPyConnection, series_id: str, frequency: str) -
         history=[(row[0], float(row[1])) for row in history],
         forecast=[ForecastRow(*row) for row in forecast],
         holidays=_holiday_closures(days),
+        today=today,
     )
 
 
@@ -127,13 +165,20 @@ def _holiday_closures(days: list[tuple[dt.date, bool, bool]]) -> list[dt.date]:
     return shaded
 
 
-def render(data: SeriesChartData, fmt: ChartFormat) -> bytes:
-    """The chart as PNG or SVG bytes."""
+def render(
+    data: SeriesChartData, fmt: ChartFormat, lang: ChartLanguage = ChartLanguage.en
+) -> bytes:
+    """The chart as PNG or SVG bytes, its words in `lang` (English without a Chinese font)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import date2num
     from matplotlib.figure import Figure
 
     fonts = _cjk_fonts()
+    chinese = lang is ChartLanguage.zh and bool(fonts)
+
+    def _(text: str) -> str:
+        return WORDS.get(text, text) if chinese else text
+
     figure = Figure(figsize=(11, 4.8), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -141,14 +186,14 @@ def render(data: SeriesChartData, fmt: ChartFormat) -> bytes:
     for day in date2num(data.holidays):
         axes.axvspan(day, day + 1, color="#d9d9d9", lw=0, zorder=0)
     if data.holidays:
-        axes.fill_between([], [], color="#d9d9d9", label="official holiday")
+        axes.fill_between([], [], color="#d9d9d9", label=_("official holiday"))
     if data.history:
         axes.plot(
             date2num([day for day, _ in data.history]),
             [value for _, value in data.history],
             color="#4d4d4d",
             lw=1.2,
-            label="history",
+            label=_("history"),
         )
     opened = [row for row in data.forecast if not row.closed]
     if opened:
@@ -157,7 +202,7 @@ def render(data: SeriesChartData, fmt: ChartFormat) -> bytes:
             ([r.lo_95 for r in opened], [r.hi_95 for r in opened], "#9ecae1", "95% interval"),
             ([r.lo_80 for r in opened], [r.hi_80 for r in opened], "#4292c6", "80% interval"),
         ):
-            axes.fill_between(days, low, high, color=colour, alpha=0.5, lw=0, label=label)
+            axes.fill_between(days, low, high, color=colour, alpha=0.5, lw=0, label=_(label))
         axes.plot(
             days,
             [row.forecast for row in opened],
@@ -165,12 +210,18 @@ def render(data: SeriesChartData, fmt: ChartFormat) -> bytes:
             lw=1.8,
             marker="o",
             ms=2.5,
-            label="forecast",
+            label=_("forecast"),
         )
     closed = date2num([row.period_start for row in data.forecast if row.closed])
     if len(closed):
         axes.scatter(
-            closed, [0] * len(closed), marker="x", color="#a50f15", s=14, zorder=3, label="closed"
+            closed,
+            [0] * len(closed),
+            marker="x",
+            color="#a50f15",
+            s=14,
+            zorder=3,
+            label=_("closed"),
         )
     provisional = date2num([row.period_start for row in data.forecast if row.provisional])
     if len(provisional):
@@ -181,16 +232,38 @@ def render(data: SeriesChartData, fmt: ChartFormat) -> bytes:
             hatch="//",
             edgecolor="#fdae6b",
             lw=0,
-            label="provisional calendar",
+            label=_("provisional calendar"),
+        )
+    past = data.past
+    if past:
+        step = 1 if data.frequency == "daily" else 7
+        start, end = date2num([past[0].period_start, past[-1].period_start])
+        axes.axvspan(
+            start,
+            end + step,
+            facecolor="#f0f0f0",
+            hatch="..",
+            edgecolor="#bdbdbd",
+            lw=0,
+            zorder=0,
+            label=_("already past"),
         )
     unit = "cases per day" if data.frequency == "daily" else "cases per week"
-    axes.set_ylabel(unit)
+    family = [*fonts, "DejaVu Sans"]
+    axes.set_ylabel(_(unit), fontfamily=family)
     axes.set_ylim(bottom=0)
     axes.grid(axis="y", color="#eeeeee")
-    axes.legend(loc="upper left", bbox_to_anchor=(0, -0.08), fontsize=8, ncols=7, frameon=False)
+    axes.legend(
+        loc="upper left",
+        bbox_to_anchor=(0, -0.08),
+        ncols=8,
+        frameon=False,
+        prop={"family": family, "size": 8},
+    )
     title = f"{data.series_id} {data.name}" if fonts else _ascii(data.series_id)
-    axes.set_title(title, loc="left", fontsize=12, fontfamily=[*fonts, "DejaVu Sans"])
-    figure.suptitle(_subtitle(data), x=0.99, ha="right", fontsize=9, color="#555555")
+    axes.set_title(title, loc="left", fontsize=12, fontfamily=family)
+    subtitle = _subtitle_zh(data) if chinese else _subtitle(data)
+    figure.suptitle(subtitle, x=0.99, ha="right", fontsize=9, color="#555555", fontfamily=family)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt.value, dpi=110)
     return buffer.getvalue()
@@ -207,11 +280,22 @@ def _subtitle(data: SeriesChartData) -> str:
     )
 
 
+def _subtitle_zh(data: SeriesChartData) -> str:
+    frequency = WORDS.get(data.frequency, data.frequency)
+    if data.mase is None or data.baseline_mase is None:
+        return f"{frequency}预测，模型 {data.model}"
+    change = 1 - data.mase / data.baseline_mase if data.baseline_mase else 0.0
+    verdict = f"误差低 {change:.0%}" if change >= 0 else f"误差高 {-change:.0%}"
+    return (
+        f"{frequency}预测，模型 {data.model}：回测 MASE {data.mase:.2f}，"
+        f"季节朴素 {data.baseline_mase:.2f}（{verdict}）"
+    )
+
+
 def _ascii(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
-@cache
 @cache
 def _cjk_fonts() -> tuple[str, ...]:
     """Installed fonts that can draw Chinese names; without one, titles use the series id.

@@ -10,12 +10,20 @@ the builder and the readers alike.
 Every reader opens it the same way (read-only, external access disabled, configuration
 locked), because DuckDB shares one database instance per file within a process and refuses
 a second open with a different configuration.
+
+A server keeps it open (`HeldDatabase`): one connection per process, a cursor per request.
+A new build is switched in by rename, so the file's identity (inode, modification time)
+tells when to reopen; the reopen waits until no request still reads the old file, since
+DuckDB hands a new open of the same path the old instance while any connection to it lives.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +96,54 @@ def open_analytics(path: Path, limits: WorkbenchSettings) -> duckdb.DuckDBPyConn
             "lock_configuration": True,
         },
     )
+
+
+def database_identity(path: Path) -> tuple[int, int]:
+    """Which file is at `path` (inode, modification time): a new build is a new file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError as error:
+        raise FileNotFoundError(
+            f"no analytical database at {path}: run `onceonly analytics build` after "
+            "`onceonly ingest`"
+        ) from error
+    return stat.st_ino, stat.st_mtime_ns
+
+
+class HeldDatabase:
+    """The analytical database held open for a process, read-only; reopened on a new build."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._opened: tuple[int, int] | None = None
+        self._readers = 0
+
+    @contextmanager
+    def cursor(self, limits: WorkbenchSettings) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection of its own for one request, on the newest build nobody still reads."""
+        with self._lock:
+            identity = database_identity(self.path)
+            stale = self._con is not None and identity != self._opened and not self._readers
+            if stale:
+                self._close()
+            if self._con is None:
+                self._con, self._opened = open_analytics(self.path, limits), identity
+            cursor = self._con.cursor()
+            self._readers += 1
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            with self._lock:
+                self._readers -= 1
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+        self._con, self._opened = None, None

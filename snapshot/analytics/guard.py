@@ -6,10 +6,20 @@ columns and calls only ordinary scalar, aggregate and window functions. What run
 regenerated from the checked tree - comments and anything the parser dropped are gone - so
 what was checked is what executes. This is the first line; the read-only, locked connection
 without external access (`database.open_analytics`) and the row and time limits are the next.
+
+Names are resolved with sqlglot's scope analysis: a table name is trusted as a CTE only inside
+the scope where that CTE is visible, so `WITH "/etc/passwd" AS (...)` inside a subquery does
+not make the same name, used outside it, anything but a (refused) replacement scan of a file;
+every name that is not a visible CTE must be an allowed view.
+
+An analyst may write in another dialect (`read`: tsql, mysql, postgres, ...); the query is
+parsed in it and what runs is the checked tree written as DuckDB SQL. Messages are plain text:
+sqlglot's parse errors underline the fault with terminal colour codes, which are dropped.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,10 +29,15 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError, TokenError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
 DIALECT = "duckdb"
+READ_DIALECTS = ("duckdb", "postgres", "mysql", "tsql", "sqlite", "oracle", "snowflake", "hive")
+TERMINAL_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+TOKEN_REPR = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: [^>]*>")
 ALLOWED_WHITESPACE = {"\t", "\n", "\r"}
 # Statements and clauses that are never part of a plain query, wherever they appear.
 FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
@@ -97,9 +112,15 @@ class QueryRefused(Exception):
     """A query that will not run; `code` is stable, `message` says why and what to do."""
 
     def __init__(self, code: str, message: str) -> None:
+        message = plain(message)
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def plain(text: str) -> str:
+    """`text` without terminal colour or underline codes (they do not belong in JSON)."""
+    return TERMINAL_CODES.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -119,15 +140,16 @@ class CheckedQuery:
 
 
 def check_query(
-    sql: str, views: Mapping[str, Sequence[str]], max_chars: int = 20_000
+    sql: str, views: Mapping[str, Sequence[str]], max_chars: int = 20_000, read: str = DIALECT
 ) -> CheckedQuery:
-    """The query as it will run, or `QueryRefused` saying why it will not."""
+    """The query (written in the dialect `read`) as it will run in DuckDB, or `QueryRefused`
+    saying why it will not."""
     _check_text(sql, max_chars)
-    statement = _parse_one(sql)
+    statement = _parse_one(sql, _read_dialect(read))
     for node in statement.walk():
         _check_node(node)
-    ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
-    used = _check_tables(statement, views, ctes)
+    # Names resolved as DuckDB does, case-insensitively, on a copy: the query keeps its case.
+    used = _check_tables(normalize_identifiers(statement.copy(), dialect=DIALECT), views)
     for function in statement.find_all(exp.Func):
         _check_function(function)
     _check_columns(statement, views)
@@ -151,10 +173,23 @@ def _check_text(sql: str, max_chars: int) -> None:
             )
 
 
-def _parse_one(sql: str) -> exp.Query:
+def _read_dialect(read: str) -> str:
+    name = read.lower()
+    if name not in READ_DIALECTS:
+        raise QueryRefused(
+            "unknown_dialect",
+            f"cannot read SQL written for {read!r}; write it for one of: "
+            f"{', '.join(READ_DIALECTS)}",
+        )
+    return name
+
+
+def _parse_one(sql: str, read: str = DIALECT) -> exp.Query:
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
-    except (ParseError, TokenError) as error:
+        statements = [s for s in sqlglot.parse(sql, read=read) if s is not None]
+    except ParseError as error:
+        raise QueryRefused("parse_error", f"the query does not parse: {_where(error)}") from error
+    except TokenError as error:
         raise QueryRefused("parse_error", f"the query does not parse: {error}") from error
     except RecursionError as error:
         raise QueryRefused("parse_error", "the query is nested too deeply to check") from error
@@ -173,6 +208,19 @@ def _parse_one(sql: str) -> exp.Query:
     return statement
 
 
+def _where(error: ParseError) -> str:
+    """The first parse error as plain text: what was expected, where, and the text there."""
+    if not error.errors:
+        return str(error)
+    first = error.errors[0]
+    description = TOKEN_REPR.sub(r"'\1'", str(first.get("description", "invalid syntax")))
+    near = f"{first.get('start_context', '')}{first.get('highlight', '')}"[-40:]
+    return (
+        f"{description} (line {first.get('line')}, column "
+        f"{first.get('col')}, after: {near.strip()!r})"
+    )
+
+
 def _check_node(node: exp.Expr) -> None:
     if isinstance(node, FORBIDDEN_NODES):
         raise QueryRefused(
@@ -187,10 +235,25 @@ def _check_node(node: exp.Expr) -> None:
         )
 
 
-def _check_tables(
-    statement: exp.Query, views: Mapping[str, Sequence[str]], ctes: set[str]
-) -> tuple[str, ...]:
+def _cte_references(statement: exp.Query) -> set[int]:
+    """Table nodes that name a CTE visible in their own scope (by node identity)."""
+    try:
+        scopes = list(traverse_scope(statement))
+    except OptimizeError as error:
+        raise QueryRefused(
+            "cannot_check", f"the query's names cannot be resolved ({error}); simplify it"
+        ) from error
+    trusted: set[int] = set()
+    for scope in scopes:
+        for node, source in scope.selected_sources.values():
+            if isinstance(node, exp.Table) and isinstance(source, Scope) and not node.db:
+                trusted.add(id(node))
+    return trusted
+
+
+def _check_tables(statement: exp.Query, views: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
     allowed = ", ".join(sorted(views))
+    ctes = _cte_references(statement)
     used: list[str] = []
     for table in statement.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
@@ -205,7 +268,7 @@ def _check_tables(
                 f"{table.sql(DIALECT)} is outside the analytical views; query: {allowed}",
             )
         name = table.name.lower()
-        if not table.db and name in ctes:
+        if id(table) in ctes:
             continue
         if name not in views:
             raise QueryRefused(

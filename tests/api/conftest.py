@@ -1,13 +1,18 @@
-"""A whole small exchange, built once per test module by the real pipeline.
+"""A whole small exchange, built by the real pipeline once per test process and backend, and
+copied for each test module; every API test runs on SQLite and on PostgreSQL.
 
 Sample feeds (generator) -> landing, certification, snapshot (Dagster runs) -> the sample
 directory (catalogue, service items, grants) -> tokens. Tests then call the API over HTTP.
+Building takes tens of seconds (Dagster runs); a copy of the built home (files) and of its
+directory (the SQLite file in it, or a PostgreSQL database cloned from the built one) takes
+about one, so a module may change its exchange freely without paying for a build.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +30,8 @@ from pipelines.instance import get_instance
 from pipelines.landing.runner import land_pending, publish_snapshot
 from pipelines.samples import generate_landing_zone
 from pipelines.samples.cases import load_service_items
+from tests import postgres
+from tests.backends import URL_ENV, fresh_directory
 
 OPEN_CASES_PER_ITEM = 80  # distinct open cases per service item, for tests that count reads
 CASE_DAY = "20261121"  # the day after the sample's last: no generated case has its numbers
@@ -123,20 +130,92 @@ def build_exchange(home: Path, *, persons: int = 300, case_days: int = 3) -> Exc
 
 
 @contextmanager
-def exchange_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
-    """A fresh var/ for one module's exchange, with the environment pointing at it."""
+def exchange_home(
+    tmp_path_factory: pytest.TempPathFactory, name: str, backend: str = "sqlite"
+) -> Iterator[Path]:
+    """A fresh var/ for one module's exchange, with the environment pointing at it and at a
+    fresh directory database of `backend`."""
     home = tmp_path_factory.mktemp(name) / "var"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ONCEONLY_HOME", str(home))
         patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-        for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING", "ONCEONLY_DIRECTORY_URL"):
+        for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING"):
             patch.delenv(variable, raising=False)
-        yield home
+        with fresh_directory(backend, patch):
+            yield home
+
+
+@dataclass(frozen=True)
+class _Built:
+    home: Path
+    directory_url: str | None  # PostgreSQL: the database to clone; SQLite: the file in `home`
+    person: str
+    firm: str
+
+
+_built: dict[tuple[str, int, int], _Built] = {}
+
+
+def _template(
+    tmp_path_factory: pytest.TempPathFactory, backend: str, persons: int, case_days: int
+) -> _Built:
+    """The exchange built once in this process for `backend` and these sizes, closed."""
+    key = (backend, persons, case_days)
+    if key not in _built:
+        home = tmp_path_factory.mktemp(f"built-{backend}-{persons}-{case_days}") / "var"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("ONCEONLY_HOME", str(home))
+            patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+            for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING", URL_ENV):
+                patch.delenv(variable, raising=False)
+            url = postgres.started().database() if backend == "postgresql" else None
+            if url is not None:
+                patch.setenv(URL_ENV, url)
+            built = build_exchange(home, persons=persons, case_days=case_days)
+            built.directory.close()
+        _built[key] = _Built(home, url, built.person, built.firm)
+    return _built[key]
+
+
+@contextmanager
+def copied_exchange(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    backend: str,
+    *,
+    persons: int = 300,
+    case_days: int = 3,
+) -> Iterator[Exchange]:
+    """A private copy of the exchange `build_exchange` makes, on `backend`, with the
+    environment pointing at it (as `exchange_home` does); closed and dropped afterwards."""
+    built = _template(tmp_path_factory, backend, persons, case_days)
+    home = tmp_path_factory.mktemp(name) / "var"
+    shutil.copytree(built.home, home)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ONCEONLY_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING", URL_ENV):
+            patch.delenv(variable, raising=False)
+        url = None
+        if built.directory_url is not None:
+            cluster = postgres.started()
+            url = cluster.database(postgres.database_name(built.directory_url))
+            patch.setenv(URL_ENV, url)
+        directory = open_directory()
+        try:
+            yield Exchange(home, directory, built.person, built.firm)
+        finally:
+            directory.close()
+            if url is not None:
+                postgres.started().drop(url)
+
+
+@pytest.fixture(autouse=True)
+def on_both_backends(backend: str) -> str:
+    return backend
 
 
 @pytest.fixture(scope="module")
-def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    with exchange_home(tmp_path_factory, "exchange") as home:
-        built = build_exchange(home)
-        yield built
-        built.directory.close()
+def exchange(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Exchange]:
+    with copied_exchange(tmp_path_factory, "exchange", backend) as copy:
+        yield copy

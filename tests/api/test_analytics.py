@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import urllib.parse
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from directory.actors import Role
 from directory.store import Directory, open_directory
+from directory.workdays import local_today
+from snapshot.analytics.charts import _cjk_fonts
 from tests.directory.fixtures import bearer
 from tests.pipelines.analytics.support import AS_OF, install_serving
 
@@ -118,6 +121,10 @@ def test_forecasts_with_intervals_model_and_backtest(
         p["lo_95"] <= p["lo_80"] <= p["forecast"] <= p["hi_80"] <= p["hi_95"] for p in one["points"]
     )
     assert {s["model"] for s in one["backtest"]} >= {"SeasonalNaive", "CalendarARIMA"}
+    today = local_today()
+    assert [p["past"] for p in one["points"]] == [
+        dt.date.fromisoformat(p["period_start"]) < today for p in one["points"]
+    ]
     weekly = ok(
         client.get(
             f"{ANALYTICS}/forecasts/window/综合窗口4",
@@ -140,6 +147,14 @@ def test_charts_as_png_and_svg(client: TestClient, analyst: dict[str, str]) -> N
         headers=analyst,
     )
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    chinese = client.get(
+        f"{ANALYTICS}/forecasts/item/4101000008/chart",
+        params={"format": "svg", "lang": "zh"},
+        headers=analyst,
+    )
+    assert chinese.status_code == 200 and b"<svg" in chinese.content
+    if _cjk_fonts():
+        assert "每日件数".encode() in chinese.content
 
 
 def test_query_as_json_csv_and_arrow(client: TestClient, analyst: dict[str, str]) -> None:
@@ -202,6 +217,35 @@ def test_refused_and_failed_queries_say_why(client: TestClient, analyst: dict[st
     views = ok(client.get(f"{ANALYTICS}/views", headers=analyst))
     assert {v["name"] for v in views} >= {"cases", "case_statistics", "forecasts"}
     assert "applicant_pseudonym" in next(v for v in views if v["name"] == "cases")["columns"]
+
+
+def test_queries_in_another_dialect_and_plain_error_text(
+    client: TestClient, analyst: dict[str, str]
+) -> None:
+    tsql = ok(
+        client.post(
+            f"{ANALYTICS}/query",
+            params={"read": "tsql", "dialect": "mysql"},
+            json={"sql": "SELECT TOP 2 [colour] FROM case_warnings ORDER BY [colour]"},
+            headers=analyst,
+        )
+    )
+    assert tsql["row_count"] == 2 and "LIMIT 2" in tsql["sql"] and "`colour`" in tsql["transpiled"]
+    broken = error(
+        client.post(f"{ANALYTICS}/query", json={"sql": "SELECT * FROM WHERE"}, headers=analyst),
+        400,
+    )
+    assert broken["code"] == "parse_error" and "\x1b" not in broken["message"]
+    unknown = error(
+        client.post(
+            f"{ANALYTICS}/query",
+            params={"read": "cobol"},
+            json={"sql": "SELECT 1"},
+            headers=analyst,
+        ),
+        400,
+    )
+    assert unknown["code"] == "unknown_dialect"
 
 
 def test_before_any_build_the_api_says_what_to_run(

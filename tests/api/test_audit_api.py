@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from directory.store import Directory
 from directory.workdays import CHINA
 from tests.directory.audit_attacks import rewrite_from, truncate_tail
 from tests.directory.fixtures import bearer, open_sample
+from tests.directory.raw_sql import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,9 +101,7 @@ def test_verify_finds_an_entry_edited_in_sql(client: TestClient, sample: Directo
     auditor = bearer(sample, "liu.shen", Role.auditor, "gsc")
     intact = client.get("/v1/audit/verify", headers=auditor).json()
     assert intact["ok"] and intact["checked"] == intact["head_sequence"] == 3
-    path = sample.db.url.database
-    assert path is not None
-    with sqlite3.connect(path) as connection:
+    with connect(sample) as connection:
         connection.execute("UPDATE audit_entries SET outcome = 'served' WHERE sequence = 3")
     broken = client.get("/v1/audit/verify", headers=auditor).json()
     assert not broken["ok"] and broken["first_bad_sequence"] == 3

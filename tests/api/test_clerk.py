@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 
 import httpx
@@ -18,6 +17,7 @@ from api.main import create_app
 from onceonly_cli.main import app as cli
 from tests.api.conftest import Exchange
 from tests.directory.fixtures import steward as steward_actor
+from tests.directory.raw_sql import connect
 
 SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记 (mr): needs population and real estate
 
@@ -342,8 +342,6 @@ def test_a_missing_grant_is_refused_per_resource_and_logged(
 def test_a_read_that_cannot_be_logged_is_not_answered(
     exchange: Exchange, clerk: dict[str, str]
 ) -> None:
-    path = exchange.directory.db.url.database
-    assert path is not None
     params = {
         "service_item": SOLE_PROPRIETOR,
         "subject": exchange.person,
@@ -351,12 +349,12 @@ def test_a_read_that_cannot_be_logged_is_not_answered(
     }
     app = create_app(directory=exchange.directory)
     with TestClient(app, raise_server_exceptions=False) as failing:
-        with sqlite3.connect(path) as connection:
+        with connect(exchange.directory) as connection:
             connection.execute("ALTER TABLE audit_entries RENAME TO audit_hidden")
         try:
             answer = failing.get("/v1/prefill", params=params, headers=clerk)
         finally:
-            with sqlite3.connect(path) as connection:
+            with connect(exchange.directory) as connection:
                 connection.execute("ALTER TABLE audit_hidden RENAME TO audit_entries")
         assert answer.status_code == 500 and exchange.person not in answer.text
         assert failing.get("/v1/prefill", params=params, headers=clerk).status_code == 200
@@ -388,5 +386,6 @@ def test_concurrent_reads_are_each_logged_and_the_chain_verifies(
     assert set(asyncio.run(load())) == {200}
     logged = {e.case_no for e in exchange.directory.audit.entries(user="test.clerk", limit=None)}
     assert set(loads) <= logged
-    verified = CliRunner().invoke(cli, ["audit", "verify"])
+    exchange.token("audit.reader", "auditor", "gsc")
+    verified = CliRunner().invoke(cli, ["audit", "verify", "--as", "audit.reader"])
     assert verified.exit_code == 0, verified.output

@@ -5,21 +5,20 @@ by that policy before it leaves the browser."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Request, expect
 
 from api.main import create_app
 from tests.api.console.browser import browser, new_page
 from tests.directory.fixtures import open_sample
+from tests.live_server import serving_in_thread
 
 __all__ = ["browser"]  # the fixture, imported so pytest finds it here
+# The pages draw the API's description: which database holds the directory changes nothing.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture(scope="module")
@@ -28,23 +27,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ONCEONLY_HOME", str(home))
         open_sample(tmp_path_factory.getbasetemp(), home).close()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline, "the docs' server did not start"
-            time.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with serving_in_thread(create_app()) as url:
+            yield url
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from directory.sharing import RequestStatus
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import land_pending, publish_snapshot
-from tests.api.conftest import Exchange, build_exchange, exchange_home
+from tests.api.conftest import Exchange, copied_exchange
 from tests.directory.fixtures import steward
 
 SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记 (mr): population and real estate
@@ -45,11 +45,9 @@ class Pool:
 
 
 @pytest.fixture(scope="module")
-def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
-    with exchange_home(tmp_path_factory, "rules") as home:
-        built = build_exchange(home)
-        yield Pool(built, _deliver_a_broken_property(home))
-        built.directory.close()
+def pool(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Pool]:
+    with copied_exchange(tmp_path_factory, "rules", backend) as built:
+        yield Pool(built, _deliver_a_broken_property(built.home))
 
 
 def _deliver_a_broken_property(home: Path) -> str:

@@ -6,7 +6,6 @@ app itself under a strict Content-Security-Policy."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from api.middleware import MAX_BODY_BYTES
 from directory.actors import Role
 from directory.store import Directory
 from tests.directory.fixtures import bearer, open_sample
+from tests.directory.raw_sql import connect
 
 BEYOND_64_BITS = [
     # The two paths of the outside test, then every other integer id and offset of the API.
@@ -122,9 +122,7 @@ def test_an_unexpected_failure_is_a_500_with_the_request_id_to_quote(
     client: TestClient, sample: Directory
 ) -> None:
     steward = headers_of(sample, "steward")
-    path = sample.db.url.database
-    assert path is not None
-    with sqlite3.connect(path) as broken:  # the store loses a table behind the app's back
+    with connect(sample) as broken:  # the store loses a table behind the app's back
         broken.execute("DROP TABLE share_request_events")
     response = client.get(
         "/v1/directory/share-requests", headers={**steward, "X-Request-ID": "edge-500"}

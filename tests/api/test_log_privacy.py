@@ -5,38 +5,20 @@ the path; its output holds neither in clear, the masked forms instead, and no qu
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from directory.log_privacy import mask_key, mask_keys, path_without_query
+from tests.live_server import ANSWER_SECONDS, free_port, wait_until_answering
 
 PERSON = "11010519491231002X"
 FIRM = "91410102MA2ETXJ88A"
 FULL_WIDTH = "１１０１０５１９４９１２３１００２Ｘ"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        assert server.poll() is None, "the server exited before it answered"
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server never answered /health")
 
 
 SERVERS = {
@@ -47,7 +29,7 @@ SERVERS = {
 
 @pytest.mark.parametrize("server", SERVERS)
 def test_a_live_server_logs_no_personal_number(onceonly_home: Path, server: str) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [*SERVERS[server], str(port)],
@@ -57,9 +39,9 @@ def test_a_live_server_logs_no_personal_number(onceonly_home: Path, server: str)
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_until_up(base, process)
+        wait_until_answering(base, process)
         case = {"service_item": "4101000004", "case_no": "ZZ2026112100001"}
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=ANSWER_SECONDS) as client:
             client.get("/v1/prefill", params={**case, "subject": PERSON})
             client.get("/v1/prefill", params={**case, "subject": FIRM, "access_token": "oo_x"})
             client.get(f"/v1/subjects/{PERSON}", params=case, headers={"Authorization": "Bearer x"})

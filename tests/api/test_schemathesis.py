@@ -34,6 +34,7 @@ from schemathesis.checks import not_a_server_error
 
 from api.main import create_app
 from tests.api.conftest import Exchange
+from tests.live_server import ANSWER_SECONDS
 
 EXAMPLES_PER_OPERATION = 8
 EXAMPLES_PER_CLERK_OPERATION = 40  # the clerk's routes, which read the pool, get more
@@ -111,7 +112,7 @@ def _with(
 def test_no_operation_answers_a_server_error(
     case: schemathesis.Case, clerk: dict[str, str], known: dict[str, list[Any]]
 ) -> None:
-    case.call_and_validate(headers=clerk, checks=[not_a_server_error])
+    case.call_and_validate(headers=clerk, checks=[not_a_server_error], timeout=ANSWER_SECONDS)
 
 
 @schema.include(tag="clerk").parametrize()
@@ -124,7 +125,7 @@ def test_no_operation_answers_a_server_error(
 def test_clerk_answers_hold_up_under_generated_input(
     case: schemathesis.Case, clerk: dict[str, str], known: dict[str, list[Any]]
 ) -> None:
-    case.call_and_validate(headers=clerk, checks=[not_a_server_error])
+    case.call_and_validate(headers=clerk, checks=[not_a_server_error], timeout=ANSWER_SECONDS)
 
 
 @schema.include(tag_regex=f"^({'|'.join(STEWARD_TAGS)})").parametrize()
@@ -137,7 +138,7 @@ def test_clerk_answers_hold_up_under_generated_input(
 def test_steward_routes_answer_no_server_error_past_the_role_check(
     case: schemathesis.Case, steward: dict[str, str], known: dict[str, list[Any]]
 ) -> None:
-    case.call_and_validate(headers=steward, checks=[not_a_server_error])
+    case.call_and_validate(headers=steward, checks=[not_a_server_error], timeout=ANSWER_SECONDS)
 
 
 def test_the_share_request_workflow_holds_up_statefully(
@@ -147,7 +148,7 @@ def test_the_share_request_workflow_holds_up_statefully(
 
     class ShareRequestWorkflow(sharing.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
-            return {"headers": admin}
+            return {"headers": admin, "timeout": ANSWER_SECONDS}
 
         def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
             case.validate_response(response, checks=[not_a_server_error])

@@ -153,7 +153,8 @@ def test_a_case_number_out_of_format_is_refused_and_never_stored_as_given(
     (entry,) = exchange.directory.audit.entries(user=user)
     assert (entry.outcome, entry.case_no) == ("refused", None)
     assert not any(c in entry.reason for c in "\n\r\x00\x1b\u202e\u200b\u2028")
-    listed = CliRunner().invoke(cli, ["audit", "list", "--user", user])
+    exchange.token("audit.reader", "auditor", "gsc")
+    listed = CliRunner().invoke(cli, ["audit", "list", "--user", user, "--as", "audit.reader"])
     assert listed.exit_code == 0, listed.output
     assert len(listed.output.splitlines()) == 2  # the entry and the count, nothing forged
 

@@ -9,17 +9,16 @@ import contextlib
 import datetime as dt
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import httpx
+
+from tests.live_server import free_port, wait_until_answering
 
 ID_NUMBER = re.compile(
     r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx](?![0-9A-Za-z])"
@@ -109,12 +108,6 @@ def build_world(home: Path, url: str) -> World:
     return world
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serving(home: Path, log: Path) -> Iterator[str]:
     """`onceonly serve` on a free port, its output into `log`, until the block ends."""
@@ -129,16 +122,7 @@ def serving(home: Path, log: Path) -> Iterator[str]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError(f"the server exited; see {log}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not answer within 60 s; see {log}")
-                time.sleep(0.2)
+            wait_until_answering(url, server, log)
             yield url
         finally:
             server.terminate()

@@ -1,26 +1,20 @@
 """What someone with write access to the directory database (and not to the keys folder) can
-do to the audit log, done in SQL on the real file: shared by the directory, API and command
+do to the audit log, done in SQL on the real database: shared by the directory, API and command
 line tests of `verify`."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from directory.audit_chain import GENESIS, chain_hash
 from directory.store import Directory
-
-
-def _connect(directory: Directory) -> sqlite3.Connection:
-    path = directory.db.url.database
-    assert path is not None
-    return sqlite3.connect(path)
+from tests.directory.raw_sql import connect
 
 
 def truncate_tail(directory: Directory, keep: int) -> None:
     """Delete every entry after #`keep` and move the chain's head back to #`keep`, so the
     chain alone still verifies."""
-    with _connect(directory) as connection:
+    with connect(directory) as connection:
         (kept_hash,) = connection.execute(
             "SELECT hash FROM audit_entries WHERE sequence = ?", (keep,)
         ).fetchone()
@@ -34,7 +28,7 @@ def rewrite_from(directory: Directory, sequence: int, **changes: str) -> None:
     """Edit entry #`sequence` (its JSON and the columns repeating it), recompute its hash and
     every later one, and move the chain's head to the new last hash."""
     columns = {"user": "user_name", "department": "department", "outcome": "outcome"}
-    with _connect(directory) as connection:
+    with connect(directory) as connection:
         before = connection.execute(
             "SELECT hash FROM audit_entries WHERE sequence = ?", (sequence - 1,)
         ).fetchone()
@@ -67,7 +61,7 @@ def rewrite_from(directory: Directory, sequence: int, **changes: str) -> None:
 def prune_unsigned(directory: Directory, last: int) -> None:
     """Delete entries up to #`last` and record them as pruned, as `prune` would, but without
     the signature a real prune leaves."""
-    with _connect(directory) as connection:
+    with connect(directory) as connection:
         (anchor_hash,) = connection.execute(
             "SELECT hash FROM audit_entries WHERE sequence = ?", (last,)
         ).fetchone()

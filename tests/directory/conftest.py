@@ -1,4 +1,5 @@
-"""Directory fixtures: an empty directory, or a private copy of the sample, per test."""
+"""Directory fixtures: an empty directory, or a private copy of the sample, per test, on
+SQLite and on PostgreSQL (every test of this folder runs on both)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ import pytest
 
 from directory.store import Directory, open_directory
 from tests.directory.fixtures import open_sample
+
+
+@pytest.fixture(autouse=True)
+def on_both_backends(backend: str) -> str:
+    return backend
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Shared test helpers for the directory, the steward API and the catalogue CLI.
 
-The sample directory is built once per test process into a template file and copied into
-each test's ONCEONLY_HOME, so every test gets its own real SQLite file without paying for
-loading the sample again.
+The sample directory is built once per test process into a template (a SQLite file, or a
+PostgreSQL template database) and copied for each test, so every test gets its own real
+database without paying for loading the sample again.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import settings
 from directory.actors import Actor, Role
 from directory.sample import load_sample
 from directory.store import Directory, open_directory
 from directory.workdays import CHINA
+from tests import postgres
 
 SAMPLE_DAY = dt.date(2026, 11, 20)  # a Friday
 ADMIN = Actor("test_admin", Role.admin, "gsc")
@@ -34,15 +36,26 @@ def sample_template(scratch: Path) -> Path:
     """The sample directory file, loaded once per process (keyed by nothing but the process)."""
     if "sample" not in _templates:
         path = scratch / "sample-template" / "directory.sqlite"
-        directory = open_directory(f"sqlite:///{path}")
-        load_sample(directory, SAMPLE_DAY)
-        directory.close()
+        _load_sample(f"sqlite:///{path}")
         _templates["sample"] = path
     return _templates["sample"]
 
 
+def _load_sample(url: str) -> None:
+    directory = open_directory(url)
+    load_sample(directory, SAMPLE_DAY)
+    directory.close()
+
+
 def open_sample(scratch: Path, home: Path) -> Directory:
-    """A private copy of the sample directory at `home`, opened through the default URL."""
+    """A private copy of the sample directory, opened through the configured URL: on
+    PostgreSQL, the database ONCEONLY_DIRECTORY_URL names becomes a copy of the sample's
+    template; else the SQLite file at `home`."""
+    url = settings.current().directory_url
+    if postgres.is_postgresql(url):
+        cluster = postgres.started()
+        cluster.recreate(url, cluster.template("sample", _load_sample))
+        return open_directory()
     template = sample_template(scratch)
     home.mkdir(parents=True, exist_ok=True)
     for part in template.parent.glob(f"{template.name}*"):

@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from directory.errors import InvalidState, ValidationFailed
 from directory.store import Directory, open_directory
 from directory.workdays import CHINA
 from tests.directory.audit_attacks import prune_unsigned, rewrite_from, truncate_tail
+from tests.directory.raw_sql import connect, stores
 
 PERSON = "11010519491231002X"
 AT = dt.datetime(2026, 11, 20, 10, tzinfo=CHINA)
@@ -54,10 +54,8 @@ def event(n: int = 0, **changes: Any) -> AuditEvent:
 
 
 def sql(directory: Directory, *statements: str) -> None:
-    """Change the database file directly, as someone with access to it could."""
-    path = directory.db.url.database
-    assert path is not None
-    with sqlite3.connect(path) as connection:
+    """Change the database directly, as someone with access to it could."""
+    with connect(directory) as connection:
         for statement in statements:
             connection.execute(statement)
 
@@ -122,8 +120,7 @@ def test_subject_hash_is_keyed_and_normalised(
     assert configured.audit.subject_hash(PERSON) not in hashes
     configured.audit.append(event(0, subject_hash=configured.audit.subject_hash(PERSON)))
     configured.close()
-    path = directory.db.url.database
-    assert path is not None and PERSON.encode() not in Path(path).read_bytes()
+    assert not stores(directory, PERSON)
 
 
 def test_events_are_checked_before_anything_is_written(directory: Directory) -> None:
@@ -143,9 +140,7 @@ def test_events_are_checked_before_anything_is_written(directory: Directory) -> 
 def _rehash(directory: Directory, sequence: int, **changes: str) -> str:
     """SQL that rewrites entry `sequence` with `changes` and a hash recomputed from the entry
     before it: an editor who knows how the chain is built."""
-    path = directory.db.url.database
-    assert path is not None
-    with sqlite3.connect(path) as connection:
+    with connect(directory) as connection:
         (text,) = connection.execute(
             "SELECT entry FROM audit_entries WHERE sequence = ?", (sequence,)
         ).fetchone()
@@ -172,10 +167,8 @@ def _swap(first: int, second: int) -> list[str]:
 
 def _swap_renumbered(directory: Directory) -> list[str]:
     """Swap entries 2 and 4 whole, renumbering their JSON too, so only the chain can tell."""
-    path = directory.db.url.database
-    assert path is not None
     columns = "at, user_name, department, action, outcome, subject_hash, entry, hash"
-    with sqlite3.connect(path) as connection:
+    with connect(directory) as connection:
         rows = {
             row[0]: row[1:]
             for row in connection.execute(
@@ -310,6 +303,42 @@ def test_appends_from_threads_and_another_process_keep_one_chain(
     assert result.ok, result.problem
     assert result.checked == result.head_sequence == 4 * 165 + 300
     assert len(directory.audit.entries(user="other.process", limit=None)) == 300
+
+
+_NAMED_WRITER = """
+import sys
+from directory.store import open_directory
+from tests.directory.test_audit import event
+directory = open_directory()
+for n in range(int(sys.argv[1])):
+    directory.audit.append(event(n, user=sys.argv[2]))
+directory.close()
+"""
+
+
+@pytest.mark.postgresql  # SQLite's writers queue on its file lock (the test above)
+def test_appends_from_several_processes_keep_one_chain_in_each_writers_order(
+    directory: Directory,
+) -> None:
+    # Four writers at once (three processes and this one), each appending one by one: the
+    # log holds every entry once, each writer's in the order it appended them, in one chain.
+    count = 80
+    writers = [f"process{p}" for p in range(3)]
+    others = [
+        subprocess.Popen(
+            [sys.executable, "-c", _NAMED_WRITER, str(count), name], cwd=ROOT, env={**os.environ}
+        )
+        for name in writers
+    ]
+    for n in range(count):
+        directory.audit.append(event(n, user="this.process"))
+    assert [other.wait(timeout=120) for other in others] == [0, 0, 0]
+    result = directory.audit.verify()
+    assert result.ok, result.problem
+    assert result.checked == result.head_sequence == 4 * count
+    for name in ["this.process", *writers]:
+        appended = reversed(directory.audit.entries(user=name, limit=None))  # oldest first
+        assert [e.request_id for e in appended] == [f"req-{n}" for n in range(count)]
 
 
 def test_awaited_appends_share_commits_and_keep_one_chain(directory: Directory) -> None:

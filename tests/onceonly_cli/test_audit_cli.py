@@ -1,31 +1,36 @@
-"""`onceonly audit` against a real directory file: list with filters, verify (and its exit
-status once an entry is deleted in SQL), prune inside and outside the retention period."""
+"""`onceonly audit` against a real directory, on SQLite and PostgreSQL: list with filters,
+verify (and its exit status once an entry is deleted in SQL), prune inside and outside the
+retention period."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from directory.actors import Role
 from directory.audit import AuditEvent
 from directory.store import Directory, open_directory
 from directory.workdays import CHINA
 from onceonly_cli.main import app
 from tests.directory.audit_attacks import rewrite_from, truncate_tail
+from tests.directory.raw_sql import connect
 
+pytestmark = pytest.mark.usefixtures("backend")
 runner = CliRunner()
 PERSON = "11010519491231002X"
 OLD = dt.datetime(2019, 3, 1, 9, tzinfo=CHINA)
 
 
 @pytest.fixture
-def directory(onceonly_home: Path) -> Iterator[Directory]:
+def directory(onceonly_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Directory]:
     opened = open_directory()
+    opened.identity.create_user("ops.admin", Role.admin, "gsc")
+    monkeypatch.setenv("ONCEONLY_CLI_USER", "ops.admin")
     read = AuditEvent(
         at=OLD,
         user="zhang.min",
@@ -71,14 +76,12 @@ def test_list_with_filters(directory: Directory) -> None:
     assert "0 entries" in run("audit", "list", "--until", "2019-02-28")
     assert "1 entries" in run("audit", "list", "--until", "2019-03-01", "--department", "mr")
     logged = directory.audit.entries(action="audit.read")
-    assert len(logged) == 5 and logged[0].user.startswith("cli:")
+    assert len(logged) == 5 and logged[0].user == "ops.admin"
 
 
 def test_verify_and_its_exit_status(directory: Directory) -> None:
     assert "ok: 3 entries hold up; head #3" in run("audit", "verify")
-    path = directory.db.url.database
-    assert path is not None
-    with sqlite3.connect(path) as connection:
+    with connect(directory) as connection:
         connection.execute("DELETE FROM audit_entries WHERE sequence = 2")
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1 and "BROKEN at entry #2" in broken.output
@@ -111,3 +114,18 @@ def test_verify_reports_an_entry_rewritten_with_every_later_hash(directory: Dire
     rewritten = runner.invoke(app, ["audit", "verify"])
     assert rewritten.exit_code == 1 and "BROKEN at entry #1" in rewritten.output
     assert "one of entries #1 to #3 was edited after it was signed" in rewritten.output
+
+
+def test_reading_and_pruning_need_a_named_user_with_the_role(
+    directory: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ONCEONLY_CLI_USER")
+    nobody = runner.invoke(app, ["audit", "list"])
+    assert nobody.exit_code == 1 and "give --as USER" in nobody.output
+    directory.identity.create_user("chen.audit", Role.auditor, "gsc")
+    assert "entries" in run("audit", "verify", "--as", "chen.audit")
+    refused = runner.invoke(app, ["audit", "prune", "--as", "chen.audit"])
+    assert refused.exit_code == 1
+    assert "chen.audit is an auditor of gsc and may not prune the audit log" in refused.output
+    assert [e.user for e in directory.audit.entries(action="audit.read")] == ["chen.audit"]
+    assert directory.audit.entries(action="audit.prune") == []

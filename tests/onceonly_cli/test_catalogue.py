@@ -71,7 +71,8 @@ def test_export_dry_run_import_and_restore(sample: Directory, tmp_path: Path) ->
     with edited.open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle).writerows(table)
 
-    dry = run("catalogue", "import", str(edited), "--reason", "批量整理", "--dry-run")
+    edit = ("catalogue", "import", str(edited), "--reason", "批量整理", "--as", "mr_steward")
+    dry = run(*edit, "--dry-run")
     assert f"update {FIRMS} (row 12)" in dry and 'abstract: "' in dry
     assert "1 entries to change, 8 unchanged, 0 errors; nothing written." in dry
     assert sample.entries.get(FIRMS).version == 2
@@ -79,14 +80,16 @@ def test_export_dry_run_import_and_restore(sample: Directory, tmp_path: Path) ->
     assert "written." in done and sample.entries.get(FIRMS).version == 3
     assert "[imported]  批量整理" in run("catalogue", "history", FIRMS)
 
-    run("catalogue", "restore", FIRMS, "2", "--reason", "撤销批量修改")
+    run("catalogue", "restore", FIRMS, "2", "--reason", "撤销批量修改", "--as", "centre_admin")
     assert sample.entries.get(FIRMS).document.abstract.startswith("市场监管部门")
 
     table[1][table[0].index("共享类型")] = "随便共享"
     bad = tmp_path / "bad.csv"
     with bad.open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle).writerows(table)
-    failed = runner.invoke(app, ["catalogue", "import", str(bad), "--reason", "x"])
+    failed = runner.invoke(
+        app, ["catalogue", "import", str(bad), "--reason", "x", "--as", "mr_steward"]
+    )
     assert failed.exit_code == 1
     assert "row 2, 共享类型: '随便共享' is not a known value" in failed.output
     assert "nothing written" in failed.output
@@ -122,3 +125,28 @@ def test_tokens(sample: Directory) -> None:
     assert "revoked" in run("token", "list")
     assert "give --role and --department" in run("token", "create", "nobody", code=1)
     assert "roles are not changed" in run("token", "create", "wang.li", "--role", "admin", code=1)
+
+
+def test_an_edit_names_a_directory_user_never_the_login(
+    sample: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ONCEONLY_CLI_USER", raising=False)
+    restore = ("catalogue", "restore", FIRMS, "1", "--reason", "回退")
+    nobody = runner.invoke(app, list(restore))
+    assert nobody.exit_code == 1
+    assert "error [no_identity]" in nobody.output and "give --as USER" in nobody.output
+    assert "ONCEONLY_CLI_USER=USER" in nobody.output
+    unknown = runner.invoke(app, [*restore, "--as", "nobody.here"])
+    assert unknown.exit_code == 1 and "no directory user 'nobody.here'" in unknown.output
+    sample.identity.create_user("wang.clerk", "clerk", "mr")
+    clerk = runner.invoke(app, [*restore, "--as", "wang.clerk"])
+    assert clerk.exit_code == 1 and "error [forbidden]" in clerk.output
+    assert "wang.clerk is a clerk of mr and may not restore" in clerk.output
+    other = runner.invoke(app, [*restore, "--as", "ps_steward"])
+    assert other.exit_code == 1 and "only a steward of mr or an admin" in other.output
+    assert sample.entries.get(FIRMS).version == 2  # nothing was written
+
+    monkeypatch.setenv("ONCEONLY_CLI_USER", "mr_steward")  # a configured identity
+    assert "restored from version 1 as version 3" in run(*restore)
+    history = run("catalogue", "history", FIRMS)
+    assert "mr_steward  [restored]" in history and "cli:" not in history

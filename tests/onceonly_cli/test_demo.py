@@ -41,3 +41,17 @@ def test_demo_prints_a_token_per_role_and_the_console(sample: Directory) -> None
     assert second.exit_code == 0, second.output
     with pytest.raises(AuthenticationFailed, match="revoked"):
         sample.identity.authenticate(tokens["clerk"])
+
+
+def test_demo_prints_the_port_serve_is_given(sample: Directory) -> None:
+    result = runner.invoke(app, ["demo", "--host", "127.0.0.1", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "Web console: http://127.0.0.1:8123/console/" in result.output
+    assert "OpenAPI: http://127.0.0.1:8123/docs" in result.output
+    assert ":8000" not in result.output
+
+
+def test_make_run_gives_demo_and_serve_the_same_address() -> None:
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text(encoding="utf-8")
+    assert "demo --host $(API_HOST) --port $(API_PORT)" in makefile
+    assert "serve --host $(API_HOST) --port $(API_PORT)" in makefile

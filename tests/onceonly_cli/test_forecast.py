@@ -102,6 +102,9 @@ def test_backtest_on_parquet_with_every_day_open(tmp_path: Path) -> None:
         (["--date-col", "day"], "has no column day"),
         (["--date-col", "事项"], "is not a date"),
         (["--horizon", "200"], "no series is long enough"),
+        (["--country", "US"], "--calendar every_day or weekdays"),
+        (["--calendar", "every_day", "--country", "XX"], "knows no country"),
+        (["--closed-days", "2025-13-01"], "is not a date"),
     ],
 )
 def test_backtest_errors_say_what_to_fix(
@@ -120,6 +123,35 @@ def test_backtest_errors_say_what_to_fix(
     result = runner.invoke(app, ["forecast", "backtest", *[x for kv in base.items() for x in kv]])
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
+
+
+def test_backtest_with_a_country_and_closures(tmp_path: Path) -> None:
+    path = _user_file(tmp_path, ".csv")
+    closures = tmp_path / "closed.txt"
+    closures.write_text("date\n2025-08-04\n2025-08-05\n", encoding="utf-8")
+    common = ["forecast", "backtest", "--input", str(path), "--date-col", "日期"]
+    result = runner.invoke(
+        app,
+        [
+            *common,
+            "--value-col",
+            "件数",
+            "--series-col",
+            "事项",
+            "--horizon",
+            "14",
+            "--windows",
+            "2",
+            "--calendar",
+            "weekdays",
+            "--country",
+            "us",
+            "--closed-days",
+            str(closures),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "(season 5)" in result.output and "SeasonalNaive" in result.output
 
 
 def test_show_and_chart_a_forecast(

@@ -10,7 +10,10 @@ from onceonly_cli.main import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["ingest"], ["status"], ["serve"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["generate"], ["ingest"], ["status"], ["serve"], ["share"], ["share", "request"]],
+)
 def test_help_everywhere(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output

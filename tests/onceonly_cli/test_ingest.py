@@ -133,6 +133,7 @@ def test_formats_the_contract_lists_land_by_content_and_others_are_refused_plain
     onceonly_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")  # the summary and status tables cut nothing at 80
     for name in ("社会保险参保信息_20261120.xlsx", "社会保险参保信息_20261121.csv"):
         rows = insurance_rows() if name.endswith("20.xlsx") else [insurance_rows()[0]]
         feeds.write_excel(drop(onceonly_home, "hrss_insurance", name), INSURANCE_HEADER, rows, "")
@@ -145,6 +146,7 @@ def test_formats_the_contract_lists_land_by_content_and_others_are_refused_plain
     output = ingest(code=1)
     assert "not landed" not in output and "does not match" not in output
     assert "UTF-8" not in output
+    assert "…" not in output and "resource hrss_insurance" in output
     assert (
         "ps_population 人口基本信息_20261120.xlsx: the file is an Excel workbook (.xlsx), but "
         "its contract expects CSV text (.csv, .txt, .tsv). Ask the department to deliver CSV "

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +25,6 @@ import dagster as dg
 import duckdb
 import httpx
 import pytest
-import uvicorn
 
 from api.main import create_app
 from directory.sample import load_sample
@@ -36,6 +33,7 @@ from pipelines.asset_keys import POOL_WRITER
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import land_pending, publish_snapshot
+from tests.live_server import ANSWER_SECONDS, serving_in_thread
 from tests.pipelines.certify.support import HEADER, people
 from tests.pipelines.landing import feeds
 
@@ -83,17 +81,11 @@ class LiveApi:
             f"{self.url}/v1/prefill",
             params={"service_item": SOLE_PROPRIETOR, "subject": subject, "case_no": "ZZ-KILL"},
             headers=self.clerk,
-            timeout=30,
+            timeout=ANSWER_SECONDS,
         )
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         return body
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -109,24 +101,10 @@ def published(onceonly_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     outcomes, _ = land_pending(defs, get_instance())
     assert [o.success for o in outcomes] == [True]
     publish_snapshot(defs, get_instance())
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(directory=directory),
-            host="127.0.0.1",
-            port=_free_port(),
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the API did not start"
-        time.sleep(0.05)
     try:
-        yield LiveApi(f"http://127.0.0.1:{server.config.port}", clerk)
+        with serving_in_thread(create_app(directory=directory)) as url:
+            yield LiveApi(url, clerk)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         directory.close()
 
 

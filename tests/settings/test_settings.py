@@ -143,3 +143,9 @@ def test_the_engine_resource_follows_the_settings() -> None:
         "local[2]",
         2,
     )
+
+
+def test_the_command_line_identity_is_a_setting_and_unset_by_default() -> None:
+    assert settings.current({}).cli_user is None
+    assert settings.current({"ONCEONLY_CLI_USER": "  "}).cli_user is None
+    assert settings.current({"ONCEONLY_CLI_USER": "wang.li"}).cli_user == "wang.li"

@@ -4,12 +4,18 @@ The centre is closed on weekends and official holidays, known in advance from th
 so models see only open days: a closed day is forecast as closed, never as a quiet day. Each
 open day carries regressors: its weekday, and whether it is one of the last two open days
 before a long closure or the first three after one, when applicants rush in or catch up.
+
+A user's own series may be open every day (a hospital's births, a railway's riders): then the
+week has seven open days, and a country's public holidays (the `holidays` package) are open
+days that behave differently, told to the models as a holiday and the days either side of it.
+A user's own closures (`closed`) are closed days in either book.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -32,11 +38,12 @@ class DayBook:
     open: Flags
     holiday: Flags
     provisional: Flags
+    weekends_open: bool = False  # every day of an ordinary week is open
 
     @property
     def closes(self) -> bool:
-        """Whether any day is closed: then weekends are rare open days, and holidays matter."""
-        return not bool(self.open.all())
+        """Whether weekends close: then weekend working days are rare, and closures matter."""
+        return not self.weekends_open and not bool(self.open.all())
 
     @property
     def season_length(self) -> int:
@@ -65,6 +72,15 @@ class DayBook:
         else:
             for d in (5, 6):
                 columns[f"weekday_{d}"] = (weekday == d).astype(np.float64)
+            holiday = self.holiday[self.open]
+            if holiday.any():
+                columns["holiday"] = holiday.astype(np.float64)
+                columns["pre_holiday_1"] = _shift(holiday, -1) * ~holiday
+                columns["post_holiday_1"] = _shift(holiday, 1) * ~holiday
+            if not self.open.all():
+                before, after = _closed_runs(self.open)
+                columns["post_closure_1"] = (before > 0).astype(np.float64)
+                columns["pre_closure_1"] = (after > 0).astype(np.float64)
         return columns
 
 
@@ -82,15 +98,50 @@ def centre_days(calendar: OfficialCalendar, first: dt.date, last: dt.date) -> Da
     )
 
 
-def every_day(first: dt.date, last: dt.date) -> DayBook:
-    """A book where every day is open: for series that are not a service centre's."""
-    count = (last - first).days + 1
+def every_day(
+    first: dt.date,
+    last: dt.date,
+    holidays: Collection[dt.date] = (),
+    closed: Collection[dt.date] = (),
+) -> DayBook:
+    """A book where every day is open but `closed`, and `holidays` are flagged: for series
+    that are not a service centre's."""
+    days = np.datetime64(first, "D") + np.arange((last - first).days + 1)
     return DayBook(
-        days=np.datetime64(first, "D") + np.arange(count),
-        open=np.ones(count, dtype=np.bool_),
-        holiday=np.zeros(count, dtype=np.bool_),
-        provisional=np.zeros(count, dtype=np.bool_),
+        days=days,
+        open=~_among(days, closed),
+        holiday=_among(days, holidays),
+        provisional=np.zeros(len(days), dtype=np.bool_),
+        weekends_open=True,
     )
+
+
+def weekdays(
+    first: dt.date,
+    last: dt.date,
+    holidays: Collection[dt.date] = (),
+    closed: Collection[dt.date] = (),
+) -> DayBook:
+    """A book open Monday to Friday except on `holidays` and `closed`: an office elsewhere."""
+    days = np.datetime64(first, "D") + np.arange((last - first).days + 1)
+    holiday = _among(days, holidays)
+    weekend = (days.astype(np.int64) + 3) % 7 >= 5
+    return DayBook(
+        days=days,
+        open=~(weekend | holiday | _among(days, closed)),
+        holiday=holiday,
+        provisional=np.zeros(len(days), dtype=np.bool_),
+    )
+
+
+def without(book: DayBook, closed: Collection[dt.date]) -> DayBook:
+    """`book` with the days `closed` closed too: a centre's own closures."""
+    return replace(book, open=book.open & ~_among(book.days, closed))
+
+
+def _among(days: Days, dates: Collection[dt.date]) -> Flags:
+    wanted = np.array(sorted(dates), dtype="datetime64[D]")
+    return np.isin(days, wanted)
 
 
 def _closed_runs(is_open: Flags) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

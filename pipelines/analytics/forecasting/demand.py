@@ -190,12 +190,24 @@ def centre_series(
 
 
 def forecast_centre(
-    records: pa.Table, calendar: OfficialCalendar, settings: ForecastSettings
+    records: pa.Table,
+    calendar: OfficialCalendar,
+    settings: ForecastSettings,
+    complete_through: dt.date | None = None,
 ) -> DemandForecast:
-    """Daily and weekly forecasts per item, department and window, from the first to the last
-    case day."""
+    """Daily and weekly forecasts per item, department and window, from the first case day to
+    the last complete one; the forecasts start the day after it.
+
+    A day is complete once the snapshot was published after it (`complete_through`, the day
+    before publication): cases received on the day of publication are still coming in, and
+    a half-counted day would read as a sudden drop in demand.
+    """
     received = pd.to_datetime(records.column("received_date").to_pandas())
     first, last = received.min().date(), received.max().date()
+    if complete_through is not None and complete_through < last:
+        last = max(complete_through, first)
+        keep = (received.dt.date <= last).to_numpy()
+        records = records.filter(pa.array(keep))
     horizon_end = last + dt.timedelta(days=settings.horizon_days + 7 + LOOKAHEAD_DAYS)
     book = centre_days(calendar, first, horizon_end)
     series, labels = centre_series(records, book, last)

@@ -44,7 +44,7 @@ def browser() -> Iterator[Browser]:
 
 def new_page(browser: Browser) -> Page:
     context = browser.new_context(viewport=SCREEN, locale="zh-CN", accept_downloads=True)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(60_000)  # an upper bound on a busy machine, not a speed test
     return context.new_page()
 
 

@@ -1,27 +1,25 @@
 """A small real exchange with analytics, served by a live uvicorn, for the console's tests.
 
-Built once per test module by the real pipeline (sample feeds -> Dagster landing,
-certification and snapshot -> the analytics assets), with the sample directory and one user
-per role. The browser tests drive Debian's Chromium against it over 127.0.0.1.
+Built by the real pipeline once per test process and backend and copied per module (sample
+feeds -> Dagster landing, certification and snapshot), then the analytics assets, with the
+sample directory and one user per role. The browser tests drive Debian's Chromium against it
+over 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-import uvicorn
 
 from api.main import create_app
 from pipelines.analytics.assets import ANALYTICS_KEYS
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
 from pipelines.landing.runner import QUIET
-from tests.api.conftest import Exchange, build_exchange, exchange_home
+from tests.api.conftest import Exchange, copied_exchange
+from tests.live_server import serving_in_thread
 
 USERS = {  # role: (user, department)
     "steward": ("ps.steward", "ps"),
@@ -42,17 +40,12 @@ class LiveExchange:
         return self.exchange.person
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveExchange]:
-    with exchange_home(tmp_path_factory, "console") as home:
-        # 400 days of cases, so the analytics have forecasts to chart.
-        exchange = build_exchange(home, persons=400, case_days=400)
+def live(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[LiveExchange]:
+    # 400 days of cases, so the analytics have forecasts to chart.
+    with copied_exchange(
+        tmp_path_factory, "console", backend, persons=400, case_days=400
+    ) as exchange:
         result = (
             build_definitions()
             .resolve_implicit_global_asset_job_def()
@@ -65,24 +58,5 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveExchange]:
         for role, (name, department) in USERS.items():
             exchange.directory.identity.create_user(name, role, department)
             tokens[role] = exchange.directory.identity.issue_token(name).token
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(directory=exchange.directory),
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline, "the console's server did not start"
-            time.sleep(0.05)
-        try:
-            yield LiveExchange(exchange, f"http://127.0.0.1:{port}", tokens)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            exchange.directory.close()
+        with serving_in_thread(create_app(directory=exchange.directory)) as url:
+            yield LiveExchange(exchange, url, tokens)

@@ -4,21 +4,18 @@ the request came over https, and a header from anyone else changes nothing."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+import contextlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from api.main import create_app
 from api.proxy_headers import uvicorn_proxy_options
 from directory.actors import Role
 from tests.directory.fixtures import open_sample
+from tests.live_server import serving_in_thread
 
 
 @pytest.fixture
@@ -29,26 +26,9 @@ def token(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     directory.close()
 
 
-@contextmanager
-def serving() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(), host="127.0.0.1", port=port, log_level="warning", **uvicorn_proxy_options()
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def serving() -> contextlib.AbstractContextManager[str]:
+    """The app with the proxy options `onceonly serve` gives uvicorn."""
+    return serving_in_thread(create_app(), **uvicorn_proxy_options())
 
 
 def sign_in_cookie(url: str, token: str) -> str:

@@ -22,6 +22,8 @@ PAGES = {  # page: roles that may open it
     "/console/share-requests": {"steward", "admin"},
     "/console/quarantine": {"steward", "admin"},
     "/console/objections": {"steward"},
+    "/console/conflicts": {"steward"},
+    "/console/quality": {"steward", "admin"},
     "/console/prefill": {"clerk"},
     "/console/analytics": {"analyst"},
     "/console/forecasts": {"analyst"},

@@ -19,6 +19,7 @@ from api.exchange.access import RefusalCode, decide
 from directory.actors import Role
 from directory.model import SharingType
 from directory.store import Directory
+from tests.api.conftest import exchange_home
 from tests.directory.fixtures import open_sample, steward
 
 PEOPLE = "301001/000001"  # 人口基本信息, provided by ps
@@ -28,11 +29,8 @@ REVOKED = "4101000001"  # revoked below
 
 
 @pytest.fixture(scope="module")
-def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directory]:
-    home = tmp_path_factory.mktemp("access") / "var"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ONCEONLY_HOME", str(home))
-        patch.delenv("ONCEONLY_DIRECTORY_URL", raising=False)
+def directory(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Directory]:
+    with exchange_home(tmp_path_factory, "access", backend) as home:
         opened = open_sample(tmp_path_factory.getbasetemp(), home)
         request = next(
             r

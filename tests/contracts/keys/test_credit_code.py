@@ -37,10 +37,28 @@ def test_normalises_what_people_type(raw: str) -> None:
     assert normalize_credit_code(raw) == VALID
 
 
-def test_letters_allowed_in_the_first_eight_positions() -> None:
-    for head in ("N1110000", "Y1110000", "A1B2C3D4"):
+def test_letters_allowed_in_the_first_two_positions() -> None:
+    for head in ("N1110000", "Y1110000", "AB110000"):
         code = uscc(head, "MA01AB2C")
         assert check_credit_code(code) == KeyCheck(code, None)
+
+
+@pytest.mark.parametrize("head", ["91990000", "91000000", "A1B2C3D4", "92110099"])
+def test_positions_three_to_eight_must_be_a_known_region(head: str) -> None:
+    code = uscc(head, "MA01AB2C")
+    assert check_credit_code(code) == KeyCheck(None, Problem.UNKNOWN_REGION)
+    with pytest.raises(KeyFormatError) as raised:
+        normalize_credit_code(code)
+    assert "第3至8位" in str(raised.value) and "3 to 8 of a credit code" in str(raised.value)
+
+
+def test_the_code_from_the_issue_is_refused_for_its_region() -> None:
+    assert check_credit_code("91990000M000100Y4N").problem is Problem.UNKNOWN_REGION
+
+
+def test_a_region_valid_in_any_year_counts() -> None:
+    code = uscc("91110103", "MA01AB2C")  # 崇文区, merged into 东城区 in 2010
+    assert check_credit_code(code) == KeyCheck(code, None)
 
 
 @pytest.mark.parametrize(
@@ -134,7 +152,7 @@ def test_a_known_registration_number_is_an_organisation_even_if_it_parses_as_an_
 
 def test_an_id_number_that_is_also_a_valid_credit_code_is_a_person() -> None:
     for seq in range(100_000):
-        body = f"110105199001{seq:05d}"
+        body = f"211101199001{seq:05d}"  # positions 3-8 read 110119 as a credit code
         number = body + id_check_char(body)
         if check_credit_code(number).ok and check_id_number(number).ok:
             break

@@ -135,6 +135,8 @@ def expected_credit_code(raw: str | None, aliases: Mapping[str, str]) -> Expecte
         return None, Problem.BAD_CHECK_CHAR
     if gb11714_check(text[8:16]) != text[16]:  # quirk: stdnum skips the embedded code
         return None, Problem.BAD_ORG_CODE_CHECK
+    if text[2:8] not in COUNTIES:  # quirk: stdnum skips the region; any year counts, as for IDs
+        return None, Problem.UNKNOWN_REGION
     return text, None
 
 
@@ -278,7 +280,17 @@ def _uscc(rng: random.Random, prefix: str | None = None) -> str:
 
 
 def _valid_uscc(rng: random.Random) -> str:
-    return _uscc(rng, f"9{rng.choice('123')}{rng.choice(REGIONS)}" if rng.random() < 0.5 else None)
+    if rng.random() < 0.5:
+        return _uscc(rng, f"9{rng.choice('123')}{rng.choice(REGIONS)}")
+    return _uscc(rng, "".join(rng.choices(ALPHABET, k=2)) + rng.choice(REGIONS))
+
+
+def _uscc_any_head(rng: random.Random) -> str:
+    """Random positions 1-8: almost never a known region, now and then one by chance."""
+    if rng.random() < 0.1:
+        region = f"{rng.randrange(1_000_000):06d}"
+        return _uscc(rng, "".join(rng.choices(ALPHABET, k=2)) + region)
+    return _uscc(rng)
 
 
 def _bad_org_check(rng: random.Random) -> str:
@@ -306,6 +318,7 @@ def _registration_number(rng: random.Random) -> str:
 
 CODE_MAKERS: list[tuple[int, Maker]] = [
     (30, _valid_uscc),
+    (6, _uscc_any_head),
     (8, _bad_org_check),
     (10, _uscc_typo),
     (10, _org_code),
@@ -389,7 +402,12 @@ def test_credit_codes_agree(
         vector = list(zip(columns.value.to_pylist(), columns.problem.to_pylist(), strict=True))
         assert _disagreements(checked, oracle, scalar, vector)[:10] == []
         seen = {problem for _, problem in oracle}
-        assert seen >= {None, Problem.BAD_ORG_CODE_CHECK, Problem.UNMAPPED_LEGACY_CODE}
+        assert seen >= {
+            None,
+            Problem.BAD_ORG_CODE_CHECK,
+            Problem.UNMAPPED_LEGACY_CODE,
+            Problem.UNKNOWN_REGION,
+        }
 
 
 def test_subject_keys_agree(

@@ -31,6 +31,7 @@ MIXED = [
     "600037341",
     "110105194913310026",
     "99010519491231002X",
+    "91990000M000100Y4N",
 ]
 
 
@@ -46,6 +47,13 @@ def test_matches_the_scalar_api() -> None:
     assert pairs(check_id_numbers(pa.array(MIXED))) == scalar_ids(MIXED)
     credit = [(c.value, c.problem) for c in map(check_credit_code, MIXED)]
     assert pairs(check_credit_codes(pa.array(MIXED))) == credit
+
+
+def test_a_credit_code_from_an_unknown_region_is_refused_in_sql() -> None:
+    con = duckdb.connect()
+    register_key_functions(con)
+    row = con.execute("select credit_code_problem('91990000M000100Y4N')").fetchone()
+    assert row == ("unknown_region",)
 
 
 def test_output_arrays_are_well_formed() -> None:

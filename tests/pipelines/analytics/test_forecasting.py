@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.analytics.forecasting.days import LOOKAHEAD_DAYS, DayBook, centre_days
+from pipelines.analytics.forecasting.days import (
+    LOOKAHEAD_DAYS,
+    DayBook,
+    centre_days,
+    every_day,
+    weekdays,
+    without,
+)
 from pipelines.analytics.forecasting.demand import FrequencyResult, daily, weekly
 from pipelines.analytics.forecasting.framing import SeriesSet, frame_daily
 from pipelines.analytics.forecasting.metrics import DemandClass, demand_class
@@ -112,6 +119,23 @@ def test_regressors_mark_the_days_around_long_holidays() -> None:
     assert regressors.loc[np.datetime64("2026-10-10"), "weekend_workday"] == 1
     assert regressors.loc[np.datetime64("2026-10-14"), "post_holiday_1"] == 0
     assert book.season_length == 5
+
+
+def test_books_for_a_users_own_calendar() -> None:
+    first, last = dt.date(2025, 12, 20), dt.date(2026, 1, 10)
+    christmas, closed = dt.date(2025, 12, 25), dt.date(2026, 1, 5)
+    open_daily = every_day(first, last, holidays={christmas}, closed={closed})
+    assert open_daily.season_length == 7 and not open_daily.open[(closed - first).days]
+    regressors = pd.DataFrame(open_daily.regressors(), index=open_daily.days[open_daily.open])
+    assert regressors.loc[np.datetime64(christmas), "holiday"] == 1
+    assert regressors.loc[np.datetime64("2025-12-24"), "pre_holiday_1"] == 1
+    assert regressors.loc[np.datetime64("2025-12-26"), "post_holiday_1"] == 1
+    assert regressors.loc[np.datetime64("2026-01-06"), "post_closure_1"] == 1
+    office = weekdays(first, last, holidays={christmas})
+    assert office.season_length == 5 and not office.open[(christmas - first).days]
+    assert not office.open[(dt.date(2025, 12, 20) - first).days]  # a Saturday
+    centre = without(centre_days(CALENDAR, first, last), {dt.date(2025, 12, 22)})
+    assert not centre.open[2] and centre.season_length == 5
 
 
 def test_forecast_days_past_the_known_calendar_are_provisional() -> None:

@@ -20,6 +20,7 @@ import yaml
 from python_calamine import CalamineWorkbook
 from stdnum.cn import ric, uscc
 
+from contracts.keys import check_credit_code
 from contracts.keys.checksums import id_check_char, org_check_char
 from pipelines.samples import GenerationSummary, generate_landing_zone
 from pipelines.samples.specs import load_feed_specs
@@ -294,6 +295,7 @@ def test_all_clean_credit_codes_are_valid(zone: GenerationSummary) -> None:
         assert uscc.is_valid(code) and code[:8].isdigit() and code[:2] in ("91", "92", "93")
         assert code[2:6] == "4101"
         assert org_check_char(code[8:16]) == code[16]
+        assert check_credit_code(code).ok  # positions 3-8 a known region too
 
 
 def test_cases_follow_the_centre_calendar(zone: GenerationSummary) -> None:

@@ -9,9 +9,11 @@ import pytest
 
 from snapshot.analytics.charts import (
     ChartFormat,
+    ChartLanguage,
     ForecastRow,
     SeriesChartData,
     SeriesNotFound,
+    _cjk_fonts,
     chart_data,
     render,
 )
@@ -73,3 +75,34 @@ def test_an_unknown_series_says_where_to_look(tmp_path_factory: pytest.TempPathF
         pytest.raises(SeriesNotFound, match="/v1/analytics/forecasts"),
     ):
         chart_data(con, "item:nope", "daily")
+
+
+def test_past_days_are_marked_and_words_follow_the_language() -> None:
+    first = dt.date(2026, 11, 23)
+    rows = [
+        ForecastRow(first + dt.timedelta(days=k), False, False, 9.0, 7.0, 11.0, 6.0, 12.0)
+        for k in range(14)
+    ]
+    data = SeriesChartData(
+        series_id="item:4101000008",
+        name="居民身份证换领",
+        frequency="daily",
+        model="AutoETS",
+        mase=0.7,
+        baseline_mase=1.0,
+        history=[(first - dt.timedelta(days=k), 9.0) for k in range(1, 30)],
+        forecast=rows,
+        holidays=[],
+        today=first + dt.timedelta(days=5),
+    )
+    assert [row.period_start for row in data.past] == [
+        first + dt.timedelta(days=k) for k in range(5)
+    ]
+    english = render(data, ChartFormat.svg)
+    assert b"already past" in english and b"cases per day" in english
+    chinese = render(data, ChartFormat.svg, ChartLanguage.zh)
+    if _cjk_fonts():  # without a Chinese font the chart stays in English
+        for words in ("已过去", "每日件数", "预测", "季节朴素"):
+            assert words.encode() in chinese
+    else:
+        assert b"already past" in chinese

@@ -9,6 +9,8 @@ of defence holds on its own.
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -17,7 +19,7 @@ import pytest
 from snapshot.analytics.config import WorkbenchSettings
 from snapshot.analytics.database import open_analytics
 from snapshot.analytics.guard import QueryRefused, check_query
-from snapshot.analytics.workbench import QueryFailed, QueryResult, run_query
+from snapshot.analytics.workbench import QueryFailed, QueryResult, Workbench, run_query
 from tests.pipelines.analytics.support import built_serving
 
 SECRET = "canary-5f3a91c7"
@@ -119,6 +121,37 @@ HOSTILE = [
     "SELECT string_agg(a.case_no || b.case_no, ',') FROM cases a, cases b",
     "SELECT repeat('x', 2000000000)",
     "SELECT list_transform(range(500000000), lambda x: x + 1)",
+    # CTE names shaped like file paths, used outside the scope where the CTE is visible
+    'SELECT * FROM (WITH "{canary}" AS (SELECT 1 AS a) SELECT * FROM "{canary}") AS t, "{canary}"',
+    'SELECT (WITH "{canary}" AS (SELECT 1 AS a) SELECT a FROM "{canary}") AS a, * FROM "{canary}"',
+    'SELECT * FROM cases WHERE EXISTS (WITH "{canary}" AS (SELECT 1) SELECT 1) '
+    'UNION ALL SELECT * FROM "{canary}"',
+    'WITH t AS (WITH "{canary}" AS (SELECT 1 AS a) SELECT a FROM "{canary}") '
+    'SELECT * FROM t, "{canary}"',
+    'WITH "{folder}/other.csv" AS (SELECT 1 AS a) SELECT * FROM "{canary}"',
+    "WITH \"{canary}\" AS (SELECT 1 AS a) SELECT * FROM '{canary}'",
+    # more statements that only look small
+    "CHECKPOINT analytics",
+    "FORCE CHECKPOINT",
+    "LOAD '{folder}/evil.duckdb_extension'",
+    "CALL checkpoint()",
+    "CALL pragma_table_info('cases')",
+    "CALL load_extension('httpfs')",
+]
+# The same aims, written in the dialects the workbench reads.
+HOSTILE_DIALECTS = [
+    ("tsql", "SELECT * FROM OPENROWSET(BULK '{canary}', SINGLE_CLOB) AS f"),
+    ("tsql", "SELECT TOP 1 * FROM [{canary}]"),
+    ("tsql", "BULK INSERT cases FROM '{canary}'"),
+    ("tsql", "EXEC xp_cmdshell 'cat {canary}'"),
+    ("mysql", "SELECT LOAD_FILE('{canary}')"),
+    ("mysql", "SELECT * FROM cases INTO OUTFILE '{folder}/out.txt'"),
+    ("mysql", "LOAD DATA INFILE '{canary}' INTO TABLE cases"),
+    ("mysql", "SELECT * FROM `{canary}`"),
+    ("postgres", "SELECT pg_read_file('{canary}')"),
+    ("postgres", "COPY cases FROM '{canary}'"),
+    ("postgres", 'SELECT * FROM "{canary}"'),
+    ("postgres", 'WITH "{canary}" AS (SELECT 1) SELECT * FROM (SELECT 1) AS s, "{canary}"'),
 ]
 
 
@@ -156,6 +189,79 @@ def test_hostile_query_is_refused_or_bounded(template: str, database: Path, cana
         assert result.table.num_rows <= LIMITS.row_limit
     assert SECRET not in outcome
     assert sorted(p.name for p in canary.parent.iterdir()) == ["canary.csv"]  # nothing written
+
+
+@pytest.mark.parametrize(("read", "template"), HOSTILE_DIALECTS)
+def test_hostile_query_in_another_dialect_is_refused_or_bounded(
+    read: str, template: str, database: Path, canary: Path
+) -> None:
+    sql = template.replace("{canary}", str(canary)).replace("{folder}", str(canary.parent))
+    try:
+        result = run_query(database, sql, LIMITS, read=read)
+    except QueryRefused as refused:
+        outcome = refused.message
+    except QueryFailed as failed:
+        outcome = failed.message
+        assert failed.code in {"time_limit", "memory_limit", "query_error"}
+    else:
+        outcome = _text(result)
+    assert SECRET not in outcome and "\x1b" not in outcome
+    assert sorted(p.name for p in canary.parent.iterdir()) == ["canary.csv"]
+
+
+def test_a_cte_name_is_trusted_only_inside_its_scope() -> None:
+    views = {"cases": ["case_no"]}
+    inside = 'SELECT * FROM (WITH "/etc/passwd" AS (SELECT 1 AS a) SELECT a FROM "/etc/passwd") t'
+    assert check_query(inside, views).views == ()
+    for outside in (
+        f'{inside}, "/etc/passwd"',
+        'SELECT * FROM cases WHERE case_no IN (WITH "/etc/passwd" AS (SELECT 1 AS a) '
+        'SELECT a FROM "/etc/passwd") UNION ALL SELECT * FROM "/etc/passwd"',
+    ):
+        with pytest.raises(QueryRefused) as refused:
+            check_query(outside, views)
+        assert refused.value.code == "unknown_view" and "/etc/passwd" in refused.value.message
+    shadowing = "WITH Per AS (SELECT case_no FROM cases) SELECT case_no AS Nums FROM per"
+    assert check_query(shadowing, views).sql == shadowing  # the analyst's case is kept
+
+
+def test_other_dialects_are_read_and_errors_are_plain_text() -> None:
+    views = {"cases": ["case_no", "received_date"]}
+    tsql = check_query("SELECT TOP 2 [case_no] FROM cases", views, read="tsql")
+    assert tsql.sql == 'SELECT "case_no" FROM cases LIMIT 2'
+    mysql = check_query("SELECT `case_no` FROM cases LIMIT 1", views, read="mysql")
+    assert mysql.sql == 'SELECT "case_no" FROM cases LIMIT 1'
+    postgres = check_query("SELECT case_no::text FROM cases", views, read="postgres")
+    assert postgres.views == ("cases",)
+    with pytest.raises(QueryRefused) as parse:
+        check_query("SELECT * FROM WHERE", views)
+    assert parse.value.code == "parse_error" and "\x1b" not in parse.value.message
+    assert "line 1, column 19" in parse.value.message and "Token" not in parse.value.message
+    with pytest.raises(QueryRefused) as unknown:
+        check_query("SELECT 1", views, read="cobol")
+    assert unknown.value.code == "unknown_dialect" and "tsql" in unknown.value.message
+
+
+def test_the_workbench_keeps_its_worker_and_follows_a_new_build(
+    database: Path, tmp_path: Path
+) -> None:
+    served = tmp_path / "analytics.duckdb"
+    shutil.copy(database, served)
+    with Workbench(served) as workbench:
+        first = workbench.run("SELECT count(*) AS n FROM cases", LIMITS)
+        worker = workbench._worker
+        again = workbench.run("SELECT count(*) AS n FROM cases", LIMITS)
+        assert workbench._worker is worker and again.table == first.table
+        with pytest.raises(QueryFailed) as slow:
+            workbench.run("SELECT count(*) FROM cases a, cases b, cases c", LIMITS)
+        assert slow.value.code == "time_limit"  # interrupted (or killed, and replaced)
+        assert workbench.run("SELECT 1 AS one", LIMITS).table.to_pylist() == [{"one": 1}]
+        with duckdb.connect(str(tmp_path / "next.duckdb")) as con:  # a new build switched in
+            con.execute(f"ATTACH '{database}' AS old (READ_ONLY)")
+            con.execute("CREATE TABLE cases AS SELECT * FROM old.cases LIMIT 3")
+        os.replace(tmp_path / "next.duckdb", served)
+        after = workbench.run("SELECT count(*) AS n FROM cases", LIMITS)
+        assert after.table.to_pylist() == [{"n": 3}]
 
 
 def test_the_locked_connection_refuses_files_even_without_the_checks(
