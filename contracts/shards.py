@@ -6,12 +6,16 @@ first two digits are the province. A resource whose record key holds such a key 
 shard by shard, each shard on its own (its own gate, its own transaction), so a province's
 bad delivery never holds back another's and a cluster can certify provinces side by side.
 
-Why the province and not the county (all six digits): a country has 34 provinces but about
-3,000 counties. Sharding by county would make thousands of shards per delivery, most of them
-a few hundred rows, each paying a gate, a transaction and a run's overhead, and a Parquet
-file per county and batch would be kilobytes where a columnar file wants tens of megabytes.
-A province of 50-100 M persons is the unit a provincial platform already operates; a shard of
-one is still divisible later (the county is in the same key) without moving any history.
+The level is a deployment's choice (``ONCEONLY_SHARDS``): `none` on one machine, where a
+delivery certifies whole because splitting buys nothing and each shard costs a Dagster run and
+a gate; `province` (2 digits) for a national or multi-province platform on a cluster; and
+`prefecture` (4 digits) for a provincial platform, whose own residents all share one province
+code. Never the county (all six digits): some 3,000 shards per delivery, most a few hundred
+rows, each paying a gate, a transaction and a run, and Parquet files of kilobytes where a
+columnar file wants tens of megabytes. A coarser shard is still divisible later (the county
+is in the same key) without moving any history; changing the level of a deployment whose
+lake already holds history means rewriting the lake's tables once (their partitions are the
+shards).
 
 The shard is a pure function of the *normalised* key, so every version of a record, and
 every row claiming the same record, lands in one shard: its history never spans two. Landing
@@ -33,10 +37,11 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+import settings
+from contracts.keys.regions import region_codes
 from contracts.model import Column, Contract, KeyRole
 
-PROVINCE_DIGITS = 2
-NO_REGION = "00"  # no province has this code
+NO_REGION = "00"  # no province or prefecture has this code
 # The provinces, autonomous regions, municipalities and special administrative regions
 # (GB/T 2260), the region part of every valid key's shard.
 PROVINCES = (
@@ -48,9 +53,28 @@ PROVINCES = (
     *("61", "62", "63", "64", "65"),
     *("71", "81", "82"),
 )
-SHARDS = (*PROVINCES, NO_REGION)
+# How many leading digits of the region code name a shard, per level (settings.SHARD_LEVELS).
+DIGITS = {"none": 0, "province": 2, "prefecture": 4}
 # Where the region code starts in a normalised key (1-based, as SQL's SUBSTRING counts).
 REGION_START = {KeyRole.id_number: 1, KeyRole.credit_code: 3}
+
+
+def configured_level() -> str:
+    """The deployment's shard level (``ONCEONLY_SHARDS``; see ``settings.Settings.shards``)."""
+    return settings.current().shards
+
+
+def shard_names(level: str | None = None) -> tuple[str, ...]:
+    """Every shard a row can fall into at `level` (default: the configured one), the region
+    dimension of certification's Dagster partitions: none, a single shard (:data:`NO_REGION`);
+    province, the provinces and no region; prefecture, every prefecture-level code GB/T 2260
+    has known (those of abolished ones too: a number keeps its region code for life)."""
+    level = level or configured_level()
+    if level == "province":
+        return (*PROVINCES, NO_REGION)
+    if level == "prefecture":
+        return (*sorted({code[:4] for code in region_codes()}), NO_REGION)
+    return (NO_REGION,)
 
 
 def shard_column(contract: Contract) -> Column | None:
@@ -63,29 +87,35 @@ def shard_column(contract: Contract) -> Column | None:
     return None
 
 
-def shard_of_key(key: str | None, role: KeyRole) -> str:
+def shard_of_key(key: str | None, role: KeyRole, level: str | None = None) -> str:
     """The shard of one normalised key of `role` (:data:`NO_REGION` when it has none)."""
-    start = REGION_START.get(role)
-    if key is None or start is None:
+    start, digits = REGION_START.get(role), DIGITS[level or configured_level()]
+    if key is None or start is None or digits == 0:
         return NO_REGION
-    return key[start - 1 : start - 1 + PROVINCE_DIGITS]
+    return key[start - 1 : start - 1 + digits]
 
 
-def shard_expression(contract: Contract, table: str | None = None) -> exp.Expr:
+def shard_expression(
+    contract: Contract, table: str | None = None, level: str | None = None
+) -> exp.Expr:
     """SQL (a sqlglot tree, rendered for either engine) of a landed row's shard, from its
     normalised key column (NULL, hence no region, when landing found the key invalid)."""
-    column = shard_column(contract)
-    if column is None or column.key_role is None:
+    column, digits = shard_column(contract), DIGITS[level or configured_level()]
+    if column is None or column.key_role is None or digits == 0:
         return exp.Literal.string(NO_REGION)
     key = exp.column(column.name, table=table, quoted=True)
     code = exp.Substring(
         this=key,
         start=exp.Literal.number(REGION_START[column.key_role]),
-        length=exp.Literal.number(PROVINCE_DIGITS),
+        length=exp.Literal.number(digits),
     )
     return exp.Coalesce(this=code, expressions=[exp.Literal.string(NO_REGION)])
 
 
-def in_shard(contract: Contract, shard: str, table: str | None = None) -> exp.Expr:
+def in_shard(
+    contract: Contract, shard: str, table: str | None = None, level: str | None = None
+) -> exp.Expr:
     """SQL condition: a landed row belongs to `shard`."""
-    return exp.EQ(this=shard_expression(contract, table), expression=exp.Literal.string(shard))
+    return exp.EQ(
+        this=shard_expression(contract, table, level), expression=exp.Literal.string(shard)
+    )

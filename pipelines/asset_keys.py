@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
-from contracts.shards import SHARDS
+from contracts.shards import shard_names
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 POOL_WRITER = "pool_writer"  # Dagster concurrency pool: one writer of the DuckDB file at a time
@@ -38,12 +38,12 @@ SHARDS_METADATA = "shards"  # a landing materialisation's shards, e.g. "11,41"
 
 def shard_partitions(contract_id: str) -> dg.MultiPartitionsDefinition:
     """One partition per delivered file and region shard (``contracts.shards``): a delivery's
-    provinces certify in runs of their own, and a failed one fails only its partition. The
-    region is a static dimension (the provinces, and 00 for rows without a region); only the
-    shards a file holds are ever run, as its landing partition's `shards` metadata lists."""
-    return dg.MultiPartitionsDefinition(
-        {FILE: files_partitions(contract_id), REGION: dg.StaticPartitionsDefinition(list(SHARDS))}
-    )
+    regions certify in runs of their own, and a failed one fails only its partition. The
+    region is a static dimension (the configured level's shards, and 00 for rows without a
+    region; 00 alone when the deployment does not shard); only the shards a file holds are
+    ever run, as its landing partition's `shards` metadata lists."""
+    regions = dg.StaticPartitionsDefinition(list(shard_names()))
+    return dg.MultiPartitionsDefinition({FILE: files_partitions(contract_id), REGION: regions})
 
 
 def shard_partition_key(file_key: str, shard: str) -> dg.MultiPartitionKey:

@@ -52,6 +52,7 @@ JAVA_HOME_ENV = "JAVA_HOME"
 LAKE_CATALOG_ENV = "ONCEONLY_LAKE_CATALOG"
 LAKE_ENV = "ONCEONLY_LAKE"
 CLI_USER_ENV = "ONCEONLY_CLI_USER"
+SHARDS_ENV = "ONCEONLY_SHARDS"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
@@ -65,6 +66,9 @@ ENGINES = ("duckdb", "spark")  # the embedded default, and Apache Spark for a cl
 DEFAULT_SPARK_MASTER = "local[2]"
 DEFAULT_SPARK_EXECUTOR_MEMORY = "1g"
 DEFAULT_SPARK_EXECUTOR_CORES = 1
+# How a delivery is split into region shards (``contracts.shards``): not at all, by province
+# (the first 2 digits of the region code), or by prefecture (the first 4).
+SHARD_LEVELS = ("none", "province", "prefecture")
 
 
 class SettingError(ValueError):
@@ -112,6 +116,7 @@ class Settings:
     # Parquet files live under `lake`. Empty: beside the pool, under `$ONCEONLY_HOME/lake`.
     lake_catalog: str = ""
     lake: Path = Path("var") / "lake" / "warehouse"
+    shards_text: str = ""
     cli_user: str | None = None  # the directory user `onceonly` acts as when --as is not given
 
     @property
@@ -179,6 +184,22 @@ class Settings:
         return engine
 
     @property
+    def shards(self) -> str:
+        """How deliveries split into region shards: `none`, `province` or `prefecture`.
+
+        Unset, `province` on Spark (provinces certify side by side on the cluster) and `none`
+        on the embedded engine, where one machine gains nothing from splitting and each shard
+        would cost a Dagster run and a gate of its own."""
+        level = self.shards_text.lower() or ("province" if self.engine == "spark" else "none")
+        if level not in SHARD_LEVELS:
+            raise SettingError(
+                SHARDS_ENV,
+                f"{self.shards_text!r} is not a shard level",
+                f"set one of {', '.join(SHARD_LEVELS)} (or leave it unset)",
+            )
+        return level
+
+    @property
     def spark_executor_cores(self) -> int:
         """Cores per Spark executor (default 1)."""
         text = self.spark_executor_cores_text
@@ -233,6 +254,7 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         lake_catalog=env.get(LAKE_CATALOG_ENV, "").strip()
         or f"sqlite:///{home / 'lake' / 'catalog.sqlite'}",
         lake=Path(env.get(LAKE_ENV) or home / "lake" / "warehouse"),
+        shards_text=env.get(SHARDS_ENV, "").strip(),
         cli_user=env.get(CLI_USER_ENV, "").strip() or None,
     )
 

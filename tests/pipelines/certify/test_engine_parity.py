@@ -19,7 +19,7 @@ from tests.pipelines.certify.support import Pool
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("province_shards")]
 TABLES = (
     "history gsc_cases",
     "history hrss_insurance",

@@ -20,6 +20,8 @@ from snapshot.manifest import current_version
 from tests.pipelines.certify.parity import POPULATION, elsewhere, population_first
 from tests.pipelines.certify.support import CONTRACTS, Pool
 
+pytestmark = pytest.mark.usefixtures("province_shards")
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 

@@ -10,11 +10,13 @@ import pytest
 
 from contracts.keys import normalize_id_number
 from contracts.model import KeyRole
-from contracts.shards import NO_REGION, shard_column, shard_of_key
+from contracts.shards import DIGITS, NO_REGION, shard_column, shard_names, shard_of_key
 from pipelines.certify.sharded import PARTLY, certify_delivery
 from pipelines.landing.schema import landed_shards
 from tests.pipelines.certify.support import CONTRACTS, Pool, person
 from tests.pipelines.landing import feeds
+
+pytestmark = pytest.mark.usefixtures("province_shards")
 
 T1 = dt.datetime(2026, 11, 20, 9, 0)
 T2 = dt.datetime(2026, 11, 21, 9, 0)
@@ -51,6 +53,22 @@ def test_the_shard_is_the_province_of_the_normalised_key() -> None:
     assert column is not None and column.name == "id_number"
     # Case numbers key the cases' history: the applicant's region may change, so one shard.
     assert shard_column(CONTRACTS["gsc_cases"]) is None
+
+
+def test_the_level_decides_how_much_of_the_region_code_names_the_shard() -> None:
+    key = feeds.id_number(region="410105")
+    assert [shard_of_key(key, KeyRole.id_number, level) for level in DIGITS] == [
+        NO_REGION,
+        "41",
+        "4101",
+    ]
+    assert shard_names("none") == (NO_REGION,)
+    assert len(shard_names("province")) == 35 and shard_names("province")[-1] == NO_REGION
+    prefectures = shard_names("prefecture")
+    assert {"1101", "4101", "4403", "3101", NO_REGION} <= set(prefectures)
+    assert all(len(s) == 4 for s in prefectures if s != NO_REGION)
+    # Every key a province shard holds falls in one of that province's prefecture shards.
+    assert all(s[:2] in shard_names("province") for s in prefectures)
 
 
 def test_certified_per_shard_is_certified_whole(tmp_path: Path) -> None:
