@@ -13,6 +13,7 @@ from contracts.model import KeyRole
 from contracts.shards import DIGITS, NO_REGION, shard_column, shard_names, shard_of_key
 from pipelines.certify.sharded import PARTLY, certify_delivery
 from pipelines.landing.schema import landed_shards
+from snapshot.quality import LAST_CERTIFIED
 from tests.pipelines.certify.support import CONTRACTS, Pool, person
 from tests.pipelines.landing import feeds
 
@@ -124,6 +125,11 @@ def test_a_failed_shard_holds_back_only_itself(tmp_path: Path) -> None:
     assert pool.query(
         "SELECT DISTINCT substring(id_number, 1, 2) FROM certified.ps_population ORDER BY 1"
     ) == [("11",), ("44",)]
+    # Its certified regions serve, so the resource counts as certified, and the failure shows.
+    in_pool = LAST_CERTIFIED.replace("quality.", "certified.quality.")
+    [(_, last_certified)] = pool.query(in_pool)
+    [(failures,)] = pool.query("SELECT gate_failures FROM certified.quality.batches")
+    assert last_certified is not None and failures and failures[0].startswith("41:")
     # Delivered again, nothing is certified twice: the recorded outcome is returned.
     with pool.connect() as con:
         again = certify_delivery(con, CONTRACTS["ps_population"], batch, now=T2)
