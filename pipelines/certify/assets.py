@@ -1,9 +1,11 @@
 """Dagster assets of certification: the certified history per resource, and the snapshot.
 
 `certified/<resource>` is partitioned by delivered file and region shard
-(``pipelines.asset_keys.shard_partitions``): once a file has landed, each province its rows
+(``pipelines.asset_keys.shard_partitions``): once a file has landed, each region its rows
 fall into is certified by a run of its own (`pipelines.certify.sensors`, or the runner of
 `onceonly ingest`), and the run that certifies a delivery's last shard records the delivery.
+A deployment that does not shard (``ONCEONLY_SHARDS=none``, the embedded default) partitions
+it by file alone, like `landing/<resource>`, and the run that lands a file certifies it.
 Its asset checks surface the Great Expectations gate: `quality_gate` is blocking, so a shard
 that fails it fails its own partition's run, and the other shards and the previous snapshot
 keep serving.
@@ -25,6 +27,7 @@ from pipelines.asset_keys import (
     REGION,
     SNAPSHOT_KEY,
     certified_asset_key,
+    file_and_region,
     landing_asset_key,
     shard_partitions,
 )
@@ -123,8 +126,7 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
 
 def _partition(contract: Contract, context: dg.AssetExecutionContext) -> dict[str, str]:
     """The run's file and region."""
-    key = shard_partitions(contract.id).get_partition_key_from_str(context.partition_key)
-    return dict(key.keys_by_dimension)
+    return file_and_region(contract.id, context.partition_key)
 
 
 def _delivery(delivery: DeliveryReport) -> dict[str, Any]:

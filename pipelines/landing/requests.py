@@ -17,7 +17,12 @@ from pathlib import Path
 import dagster as dg
 
 from contracts.model import Contract
-from pipelines.asset_keys import files_partitions_name, landing_asset_key
+from pipelines.asset_keys import (
+    certified_asset_key,
+    files_partitions_name,
+    landing_asset_key,
+    sharded,
+)
 from pipelines.landing.assets import LandingFileConfig
 from pipelines.landing.files import LandingFile, Unrecognised, content_hash, discover, partition_key
 
@@ -39,7 +44,11 @@ class PendingFile:
         return dg.RunRequest(
             run_key=f"{self.file.contract_id}:{self.partition_key}",
             partition_key=self.partition_key,
-            asset_selection=[key],
+            # Not sharded, the run certifies the file too; sharded, each of its region shards
+            # is certified by a run of its own once it has landed.
+            asset_selection=[key]
+            if sharded()
+            else [key, certified_asset_key(self.file.contract_id)],
             run_config={
                 "ops": {
                     op_name: {"config": LandingFileConfig(path=str(self.file.path)).model_dump()}

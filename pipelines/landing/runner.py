@@ -81,7 +81,11 @@ def land_pending(
                 run_config={**dict(request.run_config or {}), **QUIET},
                 instance=instance,
                 partition_key=item.partition_key,
-                asset_selection=request.asset_selection,
+                asset_selection=[
+                    key
+                    for key in request.asset_selection or []
+                    if certify or key.path[0] == "landing"
+                ],
                 tags=request.tags,
                 raise_on_error=False,
             )
@@ -160,7 +164,7 @@ def _outcome(item: PendingFile, results: list[dg.ExecuteInProcessResult]) -> Fil
     # the figures are collected whether or not each run succeeded.
     by_run = [_metadata(result) for result in results]
     landed = by_run[0].get("landing", {})
-    certified = _delivery([run["certified"] for run in by_run[1:] if "certified" in run])
+    certified = _delivery([run["certified"] for run in by_run if "certified" in run])
     failed = [result for result in results if not result.success]
     if not failed:
         return FileOutcome(item, True, landed, certified, None)

@@ -19,7 +19,7 @@ SENSOR_INTERVAL_SECONDS = 15
     # An asset selection, not a target: Dagster then launches each request in the base asset
     # job, which takes assets of different partitions definitions (one per resource). A
     # target would build one job over every resource, which Dagster refuses.
-    asset_selection=dg.AssetSelection.key_prefixes(["landing"]),
+    asset_selection=dg.AssetSelection.key_prefixes(["landing"], ["certified"]),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the landing zone; one run per new file content (its hash).",
 )
