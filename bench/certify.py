@@ -23,12 +23,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,6 +58,7 @@ FROM landing.ps_population WHERE _file_hash = ?
 
 
 ENGINES = ("duckdb", "spark")
+SHARD_LEVELS = ("none", "province", "prefecture")
 SAMPLE_SECONDS = 0.2
 TARGET_PROVINCE = "100 M persons in under 10 minutes on a modest cluster (README projection)"
 
@@ -67,11 +70,18 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--engine", choices=[*ENGINES, "both"], default="duckdb")
+    parser.add_argument(
+        "--shards",
+        choices=SHARD_LEVELS,
+        help="region shard level for every engine (default: each engine's own, as "
+        "ONCEONLY_SHARDS leaves it unset: none on DuckDB, province on Spark)",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "certify")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     base = args.work / f"p{args.persons}_s{args.seed}"
     if args.child:
+        os.environ["ONCEONLY_SHARDS"] = args.shards
         print(json.dumps(_measure(base, args.engine)))
         return
     engines = list(ENGINES) if args.engine == "both" else [args.engine]
@@ -90,12 +100,14 @@ def main() -> None:
             str(args.seed),
             "--work",
             str(args.work),
+            "--shards",
+            args.shards or ("province" if engine == "spark" else "none"),
         ]
         results[engine] = _run_measured(command)
     _report(results, args.persons)
 
 
-def _run_measured(command: list[str]) -> dict[str, float]:
+def _run_measured(command: list[str]) -> dict[str, Any]:
     """Run the child; its result, with the peak memory of its process tree (MiB)."""
     import psutil
 
@@ -123,7 +135,7 @@ def _run_measured(command: list[str]) -> dict[str, float]:
     sampler.join()
     if child.returncode != 0:
         raise SystemExit(f"the measurement failed:\n{errors[-4000:]}")
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["peak_mib"] = peak / 2**20
     return result
 
@@ -138,7 +150,7 @@ def _rss(process: object) -> int:
         return 0
 
 
-def _report(results: dict[str, dict[str, float]], persons: int) -> None:
+def _report(results: dict[str, dict[str, Any]], persons: int) -> None:
     first = next(iter(results.values()))
     print(f"batch: {first['rows']:,.0f} landed population rows ({persons:,} persons)")
     print(f"one-pass query (DuckDB): {first['one_pass']:7.2f} s  (the floor on this machine)")
@@ -154,7 +166,7 @@ def _report(results: dict[str, dict[str, float]], persons: int) -> None:
         ("certified", lambda r: f"{r['certified']:,.0f}"),
         ("quarantined", lambda r: f"{r['quarantined']:,.0f}"),
         ("duplicates", lambda r: f"{r['duplicates']:,.0f}"),
-        ("region shards", lambda r: f"{r['shards']:,.0f}"),
+        ("region shards", lambda r: f"{r['shards']:,.0f} ({r['level']})"),
     ]
     for label, cell in rows:
         print(f"{label:24}" + "".join(f"{cell(r):>14}" for r in results.values()))
@@ -203,7 +215,7 @@ def _pool(pool_dir: Path):  # type: ignore[no-untyped-def]
     )
 
 
-def _measure(base: Path, engine: str) -> dict[str, float]:
+def _measure(base: Path, engine: str) -> dict[str, Any]:
     import great_expectations  # noqa: F401  (its import time is not certification time)
 
     from contracts.registry import bundled_contracts
@@ -241,6 +253,7 @@ def _measure(base: Path, engine: str) -> dict[str, float]:
         "quarantined": report.rows_quarantined,
         "duplicates": report.rows_duplicate,
         "shards": len(delivery.shards),
+        "level": os.environ["ONCEONLY_SHARDS"],
     }
 
 
