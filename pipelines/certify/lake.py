@@ -11,6 +11,12 @@ table's current snapshot lists, see the table as it was. (Spark's own Iceberg ru
 jar fetched at run time, which an offline cluster cannot do; committing from Python needs
 none.)
 
+Each region's commit also records, as a table property, the fingerprint of the region's
+history in the pool it was written from (:func:`region_fingerprints`). A lake commit that
+failed after the pool committed leaves the region's fingerprint behind the pool's; publishing
+then serves that region from the pool and says so, rather than serve a stale region, until
+the region's next commit rewrites it whole.
+
 Every engine reads the same files: DuckDB through ``read_parquet`` over the data files the
 table's scan plan lists (:meth:`Lake.read_sql`; its iceberg extension is a download too),
 Spark by reading those Parquet files, Trino through the same catalog. Files are only ever
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 import pyarrow as pa
 
 from contracts.model import Contract
@@ -39,6 +46,7 @@ if TYPE_CHECKING:
 NAMESPACE = "certified"
 REGION = "_region"  # the partition column: the record's region shard
 STAGING = "data"
+FINGERPRINT = "onceonly.fingerprint."  # + region: the pool's history the region was written from
 ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BIGINT": pa.int64(),
@@ -104,9 +112,12 @@ class Lake:
         never mistaken for another's)."""
         return self.warehouse / NAMESPACE / contract.id / STAGING / uuid.uuid4().hex
 
-    def commit_region(self, contract: Contract, region: str, files: list[str]) -> None:
+    def commit_region(
+        self, contract: Contract, region: str, files: list[str], fingerprint: str
+    ) -> None:
         """Make `files` the rows of `region`, atomically: one catalog commit drops the
-        region's previous files and adds these (each file holds one region only)."""
+        region's previous files, adds these (each file holds one region only) and records
+        `fingerprint`, that of the pool's history they were written from."""
         if not region.isdigit():
             raise ValueError(f"a region shard is digits, got {region!r}")
         table = self.ensure_table(contract)
@@ -116,6 +127,18 @@ class Lake:
             transaction.delete(f"{REGION} = '{region}'")
             if files:
                 transaction.add_files(files)
+            transaction.set_properties({FINGERPRINT + region: fingerprint})
+
+    def fingerprints(self, contract: Contract) -> dict[str, str]:
+        """Per region, the fingerprint its last commit recorded."""
+        table = self.table(contract)
+        if table is None:
+            return {}
+        return {
+            key.removeprefix(FINGERPRINT): value
+            for key, value in table.properties.items()
+            if key.startswith(FINGERPRINT)
+        }
 
     def data_files(self, contract: Contract) -> list[str]:
         """The Parquet files of the table's current snapshot (its scan plan)."""
@@ -133,6 +156,22 @@ class Lake:
         columns = ", ".join(quote_identifier(c) for c in history_schema(contract).names)
         listed = ", ".join(quote_literal(_local(f)) for f in files)
         return f"SELECT {columns} FROM read_parquet([{listed}])"
+
+
+def region_fingerprints(
+    con: duckdb.DuckDBPyConnection, table: str, region: str, only: str | None = None
+) -> dict[str, str]:
+    """Per region of the history `table` on `con` (`region`: the SQL of a row's region shard;
+    `only`: that region alone), a fingerprint of its history: rows, closed versions and the
+    latest validity bounds. Every merge that changes a region adds or closes a version, so the
+    fingerprint changes with it."""
+    where = "" if only is None else f" WHERE {region} = {quote_literal(only)}"
+    rows = con.execute(
+        f"SELECT {region}, concat_ws('/', count(*), count(_valid_to), "
+        f"max(_valid_from)::VARCHAR, coalesce(max(_valid_to)::VARCHAR, '')) "
+        f"FROM {table}{where} GROUP BY 1"
+    ).fetchall()
+    return {str(r): str(f) for r, f in rows}
 
 
 def _local(path: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -31,10 +32,10 @@ from contracts.model import Contract
 from contracts.portable import DUCKDB, render
 from contracts.registry import bundled_contracts
 from contracts.shards import shard_expression
-from pipelines.certify.lake import REGION, Lake
+from pipelines.certify.lake import REGION, Lake, region_fingerprints
 from pipelines.certify.layout import build_layout
 from pipelines.certify.schema import add_subject_keys, quality_table
-from pipelines.duckdb_sql import quote_identifier
+from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.resources import CERTIFIED
 from snapshot.manifest import (
     CURRENT_FILE,
@@ -47,6 +48,8 @@ from snapshot.manifest import (
     write_current,
 )
 from snapshot.tables import BATCHES, SHARDS, history_columns, history_table
+
+log = logging.getLogger(__name__)
 
 
 def certified_batches(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -139,7 +142,8 @@ def publish(
 def _history_from_lake(snapshot: Path, contracts: dict[str, Contract], lake: Lake) -> None:
     """In the snapshot being built, each region the lake holds of a resource is read from
     the lake's Iceberg table (its committed Parquet files), into the snapshot's own layout;
-    regions it does not hold (certified before the lake existed) stay as the pool had them."""
+    regions it does not hold (certified before the lake existed), and regions whose last lake
+    commit failed (the fingerprint it recorded is not the pool's), stay as the pool had them."""
     with duckdb.connect(str(snapshot)) as copy:
         for contract in contracts.values():
             rows = lake.read_sql(contract)
@@ -148,9 +152,23 @@ def _history_from_lake(snapshot: Path, contracts: dict[str, Contract], lake: Lak
             table = history_table(contract.id)
             names = ", ".join(quote_identifier(c) for c in history_columns(contract))
             region = render(shard_expression(contract), DUCKDB)
+            pool = region_fingerprints(copy, table, region)
+            recorded = lake.fingerprints(contract)
+            current = sorted(r for r, f in recorded.items() if pool.get(r, "") == f)
+            for lagging in sorted(set(recorded) - set(current)):
+                log.warning(
+                    "%s region %s: the lake's last commit failed after the pool's; the "
+                    "snapshot serves the region from the pool until its next certification "
+                    "rewrites it in the lake",
+                    contract.id,
+                    lagging,
+                )
+            if not current:
+                continue
+            listed = ", ".join(quote_literal(r) for r in current)
             copy.execute("BEGIN TRANSACTION")
-            copy.execute(f"CREATE TEMP TABLE lake_rows AS {rows}")
-            copy.execute(f"DELETE FROM {table} WHERE {region} IN (SELECT {REGION} FROM lake_rows)")
+            copy.execute(f"CREATE TEMP TABLE lake_rows AS {rows} WHERE {REGION} IN ({listed})")
+            copy.execute(f"DELETE FROM {table} WHERE {region} IN ({listed})")
             copy.execute(f"INSERT INTO {table} SELECT {names} FROM lake_rows")
             copy.execute("DROP TABLE lake_rows")
             copy.execute("COMMIT")

@@ -39,7 +39,7 @@ from pipelines.certify.conflicts import (
 )
 from pipelines.certify.gate import GateResult
 from pipelines.certify.history import MergeCounts
-from pipelines.certify.lake import REGION, Lake, history_schema
+from pipelines.certify.lake import REGION, Lake, history_schema, region_fingerprints
 from pipelines.certify.quarantine import not_open_already, raw_row_json, subject_key_of
 from pipelines.certify.schema import certified_table_exists, history_table, quality_table
 from pipelines.certify.spark import pool
@@ -385,7 +385,8 @@ class SparkEngine:
         """Rewrite each region's history in the lake (``pipelines.certify.lake``): Spark
         writes the files, the catalog commits them, publishing reads them. The pool's copy
         stays what the next batch merges with; a lake commit that failed is made good by
-        the region's next one, which rewrites the region whole."""
+        the region's next one, which rewrites the region whole (until then publishing serves
+        the region from the pool: each commit records the pool history's fingerprint)."""
         if self.lake is None:
             return
         region = render(shard_expression(contract), DUCKDB)
@@ -409,7 +410,8 @@ class SparkEngine:
                 [each, each],
             )
             files = write_region(rows, self.lake.staging(contract))
-            self.lake.commit_region(contract, each, files)
+            fingerprint = region_fingerprints(self.con, table, region, each).get(each, "")
+            self.lake.commit_region(contract, each, files, fingerprint)
 
     def release(self) -> None:
         for frame in self.cached:

@@ -13,7 +13,7 @@ import pytest
 
 from contracts.portable import DUCKDB, render
 from contracts.shards import shard_expression
-from pipelines.certify.lake import REGION, Lake
+from pipelines.certify.lake import REGION, Lake, region_fingerprints
 from pipelines.certify.publish import publish
 from pipelines.certify.sharded import certify_delivery
 from snapshot.manifest import current_version
@@ -68,13 +68,21 @@ def _written_by_duckdb(pool: Pool, lake: Lake, region: str, name: str | None = N
     return [str(file)]
 
 
+def _commit(pool: Pool, lake: Lake, region: str, files: list[str]) -> None:
+    """Commit `files` as `region`, with the fingerprint of the pool's history of it."""
+    shard = render(shard_expression(POPULATION_CONTRACT), DUCKDB)
+    with pool.connect() as con:
+        fingerprint = region_fingerprints(con, "certified.ps_population", shard, region)[region]
+    lake.commit_region(POPULATION_CONTRACT, region, files, fingerprint)
+
+
 def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path: Path) -> None:
     lake, pool = _lake(tmp_path / "lake"), Pool(tmp_path / "pool")
     batch = pool.land(population_first() + elsewhere(), header=POPULATION, encoding="utf-8")
     with pool.connect() as con:
         certify_delivery(con, POPULATION_CONTRACT, batch, now=T1)
     for region in ("11", "41", "44"):
-        lake.commit_region(POPULATION_CONTRACT, region, _written_by_duckdb(pool, lake, region))
+        _commit(pool, lake, region, _written_by_duckdb(pool, lake, region))
     read = lake.read_sql(POPULATION_CONTRACT)
     assert read is not None
     in_lake = _sorted(_read(read).fetchall())
@@ -83,7 +91,7 @@ def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path
     assert len(files) == 3
 
     # A region committed again replaces its files, the others stay.
-    lake.commit_region(POPULATION_CONTRACT, "44", _written_by_duckdb(pool, lake, "44"))
+    _commit(pool, lake, "44", _written_by_duckdb(pool, lake, "44"))
     assert len(set(lake.data_files(POPULATION_CONTRACT)) & set(files)) == 2
     assert _sorted(_read(lake.read_sql(POPULATION_CONTRACT)).fetchall()) == in_lake
 
@@ -110,6 +118,30 @@ def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path
     with duckdb.connect(str(published.path), read_only=True) as snap:
         served = _sorted(snap.execute("SELECT * FROM ps_population").fetchall())
     assert served == _sorted([row[:-1] for row in in_lake])
+
+    # A region whose lake commit failed after the pool merged a batch (here: a version of
+    # region 44 closed in the pool alone) is served from the pool, not stale from the lake.
+    with pool.connect() as con:
+        con.execute(
+            "UPDATE certified.ps_population SET _valid_to = TIMESTAMP '2026-11-21 09:00' "
+            "WHERE id_number = (SELECT min(id_number) FROM certified.ps_population "
+            "WHERE id_number LIKE '44%')"
+        )
+        publish(con, pool.root / "certified.duckdb", pool.root / "serving", lake=lake)
+    published = current_version(pool.root / "serving")
+    assert published is not None
+    with duckdb.connect(str(published.path), read_only=True) as snap:
+        served = _sorted(snap.execute("SELECT * FROM ps_population").fetchall())
+    pool_rows = [row[:-1] for row in _certified(pool)]
+    expected = [row[:-1] for row in in_lake if row[-1] != "44"]
+    expected += [row for row in pool_rows if str(row[0]).startswith("44")]
+    assert served == _sorted(expected)
+    with duckdb.connect(str(published.path), read_only=True) as snap:
+        closed = snap.execute(
+            "SELECT count(*) FROM ps_population "
+            "WHERE _valid_to IS NOT NULL AND id_number LIKE '44%'"
+        ).fetchall()
+    assert closed == [(1,)]
 
 
 @pytest.mark.spark
