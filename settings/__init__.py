@@ -31,6 +31,7 @@ CERTIFIED_ENV = "ONCEONLY_CERTIFIED"
 SERVING_ENV = "ONCEONLY_SERVING"
 DIRECTORY_URL_ENV = "ONCEONLY_DIRECTORY_URL"
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
+KEYS_ENV = "ONCEONLY_KEYS"
 AUDIT_KEY_ENV = "ONCEONLY_AUDIT_KEY"
 AUDIT_RETENTION_ENV = "ONCEONLY_AUDIT_RETENTION_DAYS"
 AUDIT_HEADS_ENV = "ONCEONLY_AUDIT_HEADS"
@@ -95,6 +96,7 @@ class Settings:
     directory_url: str
     dagster_home: Path
     audit_heads: Path
+    keys_folder: Path  # where the centre's generated keys live (`keys`)
     signing_key: Path | None  # None: generated under `keys`, never when configured
     calendar: Path
     analytics_config: Path
@@ -121,8 +123,10 @@ class Settings:
 
     @property
     def keys(self) -> Path:
-        """The centre's key files (see `directory.key_files`)."""
-        return self.home / "keys"
+        """The centre's key files (see `directory.key_files`): ONCEONLY_KEYS, else
+        `$ONCEONLY_HOME/keys`. API hosts of one centre share it (with the snapshots and the
+        directory's database): one audit key, one signing key, one file of signed heads."""
+        return self.keys_folder
 
     @property
     def scratch(self) -> Path:
@@ -224,6 +228,7 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
     pool = Path(env.get(POOL_ENV, home / "pool" / "pool.duckdb"))
     signing_key = env.get(SIGNING_KEY_ENV)
     audit_heads = env.get(AUDIT_HEADS_ENV)
+    keys = Path(env.get(KEYS_ENV) or home / "keys")
     return Settings(
         home=home,
         landing=Path(env.get(LANDING_ENV, home / "landing")),
@@ -232,7 +237,8 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         serving=Path(env.get(SERVING_ENV, home / "serving")),
         directory_url=env.get(DIRECTORY_URL_ENV) or f"sqlite:///{home / 'directory.sqlite'}",
         dagster_home=Path(env.get(DAGSTER_HOME_ENV) or home / "dagster"),
-        audit_heads=Path(audit_heads) if audit_heads else home / "keys" / "audit_heads.jsonl",
+        audit_heads=Path(audit_heads) if audit_heads else keys / "audit_heads.jsonl",
+        keys_folder=keys,
         signing_key=Path(signing_key) if signing_key else None,
         calendar=Path(env.get(CALENDAR_ENV, home / "calendar.yaml")),
         analytics_config=Path(env.get(ANALYTICS_CONFIG_ENV, home / "analytics.yaml")),

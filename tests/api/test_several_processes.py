@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import httpx
 import pytest
 
 from directory.store import open_directory
+from tests.live_server import serving_process
 
 pytestmark = pytest.mark.postgresql  # SQLite is for one host; several processes mean PostgreSQL
 
@@ -27,37 +26,11 @@ ONCEONLY = str(Path(sys.executable).parent / "onceonly")
 ROUTE = "/v1/audit/verify"  # needs a valid token, and no published snapshot
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serving(log: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`onceonly serve` with `options` on a free port until the block ends."""
-    port = _free_port()
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [ONCEONLY, "serve", "--port", str(port), *options],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                assert server.poll() is None, log.read_text(errors="replace")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.2)
-            yield url, server
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+    with serving_process([ONCEONLY, "serve", *options], log, {**os.environ}) as served:
+        yield served
 
 
 def _auditor_token(name: str) -> tuple[str, int]:
