@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from directory.store import open_directory
-from tests.live_server import serving_process
+from tests.live_server import ANSWER_SECONDS, serving_process
 
 pytestmark = pytest.mark.postgresql  # SQLite is for one host; several processes mean PostgreSQL
 
@@ -52,7 +52,7 @@ def _revoke_by_the_cli(token_id: int) -> None:
 
 def _status(url: str, token: str) -> int:
     # A new connection each time, so that `--workers` hands requests to either process.
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=ANSWER_SECONDS) as client:
         return client.get(url + ROUTE, headers={"Authorization": f"Bearer {token}"}).status_code
 
 
