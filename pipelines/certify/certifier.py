@@ -146,7 +146,7 @@ def _certify(
             certified, quarantined = 0, counts.rows_quarantined + counts.rows_candidate
         scores = worker.record_scores(compiled, label, now)
         conflicts = (
-            worker.record_conflicts(contract, contracts or bundled_contracts(), batch, now)
+            worker.record_conflicts(contract, contracts or bundled_contracts(), batch, now, shard)
             if gate.success
             else 0
         )

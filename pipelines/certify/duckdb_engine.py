@@ -76,9 +76,14 @@ class DuckDBEngine:
         return record_scores(self.con, compiled, batch, now)
 
     def record_conflicts(
-        self, contract: Contract, contracts: dict[str, Contract], batch: str, now: dt.datetime
+        self,
+        contract: Contract,
+        contracts: dict[str, Contract],
+        batch: str,
+        now: dt.datetime,
+        shard: str | None = None,
     ) -> int:
-        return record_conflicts(self.con, contract, contracts, batch, now)
+        return record_conflicts(self.con, contract, contracts, batch, now, shard)
 
     def store_history(self, contract: Contract, shard: str | None) -> None:
         """The pool's history is this engine's only copy: nothing to store elsewhere."""

@@ -82,7 +82,12 @@ class CertificationEngine(Protocol):
         ...
 
     def record_conflicts(
-        self, contract: Contract, contracts: dict[str, Contract], batch: str, now: dt.datetime
+        self,
+        contract: Contract,
+        contracts: dict[str, Contract],
+        batch: str,
+        now: dt.datetime,
+        shard: str | None = None,
     ) -> int:
         """Disagreements of this batch's new versions with each shared item's authority."""
         ...

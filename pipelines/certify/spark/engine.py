@@ -347,8 +347,14 @@ class SparkEngine:
         return scores
 
     def record_conflicts(
-        self, contract: Contract, contracts: dict[str, Contract], batch: str, now: dt.datetime
+        self,
+        contract: Contract,
+        contracts: dict[str, Contract],
+        batch: str,
+        now: dt.datetime,
+        shard: str | None = None,
     ) -> int:
+        # `new_versions` holds the versions this shard's merge opened, and no other shard's.
         if self.new_versions is None:
             return 0
         mine = self._view("new_versions", self.new_versions)
