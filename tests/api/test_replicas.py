@@ -5,7 +5,7 @@ database, the published snapshots (ONCEONLY_SERVING) and the keys (ONCEONLY_KEYS
 Clerks read from both while the pipeline publishes corrected snapshots. Every answer is
 whole (the value and batch its snapshot version holds), each host switches to every new
 version, every read is in the one audit chain, once, and `onceonly audit verify` holds it
-together afterwards.
+together afterwards; a token the command line revokes is refused by both on their next request.
 """
 
 from __future__ import annotations
@@ -116,6 +116,7 @@ def test_two_hosts_answer_whole_switch_together_and_log_every_read_in_one_chain(
             stop.set()
             for reader in readers:
                 reader.join()
+        _a_token_revoked_by_the_cli_is_refused_by_both(shared, "replica.revoked", hosts)
     assert not errors, errors
 
     failed = [(host, status, body) for host, status, body in answers if status != 200]
@@ -143,6 +144,34 @@ def test_two_hosts_answer_whole_switch_together_and_log_every_read_in_one_chain(
         [ONCEONLY, "audit", "verify", "--as", "replica.auditor"], capture_output=True, text=True
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def _a_token_revoked_by_the_cli_is_refused_by_both(
+    shared: Exchange, clerk: str, hosts: dict[str, str]
+) -> None:
+    """Each host has the token in its cache; `onceonly token revoke` on the shared database
+    makes both refuse it on their very next request."""
+    shared.token(clerk, "clerk", "mr")  # the clerk, if new
+    issued = shared.directory.identity.issue_token(clerk)
+    params = {
+        "service_item": SOLE_PROPRIETOR,
+        "subject": shared.person,
+        "case_no": shared.case(SOLE_PROPRIETOR),
+    }
+
+    def status(url: str) -> int:
+        headers = {"Authorization": f"Bearer {issued.token}"}
+        answer = httpx.get(
+            f"{url}/v1/prefill", params=params, headers=headers, timeout=ANSWER_SECONDS
+        )
+        return answer.status_code
+
+    assert [status(url) for url in hosts.values()] == [200, 200]
+    revoked = subprocess.run(
+        [ONCEONLY, "token", "revoke", str(issued.info.id)], capture_output=True, text=True
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    assert [status(url) for url in hosts.values()] == [401, 401]
 
 
 def _wait_until_both_served(

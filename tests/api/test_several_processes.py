@@ -1,8 +1,6 @@
-"""Several API processes on one PostgreSQL directory, as real `onceonly serve` commands: a
-token revoked by the command line is refused by every process on its next request.
-
-Two ways to run several: two servers on two ports (as two hosts would, each knowing nothing
-of the other but the database), and one `onceonly serve --workers 2`.
+"""Several API processes on one PostgreSQL directory as one `onceonly serve --workers 2`: a
+token revoked by the command line is refused by every process on its next request. (Two
+servers on two ports, as two hosts, are `test_replicas.py`'s.)
 """
 
 from __future__ import annotations
@@ -54,20 +52,6 @@ def _status(url: str, token: str) -> int:
     # A new connection each time, so that `--workers` hands requests to either process.
     with httpx.Client(timeout=ANSWER_SECONDS) as client:
         return client.get(url + ROUTE, headers={"Authorization": f"Bearer {token}"}).status_code
-
-
-def test_a_token_revoked_by_the_cli_is_refused_by_two_servers_on_their_next_request(
-    onceonly_home: Path, backend: str
-) -> None:
-    token, token_id = _auditor_token("liu.shen")
-    with (
-        serving(onceonly_home.parent / "a.log") as (a, _),
-        serving(onceonly_home.parent / "b.log") as (b, _),
-    ):
-        for _ in range(3):  # each process has the token in its cache now
-            assert [_status(a, token), _status(b, token)] == [200, 200]
-        _revoke_by_the_cli(token_id)
-        assert [_status(a, token), _status(b, token)] == [401, 401]
 
 
 def _workers(pid: int) -> list[int]:
