@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # Debian's packages need root: sudo when make runs as another user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser java postgres run ingest serve ui test lint bench clean
+.PHONY: install browser java postgres bench-tools run ingest serve ui test lint bench clean
 
 install: .venv/.installed
 
@@ -69,6 +69,9 @@ PG_FOUND = ( for d in /usr/lib/postgresql/*/bin; do \
 
 postgres:  ## Debian's PostgreSQL server programs, for the directory's tests on PostgreSQL
 	@$(PG_FOUND) || $(call apt_install,$(PG_FOUND),postgresql)
+
+bench-tools: postgres  ## wrk, the load generator bench/api.py prefers (and PostgreSQL for its topology run)
+	@command -v wrk >/dev/null || $(call apt_install,command -v wrk >/dev/null,wrk)
 
 test: install browser java postgres  ## the code location as the UI loads it, then the whole suite
 	@mkdir -p $(DAGSTER_HOME)

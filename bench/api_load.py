@@ -118,16 +118,19 @@ class Memory:
 class Server:
     """A uvicorn process on 127.0.0.1 and an ephemeral port, serving an app factory."""
 
-    def __init__(self, target: str, home: Path) -> None:
+    def __init__(self, target: str, home: Path, workers: int = 1) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
         env = dict(os.environ, ONCEONLY_HOME=str(home))
         # One clerk token carries the whole load, far above a clerk's real rate limit.
         env["ONCEONLY_RATE_LIMIT"] = "1000000000"
         command = [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--no-access-log", "--log-level", "warning"]
+        if workers > 1:
+            command += ["--workers", str(workers)]
         self._launched = time.perf_counter()
         self.process = subprocess.Popen(command, cwd=ROOT, env=env)
         self.listening = self._wait_listening()
@@ -153,8 +156,16 @@ class Server:
         return self.listening, time.perf_counter() - started
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time of the server: its process and, with workers, every process under it."""
+        import psutil
+
+        root = psutil.Process(self.process.pid)
+        total = 0.0
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
 
     def memory(self) -> Memory:
         kib = {}
@@ -179,8 +190,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def server(target: str, home: Path) -> Iterator[Server]:
-    server = Server(target, home)
+def server(target: str, home: Path, workers: int = 1) -> Iterator[Server]:
+    server = Server(target, home, workers)
     try:
         yield server
     finally:

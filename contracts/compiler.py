@@ -99,8 +99,13 @@ class CompiledContract:
     rules: tuple[CompiledRule, ...]
     skipped: tuple[tuple[str, str], ...]  # (rule id, why it was not evaluated)
 
-    def check_query(self, source: str, batch: str, dialect: str = DIALECT) -> str:
+    def check_query(
+        self, source: str, batch: str, dialect: str = DIALECT, where: exp.Expr | None = None
+    ) -> str:
         """SELECT over `source` (a landed table) rows of `batch`: typed columns, rule ids broken.
+
+        `where` narrows the landed rows further (a condition on `raw`, the landed row: e.g.
+        ``contracts.shards.in_shard``).
 
         The same tree for every dialect; for an engine other than DuckDB, a rule outside the
         rule language both engines run the same way is refused (``contracts.portable``).
@@ -121,11 +126,13 @@ class CompiledContract:
                     _raw(f"{c.name}__problem").as_(f"{c.name}__problem", quoted=True)
                     for c in self.contract.key_columns
                 ),
-                *(exp.column(n, table="raw") for n in LINEAGE),
+                *(exp.column(n, table=LANDED_ROW) for n in LINEAGE),
             )
-            .from_(exp.to_table(source).as_("raw"))
-            .where(exp.column("_file_hash", table="raw").eq(exp.Literal.string(batch)))
+            .from_(exp.to_table(source).as_(LANDED_ROW))
+            .where(exp.column("_file_hash", table=LANDED_ROW).eq(exp.Literal.string(batch)))
         )
+        if where is not None:
+            inner = inner.where(where, append=True)
         outer = exp.select(
             *(exp.column(c.name, quoted=True) for c in self.contract.columns),
             *(exp.column(n) for n in LINEAGE),
@@ -146,6 +153,7 @@ class CompiledContract:
 VALID_TO = "_valid_to"
 RECORD_HASH = "_record_hash"
 ROW_ALIAS = "typed"  # the checked row, as correlated subqueries (reference rules) name it
+LANDED_ROW = "raw"  # the landed row, as the check query (and a `where` given to it) names it
 LINEAGE = ("_row_number", "_file_hash", "_file_name", "_department", "_loaded_at")
 
 
@@ -195,7 +203,7 @@ def compile_contract(
 
 
 def _raw(name: str) -> exp.Column:
-    return exp.column(name, table="raw", quoted=True)
+    return exp.column(name, table=LANDED_ROW, quoted=True)
 
 
 def _col(name: str) -> exp.Column:

@@ -7,8 +7,10 @@ import dagster as dg
 import settings
 from directory import log_privacy
 from pipelines.analytics.assets import analytics_assets
+from pipelines.asset_keys import sharded
 from pipelines.certify.assets import certified_assets, serving_snapshot
 from pipelines.certify.engine_resource import EngineResource
+from pipelines.certify.sensors import certify_shards_sensor
 from pipelines.landing.assets import landing_assets
 from pipelines.landing.schedules import resource_sweeps
 from pipelines.landing.sensors import landing_zone_sensor
@@ -21,7 +23,8 @@ def build_definitions() -> dg.Definitions:
     log_privacy.install()
     return dg.Definitions(
         assets=[*landing_assets(), *certified_assets(), serving_snapshot, *analytics_assets()],
-        sensors=[landing_zone_sensor],
+        # Sharded (ONCEONLY_SHARDS), a landed file's region shards certify in runs of their own.
+        sensors=[landing_zone_sensor, *([certify_shards_sensor] if sharded() else [])],
         schedules=resource_sweeps(),
         resources={
             "pool": PoolResource(

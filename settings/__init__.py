@@ -31,6 +31,7 @@ CERTIFIED_ENV = "ONCEONLY_CERTIFIED"
 SERVING_ENV = "ONCEONLY_SERVING"
 DIRECTORY_URL_ENV = "ONCEONLY_DIRECTORY_URL"
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
+KEYS_ENV = "ONCEONLY_KEYS"
 AUDIT_KEY_ENV = "ONCEONLY_AUDIT_KEY"
 AUDIT_RETENTION_ENV = "ONCEONLY_AUDIT_RETENTION_DAYS"
 AUDIT_HEADS_ENV = "ONCEONLY_AUDIT_HEADS"
@@ -49,7 +50,10 @@ SPARK_MASTER_ENV = "ONCEONLY_SPARK_MASTER"
 SPARK_EXECUTOR_MEMORY_ENV = "ONCEONLY_SPARK_EXECUTOR_MEMORY"
 SPARK_EXECUTOR_CORES_ENV = "ONCEONLY_SPARK_EXECUTOR_CORES"
 JAVA_HOME_ENV = "JAVA_HOME"
+LAKE_CATALOG_ENV = "ONCEONLY_LAKE_CATALOG"
+LAKE_ENV = "ONCEONLY_LAKE"
 CLI_USER_ENV = "ONCEONLY_CLI_USER"
+SHARDS_ENV = "ONCEONLY_SHARDS"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
@@ -63,6 +67,9 @@ ENGINES = ("duckdb", "spark")  # the embedded default, and Apache Spark for a cl
 DEFAULT_SPARK_MASTER = "local[2]"
 DEFAULT_SPARK_EXECUTOR_MEMORY = "1g"
 DEFAULT_SPARK_EXECUTOR_CORES = 1
+# How a delivery is split into region shards (``contracts.shards``): not at all, by province
+# (the first 2 digits of the region code), or by prefecture (the first 4).
+SHARD_LEVELS = ("none", "province", "prefecture")
 
 
 class SettingError(ValueError):
@@ -89,6 +96,7 @@ class Settings:
     directory_url: str
     dagster_home: Path
     audit_heads: Path
+    keys_folder: Path  # where the centre's generated keys live (`keys`)
     signing_key: Path | None  # None: generated under `keys`, never when configured
     calendar: Path
     analytics_config: Path
@@ -106,12 +114,19 @@ class Settings:
     spark_executor_memory: str = DEFAULT_SPARK_EXECUTOR_MEMORY
     spark_executor_cores_text: str = ""
     java_home: Path | None = None  # the JVM Spark runs on; must be Java 17
+    # Certified history on the Spark path: Iceberg tables (their SQL catalog's URL) whose
+    # Parquet files live under `lake`. Empty: beside the pool, under `$ONCEONLY_HOME/lake`.
+    lake_catalog: str = ""
+    lake: Path = Path("var") / "lake" / "warehouse"
+    shards_text: str = ""
     cli_user: str | None = None  # the directory user `onceonly` acts as when --as is not given
 
     @property
     def keys(self) -> Path:
-        """The centre's key files (see `directory.key_files`)."""
-        return self.home / "keys"
+        """The centre's key files (see `directory.key_files`): ONCEONLY_KEYS, else
+        `$ONCEONLY_HOME/keys`. API hosts of one centre share it (with the snapshots and the
+        directory's database): one audit key, one signing key, one file of signed heads."""
+        return self.keys_folder
 
     @property
     def scratch(self) -> Path:
@@ -173,6 +188,22 @@ class Settings:
         return engine
 
     @property
+    def shards(self) -> str:
+        """How deliveries split into region shards: `none`, `province` or `prefecture`.
+
+        Unset, `province` on Spark (provinces certify side by side on the cluster) and `none`
+        on the embedded engine, where one machine gains nothing from splitting and each shard
+        would cost a Dagster run and a gate of its own."""
+        level = self.shards_text.lower() or ("province" if self.engine == "spark" else "none")
+        if level not in SHARD_LEVELS:
+            raise SettingError(
+                SHARDS_ENV,
+                f"{self.shards_text!r} is not a shard level",
+                f"set one of {', '.join(SHARD_LEVELS)} (or leave it unset)",
+            )
+        return level
+
+    @property
     def spark_executor_cores(self) -> int:
         """Cores per Spark executor (default 1)."""
         text = self.spark_executor_cores_text
@@ -197,6 +228,7 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
     pool = Path(env.get(POOL_ENV, home / "pool" / "pool.duckdb"))
     signing_key = env.get(SIGNING_KEY_ENV)
     audit_heads = env.get(AUDIT_HEADS_ENV)
+    keys = Path(env.get(KEYS_ENV) or home / "keys")
     return Settings(
         home=home,
         landing=Path(env.get(LANDING_ENV, home / "landing")),
@@ -205,7 +237,8 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         serving=Path(env.get(SERVING_ENV, home / "serving")),
         directory_url=env.get(DIRECTORY_URL_ENV) or f"sqlite:///{home / 'directory.sqlite'}",
         dagster_home=Path(env.get(DAGSTER_HOME_ENV) or home / "dagster"),
-        audit_heads=Path(audit_heads) if audit_heads else home / "keys" / "audit_heads.jsonl",
+        audit_heads=Path(audit_heads) if audit_heads else keys / "audit_heads.jsonl",
+        keys_folder=keys,
         signing_key=Path(signing_key) if signing_key else None,
         calendar=Path(env.get(CALENDAR_ENV, home / "calendar.yaml")),
         analytics_config=Path(env.get(ANALYTICS_CONFIG_ENV, home / "analytics.yaml")),
@@ -224,6 +257,10 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         or DEFAULT_SPARK_EXECUTOR_MEMORY,
         spark_executor_cores_text=env.get(SPARK_EXECUTOR_CORES_ENV, "").strip(),
         java_home=Path(env[JAVA_HOME_ENV]) if env.get(JAVA_HOME_ENV) else None,
+        lake_catalog=env.get(LAKE_CATALOG_ENV, "").strip()
+        or f"sqlite:///{home / 'lake' / 'catalog.sqlite'}",
+        lake=Path(env.get(LAKE_ENV) or home / "lake" / "warehouse"),
+        shards_text=env.get(SHARDS_ENV, "").strip(),
         cli_user=env.get(CLI_USER_ENV, "").strip() or None,
     )
 

@@ -43,12 +43,15 @@ OPEN_ROWS = (
 VALIDATIONS_OF_BATCH = (
     f"SELECT * FROM {_V} WHERE contract_id = ? AND starts_with(batch, ?) ORDER BY success, rule_id"
 )
+# A delivery whose region shards did not all pass the gate is `partly_certified`: its other
+# shards' rows serve, so it counts as certified, and its failures count as the gate's.
 # Per resource: batches, rows landed, certified, quarantined, duplicate, when last certified,
 # and whether its latest batch failed the gate.
 RESOURCE_FIGURES = f"""
 SELECT contract_id, count(*), sum(rows_landed), sum(rows_certified), sum(rows_quarantined),
-       sum(rows_duplicate), max(certified_at) FILTER (WHERE status = 'certified'),
-       bool_or(status = 'gate_failed' AND certified_at = max_at)
+       sum(rows_duplicate),
+       max(certified_at) FILTER (WHERE status IN ('certified', 'partly_certified')),
+       bool_or(status IN ('gate_failed', 'partly_certified') AND certified_at = max_at)
 FROM (SELECT *, max(certified_at) OVER (PARTITION BY contract_id) AS max_at
       FROM {_B})
 GROUP BY contract_id
@@ -61,7 +64,8 @@ SELECT b.contract_id, count(*), sum(rows_landed), sum(rows_certified), sum(rows_
        (SELECT count(*) FROM {_Q} q
         WHERE q.contract_id = b.contract_id AND q.status = 'open'),
        sum(rows_certified) / greatest(sum(rows_landed) - sum(rows_duplicate), 1),
-       max(CASE WHEN status = 'gate_failed' THEN array_to_string(gate_failures, ', ') END)
+       max(CASE WHEN status IN ('gate_failed', 'partly_certified')
+                THEN array_to_string(gate_failures, ', ') END)
 FROM {_B} AS b GROUP BY b.contract_id ORDER BY b.contract_id
 """
 # For the analysts' catalogue figures, per resource: batches, last certified, rows landed
@@ -83,6 +87,8 @@ GROUP BY s.contract_id
 """
 # Per resource, when its last batch was certified (a batch the gate failed does not count).
 LAST_CERTIFIED = f"""
-SELECT contract_id, max(certified_at) FILTER (WHERE status = 'certified') AS last_certified_at
+SELECT contract_id,
+       max(certified_at) FILTER (WHERE status IN ('certified', 'partly_certified'))
+           AS last_certified_at
 FROM {_B} GROUP BY contract_id
 """

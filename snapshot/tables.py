@@ -94,6 +94,18 @@ QUARANTINE = Table(
         "resolved_at TIMESTAMP, subject_key VARCHAR"
     ),
 )
+# One row per region shard of a delivery (``contracts.shards``): each shard is gated and
+# committed on its own, and its delivery's row in `batches` is the sum of its shards.
+SHARDS = Table(
+    "shards",
+    _columns(
+        "contract_id VARCHAR, batch VARCHAR, shard VARCHAR, status VARCHAR, rows_landed BIGINT, "
+        "rows_certified BIGINT, rows_new_versions BIGINT, rows_unchanged BIGINT, "
+        "rows_quarantined BIGINT, rows_duplicate BIGINT, rows_with_warnings BIGINT, "
+        "gate_success BOOLEAN, gate_failures VARCHAR[], certified_at TIMESTAMP, seconds DOUBLE"
+    ),
+    primary_key=("contract_id", "batch", "shard"),
+)
 VALIDATIONS = Table(
     "validations",
     _columns(
@@ -117,7 +129,7 @@ CONFLICTS = Table(
         "batch VARCHAR, detected_at TIMESTAMP"
     ),
 )
-QUALITY_TABLES = (BATCHES, QUARANTINE, VALIDATIONS, SCORES, CONFLICTS)
+QUALITY_TABLES = (BATCHES, SHARDS, QUARANTINE, VALIDATIONS, SCORES, CONFLICTS)
 
 
 def quality_schema_ddl(catalog: str | None = None) -> list[str]:

@@ -23,7 +23,7 @@ def fresh_directory(backend: str, patch: pytest.MonkeyPatch) -> Iterator[str | N
         yield None
         return
     cluster = postgres.started()
-    url = cluster.database(cluster.template("empty", _migrate))
+    url = cluster.database(cluster.template("empty", migrate_directory))
     patch.setenv(URL_ENV, url)
     try:
         yield url
@@ -31,7 +31,45 @@ def fresh_directory(backend: str, patch: pytest.MonkeyPatch) -> Iterator[str | N
         cluster.drop(url)
 
 
-def _migrate(url: str) -> None:
+def migrate_directory(url: str) -> None:
     from directory.store import open_directory
 
     open_directory(url).close()
+
+
+def copy_directory(source_url: str, target_url: str) -> None:
+    """Copy every row of the directory at `source_url` into the migrated one at `target_url`,
+    in place of what it held, ids kept and PostgreSQL's sequences moved past them.
+
+    A test exchange is a Dagster build (landing, certification, publishing) whose only
+    database-specific part is the directory: built once on SQLite, its pool and snapshots
+    serve the PostgreSQL cases too, with the directory's rows copied over, instead of a second
+    build per test process. Written here because no library copies rows between two
+    SQLAlchemy engines keeping the models' types (UTC timestamps, JSON) on both sides."""
+    from sqlalchemy import Integer, create_engine, insert, select, text
+
+    from directory.tables import Base
+
+    source, target = create_engine(source_url), create_engine(target_url)
+    try:
+        with source.connect() as read, target.begin() as write:
+            for table in reversed(Base.metadata.sorted_tables):  # what migrating seeded
+                write.execute(table.delete())
+            for table in Base.metadata.sorted_tables:
+                rows = [dict(row._mapping) for row in read.execute(select(table))]
+                if rows:
+                    write.execute(insert(table), rows)
+            for table in Base.metadata.sorted_tables:
+                for column in table.primary_key.columns:
+                    if not isinstance(column.type, Integer):
+                        continue
+                    write.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', "
+                            f"'{column.name}'), coalesce(max({column.name}), 0) + 1, false) "
+                            f"FROM {table.name}"
+                        )
+                    )
+    finally:
+        source.dispose()
+        target.dispose()

@@ -74,6 +74,13 @@ def onceonly_home(
         yield home
 
 
+@pytest.fixture
+def province_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deliveries split by province (``ONCEONLY_SHARDS``), as on a cluster, whatever engine
+    certifies: the embedded default certifies a delivery whole."""
+    monkeypatch.setenv("ONCEONLY_SHARDS", "province")
+
+
 # One SparkSession per test process, started only when a test asks for it: the JVM takes tens
 # of seconds to start on a busy 2-core machine, so every Spark test of a process shares it
 # (local[2], two shuffle partitions, no UI, a small driver, a JVM tuned for small batches).

@@ -68,3 +68,23 @@ def wait_until_answering(
         if time.monotonic() > deadline:
             raise RuntimeError(f"the server did not answer within {START_SECONDS} s{where}")
         time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def serving_process(
+    command: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run `command` (an `onceonly serve` without its port) on a free port, its output in
+    `log`, until it answers /health; yield its base URL and process; stop it after."""
+    port = free_port()
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [*command, "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT, env=env
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_answering(url, server, log)
+            yield url, server
+        finally:
+            server.terminate()
+            server.wait(timeout=60)

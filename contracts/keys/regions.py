@@ -41,6 +41,12 @@ def _current(county: str) -> str:
     return _YEARS.sub("", county.split(",")[-1])
 
 
+@cache
+def region_codes() -> frozenset[str]:
+    """Every 6-digit GB/T 2260 code that was valid in at least one year."""
+    return frozenset(_names())
+
+
 def is_known_region(code: str) -> bool:
     """True if ``code`` is a 6-digit GB/T 2260 code that was valid in at least one year."""
     return code in _names()

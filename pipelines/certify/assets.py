@@ -1,13 +1,19 @@
 """Dagster assets of certification: the certified history per resource, and the snapshot.
 
-`certified/<resource>` is partitioned like `landing/<resource>` (one partition per delivered
-file), so each file is certified by the run that landed it. Its asset checks surface the Great
-Expectations gate: `quality_gate` is blocking, so a batch that fails it stops the run before
-`serving/snapshot`, and the previous snapshot keeps serving.
+`certified/<resource>` is partitioned by delivered file and region shard
+(``pipelines.asset_keys.shard_partitions``): once a file has landed, each region its rows
+fall into is certified by a run of its own (`pipelines.certify.sensors`, or the runner of
+`onceonly ingest`), and the run that certifies a delivery's last shard records the delivery.
+A deployment that does not shard (``ONCEONLY_SHARDS=none``, the embedded default) partitions
+it by file alone, like `landing/<resource>`, and the run that lands a file certifies it.
+Its asset checks surface the Great Expectations gate: `quality_gate` is blocking, so a shard
+that fails it fails its own partition's run, and the other shards and the previous snapshot
+keep serving.
 """
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +22,26 @@ import dagster as dg
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from pipelines.asset_keys import (
+    FILE,
     POOL_WRITER,
+    REGION,
     SNAPSHOT_KEY,
     certified_asset_key,
-    files_partitions,
+    file_and_region,
     landing_asset_key,
+    shard_partitions,
 )
-from pipelines.certify.certifier import CertificationReport, certify_batch
+from pipelines.certify.certifier import CertificationReport
 from pipelines.certify.engine_resource import EngineResource
 from pipelines.certify.publish import publish_changes
 from pipelines.certify.schema import history_table
+from pipelines.certify.sharded import (
+    CERTIFIED,
+    IN_PROGRESS,
+    PARTLY,
+    DeliveryReport,
+    certify_delivery,
+)
 from pipelines.duckdb_sql import scalar
 from pipelines.resources import DirectoryResource, PoolResource
 from snapshot.manifest import current_version
@@ -39,8 +55,10 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
+        # Dagster maps a (file, region) partition to the landing partition of its file: the
+        # file dimension's definition is the landing asset's own.
         deps=[landing_asset_key(contract.id)],
-        partitions_def=files_partitions(contract.id),
+        partitions_def=shard_partitions(contract.id),
         group_name=contract.department,
         owners=[f"team:{contract.department}"],
         kinds={"duckdb", "great_expectations"},
@@ -59,7 +77,8 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
                 ROWS_ACCOUNTED,
                 asset=key,
                 blocking=True,
-                description="Rows landed = certified + quarantined + duplicates.",
+                description="Rows landed = certified + quarantined + duplicates, in the "
+                "region shard (and the delivery's shards add up to its total).",
             ),
         ],
     )
@@ -69,33 +88,58 @@ def build_certified_asset(contract: Contract) -> dg.AssetsDefinition:
         directory: DirectoryResource,
         engine: EngineResource,
     ) -> dg.MaterializeResult:
+        keys = _partition(contract, context)
         factory = engine.factory()
         with pool.connect() as con:
             batch = scalar(
                 con,
                 "SELECT file_hash FROM landing.files WHERE partition_key = ? AND contract_id = ?",
-                [context.partition_key, contract.id],
+                [keys[FILE], contract.id],
             )
             if batch is None:
                 raise LookupError(
-                    f"partition {context.partition_key} of {contract.id} has not landed; "
+                    f"partition {keys[FILE]} of {contract.id} has not landed; "
                     "materialise its landing asset first"
                 )
-            report = certify_batch(con, contract, batch, now=dt.datetime.now(), engine=factory)
+            delivery = certify_delivery(
+                con, contract, batch, now=dt.datetime.now(), engine=factory, shards=[keys[REGION]]
+            )
             current_rows = int(
                 scalar(
                     con, f"SELECT count(*) FROM {history_table(contract)} WHERE _valid_to IS NULL"
                 )
             )
+        report = next((s for s in delivery.shards if s.shard == keys[REGION]), None)
+        if report is None:  # a region the file holds no row of: nothing to certify
+            report = CertificationReport(contract.id, batch, "empty", 0, 0, 0, 0, 0, 0, 0)
+            report = replace(report, shard=keys[REGION])
         context.log.info(_summary(report))
-        if report.status == "certified":
-            _post_figures(context, directory, report, current_rows)
+        if delivery.total.status in (CERTIFIED, PARTLY):  # this run completed the delivery
+            _post_figures(context, directory, delivery.total, current_rows)
         return dg.MaterializeResult(
-            metadata=_metadata(report),
+            metadata={**_metadata(report), **_delivery(delivery)},
             check_results=[_gate_check(report), _accounting_check(report)],
         )
 
     return certified
+
+
+def _partition(contract: Contract, context: dg.AssetExecutionContext) -> dict[str, str]:
+    """The run's file and region."""
+    return file_and_region(contract.id, context.partition_key)
+
+
+def _delivery(delivery: DeliveryReport) -> dict[str, Any]:
+    """The delivery's own figures, once its last shard is certified."""
+    total = delivery.total
+    if total.status == IN_PROGRESS:
+        return {"delivery_status": IN_PROGRESS}
+    return {
+        "delivery_status": total.status,
+        "delivery_rows_landed": total.rows_landed,
+        "delivery_rows_certified": total.rows_certified,
+        "delivery_accounted": delivery.accounted,
+    }
 
 
 def _post_figures(
@@ -124,15 +168,17 @@ def _post_figures(
 
 def _summary(report: CertificationReport) -> str:
     return (
-        f"{report.contract_id} {report.status}: landed {report.rows_landed}, certified "
-        f"{report.rows_certified} ({report.rows_new_versions} new versions), quarantined "
-        f"{report.rows_quarantined}, duplicates {report.rows_duplicate}"
+        f"{report.contract_id} region {report.shard} {report.status}: landed "
+        f"{report.rows_landed}, certified {report.rows_certified} "
+        f"({report.rows_new_versions} new versions), quarantined {report.rows_quarantined}, "
+        f"duplicates {report.rows_duplicate}"
     )
 
 
 def _metadata(report: CertificationReport) -> dict[str, Any]:
     return {
         "status": report.status,
+        "shard": report.shard or "",
         "rows_landed": report.rows_landed,
         "rows_certified": report.rows_certified,
         "rows_new_versions": report.rows_new_versions,
@@ -193,10 +239,12 @@ def _accounting_check(report: CertificationReport) -> dg.AssetCheckResult:
     "publishes nothing.",
 )
 def serving_snapshot(
-    context: dg.AssetExecutionContext, pool: PoolResource
+    context: dg.AssetExecutionContext, pool: PoolResource, engine: EngineResource
 ) -> Iterator[dg.MaterializeResult]:
     with pool.connect() as con:
-        snapshot = publish_changes(con, Path(pool.certified_path), Path(pool.serving_path))
+        snapshot = publish_changes(
+            con, Path(pool.certified_path), Path(pool.serving_path), lake=engine.lake_tables()
+        )
     if snapshot is None:
         current = current_version(Path(pool.serving_path))
         context.log.info(

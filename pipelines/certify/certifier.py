@@ -28,7 +28,7 @@ from pipelines.certify.gate import GateResult
 from pipelines.certify.schema import ensure_certified_schema, quality_table
 from pipelines.duckdb_sql import first_row, scalar
 from pipelines.landing.schema import SCHEMA as LANDING
-from snapshot.tables import BATCHES, VALIDATIONS
+from snapshot.tables import BATCHES, SHARDS, VALIDATIONS
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class CertificationReport:
     conflicts: int = 0
     resolved: int = 0
     seconds: float = 0.0
+    shard: str | None = None  # the region shard certified; None: the whole delivery
 
     @property
     def accounted(self) -> bool:
@@ -66,11 +67,16 @@ def certify_batch(
     now: dt.datetime | None = None,
     contracts: dict[str, Contract] | None = None,
     engine: EngineFactory = DuckDBEngine,
+    shard: str | None = None,
 ) -> CertificationReport:
+    """Certify `batch` of `contract` as a whole, or only its region `shard`
+    (``contracts.shards``; :func:`pipelines.certify.sharded.certify_delivery` certifies every
+    shard of a delivery). A shard is gated, committed and recorded (`quality.shards`) on its
+    own; the delivery's record (`quality.batches`) is then its shards' sum."""
     started = time.perf_counter()
     now = now or dt.datetime.now()
     ensure_certified_schema(con, contract)
-    done = _previous_outcome(con, contract, batch)
+    done = previous_outcome(con, contract, batch, shard)
     if done is not None:
         return done
     landed = first_row(con, f"SELECT file_name FROM {LANDING}.files WHERE file_hash = ?", [batch])
@@ -78,7 +84,10 @@ def certify_batch(
         raise LookupError(f"batch {batch[:12]} of {contract.id} has not landed; land it first")
     worker = engine(con)
     try:
-        return _certify(con, worker, contract, batch, landed[0], now, contracts, started)
+        report = _certify(con, worker, contract, batch, landed[0], now, contracts, started, shard)
+        if report.status == "certified":
+            worker.store_history(contract, shard)
+        return report
     finally:
         worker.release()
 
@@ -92,17 +101,20 @@ def _certify(
     now: dt.datetime,
     contracts: dict[str, Contract] | None,
     started: float,
+    shard: str | None,
 ) -> CertificationReport:
     from contracts.expectations import build_suite  # Great Expectations takes seconds to import
 
     references = worker.reference_table
     compiled = compile_contract(contract, as_of=now.date(), reference_table=references)
-    counts = worker.classify(compiled, batch)
+    counts = worker.classify(compiled, batch, shard)
+    record = BATCHES if shard is None else SHARDS
     previous_rows = scalar(
         con,
-        f"SELECT rows_certified FROM {quality_table(BATCHES)} WHERE contract_id = ? AND status = "
-        "'certified' ORDER BY certified_at DESC LIMIT 1",
-        [contract.id],
+        f"SELECT rows_certified FROM {quality_table(record)} WHERE contract_id = ? AND status = "
+        f"'certified'{'' if shard is None else ' AND shard = ?'} "
+        "ORDER BY certified_at DESC LIMIT 1",
+        [contract.id] if shard is None else [contract.id, shard],
     )
     suite = build_suite(
         contract,
@@ -111,7 +123,16 @@ def _certify(
         reference_table=references,
         dialect=worker.dialect,
     )
-    gate = worker.gate(suite)
+    if shard is not None and counts.rows_candidate == 0 and counts.rows_landed > 0:
+        # Nothing in this shard could be certified (every row quarantined or a copy): there
+        # is nothing for the gate to let through, and an empty table fails its row counts.
+        # (An empty delivery is gated as before: the gate says whether empty is acceptable.)
+        gate = GateResult(success=True, outcomes=[], seconds=0.0)
+    else:
+        gate = worker.gate(suite)
+    # A shard's scores and gate results are kept under `<batch>/<shard>`; the delivery's own,
+    # under the batch, are its shards' sum (``pipelines.certify.sharded``).
+    label = batch if shard is None else shard_label(batch, shard)
     con.execute("BEGIN TRANSACTION")
     try:
         worker.quarantine_rule_breakers(compiled, batch, now)
@@ -123,13 +144,13 @@ def _certify(
             worker.quarantine_whole_batch(contract, batch, _gate_failures(contract, gate), now)
             merged, resolved = None, 0
             certified, quarantined = 0, counts.rows_quarantined + counts.rows_candidate
-        scores = worker.record_scores(compiled, batch, now)
+        scores = worker.record_scores(compiled, label, now)
         conflicts = (
-            worker.record_conflicts(contract, contracts or bundled_contracts(), batch, now)
+            worker.record_conflicts(contract, contracts or bundled_contracts(), batch, now, shard)
             if gate.success
             else 0
         )
-        _record_validations(con, contract, batch, gate, now)
+        _record_validations(con, contract, label, gate, now)
         report = CertificationReport(
             contract_id=contract.id,
             batch=batch,
@@ -150,8 +171,12 @@ def _certify(
             conflicts=conflicts,
             resolved=resolved,
             seconds=time.perf_counter() - started,
+            shard=shard,
         )
-        _record_batch(con, contract, batch, file_name, report, now)
+        if shard is None:
+            record_batch(con, contract, batch, file_name, report, now)
+        else:
+            _record_shard(con, contract, report, now)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -199,7 +224,40 @@ def _record_validations(
         )
 
 
-def _record_batch(
+def shard_label(batch: str, shard: str) -> str:
+    """What a shard's scores and gate results are recorded under."""
+    return f"{batch}/{shard}"
+
+
+def _record_shard(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    report: CertificationReport,
+    now: dt.datetime,
+) -> None:
+    con.execute(
+        f"INSERT INTO {quality_table(SHARDS)} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            contract.id,
+            report.batch,
+            report.shard,
+            report.status,
+            report.rows_landed,
+            report.rows_certified,
+            report.rows_new_versions,
+            report.rows_unchanged,
+            report.rows_quarantined,
+            report.rows_duplicate,
+            report.rows_with_warnings,
+            report.status == "certified",
+            list(report.gate_failures),
+            now,
+            report.seconds,
+        ],
+    )
+
+
+def record_batch(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
     batch: str,
@@ -233,15 +291,17 @@ def _record_batch(
     )
 
 
-def _previous_outcome(
-    con: duckdb.DuckDBPyConnection, contract: Contract, batch: str
+def previous_outcome(
+    con: duckdb.DuckDBPyConnection, contract: Contract, batch: str, shard: str | None = None
 ) -> CertificationReport | None:
+    """The recorded outcome of `batch` (or of its `shard`), None when not certified yet."""
+    record, where = (BATCHES, "") if shard is None else (SHARDS, " AND shard = ?")
     row = first_row(
         con,
         "SELECT rows_landed, rows_certified, rows_new_versions, rows_unchanged, "
         "rows_quarantined, rows_duplicate, rows_with_warnings, status "
-        f"FROM {quality_table(BATCHES)} WHERE contract_id = ? AND batch = ?",
-        [contract.id, batch],
+        f"FROM {quality_table(record)} WHERE contract_id = ? AND batch = ?{where}",
+        [contract.id, batch, *([] if shard is None else [shard])],
     )
     if row is None:
         return None
@@ -257,6 +317,7 @@ def _previous_outcome(
         rows_quarantined=quarantined,
         rows_duplicate=duplicate,
         rows_with_warnings=warned,
+        shard=shard,
     )
 
 

@@ -10,13 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+from sqlglot import exp
 
-from contracts.compiler import RECORD_HASH, CompiledContract
+from contracts.compiler import LANDED_ROW, RECORD_HASH, CompiledContract
+from contracts.shards import in_shard
 from pipelines.duckdb_sql import quote_identifier
 from pipelines.landing.schema import landed_table
 
 CLASSIFIED = "classified"
 CANDIDATES = "candidates"
+
+
+def shard_filter(compiled: CompiledContract, shard: str | None) -> exp.Expr | None:
+    """The check query's condition on the landed row for `shard` (None: the whole batch)."""
+    return None if shard is None else in_shard(compiled.contract, shard, LANDED_ROW)
 
 
 def record_key_rule(contract_id: str) -> str:
@@ -33,11 +40,15 @@ class Classification:
 
 
 def classify(
-    con: duckdb.DuckDBPyConnection, compiled: CompiledContract, batch: str
+    con: duckdb.DuckDBPyConnection,
+    compiled: CompiledContract,
+    batch: str,
+    shard: str | None = None,
 ) -> Classification:
+    """Classify the rows of `batch`, or of its region `shard` only (``contracts.shards``)."""
     contract = compiled.contract
     key = ", ".join(quote_identifier(k) for k in contract.record_key)
-    check = compiled.check_query(landed_table(contract), batch)
+    check = compiled.check_query(landed_table(contract), batch, where=shard_filter(compiled, shard))
     # Exact copies of an earlier row are duplicates, whatever rules they break; different rows
     # claiming one record key in one batch are ambiguous, so none of them is certified.
     con.execute(

@@ -22,7 +22,8 @@ import sqlglot
 from sqlglot import exp
 
 from contracts.model import SQL_TYPES, Column, Contract, KeyRole
-from contracts.portable import DUCKDB, value_text
+from contracts.portable import DUCKDB, render, value_text
+from contracts.shards import shard_expression
 from pipelines.certify.schema import certified_table_exists, history_table, quality_table
 from pipelines.duckdb_sql import quote_literal
 from snapshot.tables import CONFLICTS, subject_column
@@ -165,14 +166,18 @@ def record_conflicts(
     contracts: dict[str, Contract],
     batch: str,
     now: dt.datetime,
+    shard: str | None = None,
 ) -> int:
-    """Compare this batch's values of shared items with the other side; returns conflicts."""
+    """Compare this batch's values of shared items (of its region `shard` alone, when the
+    batch certifies shard by shard: the shards committed before it were compared in their own
+    turn) with the other side; returns conflicts."""
     recorded = 0
     for pairing in pairings(contract, contracts):
         if not comparable(pairing, lambda resource: certified_table_exists(con, resource)):
             continue
-        authority = _open_versions(pairing.authority, batch if pairing.batch_is_authority else None)
-        other = _open_versions(pairing.other, None if pairing.batch_is_authority else batch)
+        mine = (batch, shard)
+        authority = _open_versions(pairing.authority, mine if pairing.batch_is_authority else None)
+        other = _open_versions(pairing.other, None if pairing.batch_is_authority else mine)
         query = conflict_query(pairing, authority, other, DUCKDB)
         rows = con.execute(
             insert_conflicts(f"({query})"), parameters(pairing, batch, now)
@@ -181,10 +186,15 @@ def record_conflicts(
     return recorded
 
 
-def _open_versions(contract: Contract, batch: str | None) -> exp.Query:
-    """The open versions of `contract`'s history; of `batch` only (the versions it just
-    opened) when given."""
-    in_batch = f" AND _batch = {quote_literal(batch)}" if batch is not None else ""
+def _open_versions(contract: Contract, batch: tuple[str, str | None] | None) -> exp.Query:
+    """The open versions of `contract`'s history; when `batch` (a batch and perhaps its
+    shard) is given, only those it just opened."""
+    in_batch = ""
+    if batch is not None:
+        in_batch = f" AND _batch = {quote_literal(batch[0])}"
+        if batch[1] is not None:
+            region = render(shard_expression(contract), DUCKDB)
+            in_batch += f" AND {region} = {quote_literal(batch[1])}"
     sql = f"SELECT * FROM {history_table(contract)} WHERE _valid_to IS NULL{in_batch}"
     query = sqlglot.parse_one(sql, dialect=DUCKDB)
     assert isinstance(query, exp.Query)

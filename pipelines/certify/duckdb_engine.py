@@ -46,8 +46,10 @@ class DuckDBEngine:
             return None
         return history_table(contract)
 
-    def classify(self, compiled: CompiledContract, batch: str) -> Classification:
-        return classify(self.con, compiled, batch)
+    def classify(
+        self, compiled: CompiledContract, batch: str, shard: str | None = None
+    ) -> Classification:
+        return classify(self.con, compiled, batch, shard)
 
     def gate(self, suite: ExpectationSuite) -> GateResult:
         return run_gate(self.con, CANDIDATES, suite)
@@ -74,9 +76,17 @@ class DuckDBEngine:
         return record_scores(self.con, compiled, batch, now)
 
     def record_conflicts(
-        self, contract: Contract, contracts: dict[str, Contract], batch: str, now: dt.datetime
+        self,
+        contract: Contract,
+        contracts: dict[str, Contract],
+        batch: str,
+        now: dt.datetime,
+        shard: str | None = None,
     ) -> int:
-        return record_conflicts(self.con, contract, contracts, batch, now)
+        return record_conflicts(self.con, contract, contracts, batch, now, shard)
+
+    def store_history(self, contract: Contract, shard: str | None) -> None:
+        """The pool's history is this engine's only copy: nothing to store elsewhere."""
 
     def release(self) -> None:
         self.con.execute(f"DROP VIEW IF EXISTS {CANDIDATES}; DROP TABLE IF EXISTS {CLASSIFIED}")

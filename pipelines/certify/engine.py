@@ -8,9 +8,9 @@ data, so each is asked of an engine: DuckDB in the process (the default,
 (``pipelines.certify.spark``). Both answer in the same terms, write the same rows into the
 same certified database, and are held to identical results by the parity tests.
 
-An engine is opened per batch on the pool's DuckDB connection (:data:`EngineFactory`), keeps
-what it computed between steps (the classified batch, the new history versions), and
-releases it at the end, whatever happened.
+An engine is opened per batch (or per region shard of one) on the pool's DuckDB connection
+(:data:`EngineFactory`), keeps what it computed between steps (the classified batch, the new
+history versions), and releases it at the end, whatever happened.
 """
 
 from __future__ import annotations
@@ -42,9 +42,12 @@ class CertificationEngine(Protocol):
         has none yet; reference rules and their gate checks read it."""
         ...
 
-    def classify(self, compiled: CompiledContract, batch: str) -> Classification:
+    def classify(
+        self, compiled: CompiledContract, batch: str, shard: str | None = None
+    ) -> Classification:
         """Type every value, list the rules each row breaks, mark exact duplicates and record
-        keys claimed by several rows; kept for the steps below."""
+        keys claimed by several rows, for the whole batch or its region `shard` (the later
+        steps then work on that shard's rows only); kept for the steps below."""
         ...
 
     def gate(self, suite: ExpectationSuite) -> GateResult:
@@ -79,9 +82,19 @@ class CertificationEngine(Protocol):
         ...
 
     def record_conflicts(
-        self, contract: Contract, contracts: dict[str, Contract], batch: str, now: dt.datetime
+        self,
+        contract: Contract,
+        contracts: dict[str, Contract],
+        batch: str,
+        now: dt.datetime,
+        shard: str | None = None,
     ) -> int:
         """Disagreements of this batch's new versions with each shared item's authority."""
+        ...
+
+    def store_history(self, contract: Contract, shard: str | None) -> None:
+        """After the pool committed: keep the certified history of `shard` (None: of every
+        region) where this engine's readers take it from (the Spark engine: its lake)."""
         ...
 
     def release(self) -> None:

@@ -1,7 +1,8 @@
 """The certification engine as a Dagster resource: which engine, and the Spark cluster's shape.
 
 Built from the settings (`ONCEONLY_ENGINE`, `ONCEONLY_SPARK_MASTER`, executor memory and
-cores), so one variable switches a deployment from the embedded engine to a cluster. The
+cores, the lake's catalog and folder), so one variable switches a deployment from the
+embedded engine to a cluster. The
 Spark session is started by the run that first needs it, and only when the engine is Spark:
 the embedded default never loads a JVM.
 """
@@ -9,12 +10,14 @@ the embedded default never loads a JVM.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import dagster as dg
 
 import settings
 from pipelines.certify.duckdb_engine import DuckDBEngine
 from pipelines.certify.engine import EngineFactory
+from pipelines.certify.lake import Lake
 
 
 class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -25,6 +28,8 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     spark_master: str = settings.DEFAULT_SPARK_MASTER
     spark_executor_memory: str = settings.DEFAULT_SPARK_EXECUTOR_MEMORY
     spark_executor_cores: int = settings.DEFAULT_SPARK_EXECUTOR_CORES
+    lake_catalog: str = ""  # the Spark path's Iceberg catalog (URL); empty: no lake
+    lake: str = ""  # the folder its tables' Parquet files live in
 
     @classmethod
     def from_settings(cls, current: settings.Settings | None = None) -> EngineResource:
@@ -34,7 +39,15 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             spark_master=current.spark_master,
             spark_executor_memory=current.spark_executor_memory,
             spark_executor_cores=current.spark_executor_cores,
+            lake_catalog=current.lake_catalog,
+            lake=str(current.lake),
         )
+
+    def lake_tables(self) -> Lake | None:
+        """Where the Spark path keeps certified history as Iceberg tables; None on DuckDB."""
+        if self.engine != "spark" or not self.lake_catalog:
+            return None
+        return Lake(self.lake_catalog, Path(self.lake))
 
     def factory(self) -> EngineFactory:
         """What `certify_batch` opens per batch on the pool's connection."""
@@ -52,4 +65,4 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 executor_cores=self.spark_executor_cores,
             )
         )
-        return functools.partial(SparkEngine, spark=session)
+        return functools.partial(SparkEngine, spark=session, lake=self.lake_tables())

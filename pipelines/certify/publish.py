@@ -7,6 +7,8 @@ and copied to `pool_vN.duckdb`, the key-lookup layout is built beside it (`layou
 manifest `current.json` naming both is replaced; each replace is atomic. A reader that opened
 the previous snapshot keeps reading it (its inode lives on) and never sees half a batch; the
 next open sees the new version. The files and the manifest's format are `snapshot.manifest`'s.
+On the Spark path the copy's history is read from the lake's Iceberg tables, region by region
+(``pipelines.certify.lake``), so the API serves what DuckDB, Spark and Trino read there.
 
 A version is a change: publishing when no batch was certified since the current snapshot (or
 none ever was) writes nothing, so an ingest that certified nothing leaves the API, the
@@ -19,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -26,9 +29,13 @@ from pathlib import Path
 import duckdb
 
 from contracts.model import Contract
+from contracts.portable import DUCKDB, render
 from contracts.registry import bundled_contracts
+from contracts.shards import shard_expression
+from pipelines.certify.lake import REGION, Lake, region_fingerprints
 from pipelines.certify.layout import build_layout
 from pipelines.certify.schema import add_subject_keys, quality_table
+from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.resources import CERTIFIED
 from snapshot.manifest import (
     CURRENT_FILE,
@@ -40,7 +47,9 @@ from snapshot.manifest import (
     versions,
     write_current,
 )
-from snapshot.tables import BATCHES
+from snapshot.tables import BATCHES, SHARDS, history_columns, history_table
+
+log = logging.getLogger(__name__)
 
 
 def certified_batches(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -55,6 +64,13 @@ def certified_batches(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = con.execute(
         f"SELECT contract_id, batch, status FROM {quality_table(BATCHES)} ORDER BY ALL"
     ).fetchall()
+    # A delivery's region shards commit one by one before its batch record: each counts.
+    exists, params = SHARDS.exists_query(CERTIFIED)
+    if con.execute(exists, params).fetchall()[0][0]:
+        rows += con.execute(
+            f"SELECT contract_id, batch || '/' || shard, status FROM {quality_table(SHARDS)} "
+            "ORDER BY ALL"
+        ).fetchall()
     if not rows:
         return None
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
@@ -65,6 +81,7 @@ def publish_changes(
     certified_path: Path,
     serving: Path,
     contracts: dict[str, Contract] | None = None,
+    lake: Lake | None = None,
 ) -> PublishedVersion | None:
     """`publish`, unless there is nothing new: None, and nothing written, when no batch was
     ever certified or the current snapshot already holds every batch in the current format."""
@@ -74,7 +91,7 @@ def publish_changes(
         previous is not None and previous.certified_batches == batches and previous.format == FORMAT
     ):
         return None
-    return publish(con, certified_path, serving, contracts)
+    return publish(con, certified_path, serving, contracts, lake=lake)
 
 
 def publish(
@@ -83,8 +100,10 @@ def publish(
     serving: Path,
     contracts: dict[str, Contract] | None = None,
     keep: int = 5,
+    lake: Lake | None = None,
 ) -> PublishedVersion:
-    """Snapshot the certified database (attached to `con`) and make it the current one."""
+    """Snapshot the certified database (attached to `con`) and make it the current one;
+    each region a `lake` holds takes its history from there."""
     contracts = contracts or bundled_contracts()
     add_subject_keys(con, contracts)  # a database certified by an older version
     batches = certified_batches(con)
@@ -95,6 +114,8 @@ def publish(
     partial = target.with_suffix(".partial")
     con.execute(f"CHECKPOINT {CERTIFIED}")  # the file alone now holds every committed change
     shutil.copyfile(certified_path, partial)
+    if lake is not None:
+        _history_from_lake(partial, contracts, lake)
     _fsync(partial)
     os.replace(partial, target)
     layout = serving / layout_folder(version)
@@ -116,6 +137,41 @@ def publish(
         (serving / version_file(old)).unlink(missing_ok=True)
         shutil.rmtree(serving / layout_folder(old), ignore_errors=True)
     return snapshot
+
+
+def _history_from_lake(snapshot: Path, contracts: dict[str, Contract], lake: Lake) -> None:
+    """In the snapshot being built, each region the lake holds of a resource is read from
+    the lake's Iceberg table (its committed Parquet files), into the snapshot's own layout;
+    regions it does not hold (certified before the lake existed), and regions whose last lake
+    commit failed (the fingerprint it recorded is not the pool's), stay as the pool had them."""
+    with duckdb.connect(str(snapshot)) as copy:
+        for contract in contracts.values():
+            rows = lake.read_sql(contract)
+            if rows is None:
+                continue
+            table = history_table(contract.id)
+            names = ", ".join(quote_identifier(c) for c in history_columns(contract))
+            region = render(shard_expression(contract), DUCKDB)
+            pool = region_fingerprints(copy, table, region)
+            recorded = lake.fingerprints(contract)
+            current = sorted(r for r, f in recorded.items() if pool.get(r, "") == f)
+            for lagging in sorted(set(recorded) - set(current)):
+                log.warning(
+                    "%s region %s: the lake's last commit failed after the pool's; the "
+                    "snapshot serves the region from the pool until its next certification "
+                    "rewrites it in the lake",
+                    contract.id,
+                    lagging,
+                )
+            if not current:
+                continue
+            listed = ", ".join(quote_literal(r) for r in current)
+            copy.execute("BEGIN TRANSACTION")
+            copy.execute(f"CREATE TEMP TABLE lake_rows AS {rows} WHERE {REGION} IN ({listed})")
+            copy.execute(f"DELETE FROM {table} WHERE {region} IN ({listed})")
+            copy.execute(f"INSERT INTO {table} SELECT {names} FROM lake_rows")
+            copy.execute("DROP TABLE lake_rows")
+            copy.execute("COMMIT")
 
 
 def _fsync(path: Path) -> None:

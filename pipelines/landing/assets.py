@@ -2,6 +2,8 @@
 
 Each delivered file is one partition, keyed by its content hash, so Dagster shows per file
 when it landed, how many rows, and what was rejected; re-delivering the same bytes is a no-op.
+Its `shards` metadata lists the region shards the file's rows fall into: certification runs
+one partition (file × region) per shard listed.
 """
 
 from pathlib import Path
@@ -10,10 +12,16 @@ import dagster as dg
 
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
-from pipelines.asset_keys import POOL_WRITER, files_partitions, landing_asset_key
+from pipelines.asset_keys import (
+    POOL_WRITER,
+    SHARDS_METADATA,
+    files_partitions,
+    landing_asset_key,
+)
 from pipelines.landing.errors import LandingError
 from pipelines.landing.files import LandingFile, content_hash, partition_key
 from pipelines.landing.loader import land_file
+from pipelines.landing.schema import landed_shards
 from pipelines.resources import LandingZoneResource, PoolResource
 
 ROWS_ACCOUNTED = "rows_accounted"
@@ -75,6 +83,7 @@ def build_landing_asset(contract: Contract) -> dg.AssetsDefinition:
                 file_hash=file_hash,
                 run_id=context.run_id,
             )
+            shards = landed_shards(con, contract, file_hash)
         context.log.info(
             f"{report.file_name}: read {report.rows_read}, landed {report.rows_landed}, "
             f"rejected {report.rows_rejected}"
@@ -92,6 +101,8 @@ def build_landing_asset(contract: Contract) -> dg.AssetsDefinition:
                 "encoding": report.encoding or "",
                 "notes": "; ".join(report.notes),
                 "seconds": round(report.seconds, 3),
+                # Which region shards certification is run for (``contracts.shards``).
+                SHARDS_METADATA: ",".join(shards),
             },
             check_results=[
                 dg.AssetCheckResult(

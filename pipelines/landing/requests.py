@@ -1,7 +1,10 @@
-"""Which delivered files still need landing, as Dagster run requests.
+"""Which delivered files still need landing, and which landed shards certifying, as Dagster
+run requests.
 
 Shared by the sensor (every few seconds), the per-resource schedules (a sweep on the
-resource's update cycle, for when the sensor is off) and the CLI (run now, in process).
+resource's update cycle, for when the sensor is off) and the CLI (run now, in process). A
+file is landed by one run; each region shard it holds is then certified by a run of its own
+(``pipelines.asset_keys.certify_requests``, from the shards the landing run listed).
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ from pathlib import Path
 import dagster as dg
 
 from contracts.model import Contract
-from pipelines.asset_keys import certified_asset_key, files_partitions_name, landing_asset_key
+from pipelines.asset_keys import (
+    certified_asset_key,
+    files_partitions_name,
+    landing_asset_key,
+    sharded,
+)
 from pipelines.landing.assets import LandingFileConfig
 from pipelines.landing.files import LandingFile, Unrecognised, content_hash, discover, partition_key
 
@@ -36,17 +44,22 @@ class PendingFile:
         return dg.RunRequest(
             run_key=f"{self.file.contract_id}:{self.partition_key}",
             partition_key=self.partition_key,
-            asset_selection=[key, certified_asset_key(self.file.contract_id)],
+            # Not sharded, the run certifies the file too; sharded, each of its region shards
+            # is certified by a run of its own once it has landed.
+            asset_selection=[key]
+            if sharded()
+            else [key, certified_asset_key(self.file.contract_id)],
             run_config={
                 "ops": {
                     op_name: {"config": LandingFileConfig(path=str(self.file.path)).model_dump()}
                 }
             },
-            tags={
-                "onceonly/department": self.file.department,
-                "onceonly/file": self.file.path.name,
-            },
+            tags=self.tags,
         )
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"onceonly/department": self.file.department, "onceonly/file": self.file.path.name}
 
 
 def settled_files(

@@ -12,13 +12,27 @@ from dataclasses import dataclass
 import dagster as dg
 
 from contracts.registry import bundled_contracts, dependency_order
-from pipelines.asset_keys import SNAPSHOT_KEY
+from pipelines.asset_keys import SNAPSHOT_KEY, certify_requests, listed_shards
 from pipelines.landing.errors import asset_error_message
 from pipelines.landing.files import Unrecognised
-from pipelines.landing.requests import PendingFile, new_partitions, settled_files
+from pipelines.landing.requests import (
+    PendingFile,
+    new_partitions,
+    settled_files,
+)
 from pipelines.resources import LandingZoneResource
 from pipelines.run_liveness import DeadRun, release_run_lock, watching_for_dead_runs
 
+# The figures of a shard's run that add up to its file's.
+ROW_FIGURES = (
+    "rows_landed",
+    "rows_certified",
+    "rows_new_versions",
+    "rows_unchanged",
+    "rows_quarantined",
+    "rows_duplicate",
+    "rows_with_warnings",
+)
 # The terminal shows a progress bar and a summary (with each failure's message); each run's full
 # log, stack traces included, stays in Dagster's storage.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -41,7 +55,8 @@ def land_pending(
     certify: bool = True,
     on_dead_run: Callable[[DeadRun], None] | None = None,
 ) -> tuple[list[FileOutcome], list[Unrecognised]]:
-    """Land (and certify) each settled file as its own run; a failure does not stop the rest.
+    """Land (and certify) each settled file as its own run, then each region shard it holds
+    as a run of its own; a failure does not stop the rest.
 
     `certify=False` runs only the landing assets (the ingestion benchmark measures those).
     A run left unfinished by a process that is gone is failed and its slot freed, before and
@@ -62,7 +77,7 @@ def land_pending(
             if progress is not None:
                 progress(index, len(pending), item)
             request = item.run_request()
-            result = job.execute_in_process(
+            landed = job.execute_in_process(
                 run_config={**dict(request.run_config or {}), **QUIET},
                 instance=instance,
                 partition_key=item.partition_key,
@@ -74,8 +89,24 @@ def land_pending(
                 tags=request.tags,
                 raise_on_error=False,
             )
-            release_run_lock(instance, result.run_id)
-            outcomes.append(_outcome(item, result))
+            release_run_lock(instance, landed.run_id)
+            results = [landed]
+            if certify and landed.success:
+                shards = listed_shards(_metadata(landed).get("landing", {}))
+                for shard in certify_requests(
+                    item.file.contract_id, item.partition_key, shards, item.tags
+                ):
+                    certified = job.execute_in_process(
+                        run_config=QUIET,
+                        instance=instance,
+                        partition_key=shard.partition_key,
+                        asset_selection=shard.asset_selection,
+                        tags=shard.tags,
+                        raise_on_error=False,
+                    )
+                    release_run_lock(instance, certified.run_id)
+                    results.append(certified)
+            outcomes.append(_outcome(item, results))
     return outcomes, unrecognised
 
 
@@ -94,23 +125,51 @@ def publish_snapshot(
     return {k: v.value for k, v in events[0].materialization.metadata.items()} if events else {}
 
 
-def _outcome(item: PendingFile, result: dg.ExecuteInProcessResult) -> FileOutcome:
-    # A batch failing its blocking quality gate fails the run after both assets reported,
-    # so the figures are collected whether or not the run succeeded.
+def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
+    """The run's materialisations' metadata by stage (`landing`, `certified`)."""
     by_asset: dict[str, dict[str, object]] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         by_asset[materialization.asset_key.path[0]] = {
             k: v.value for k, v in materialization.metadata.items()
         }
-    if result.success:
-        return FileOutcome(
-            item, True, by_asset.get("landing", {}), by_asset.get("certified", {}), None
-        )
-    failures = [e for e in result.all_events if e.is_step_failure]
+    return by_asset
+
+
+def _delivery(shard_runs: list[dict[str, object]]) -> dict[str, object]:
+    """A file's certification from its shards' runs: rows summed, and the delivery's status
+    (recorded by the run that certified its last shard)."""
+    if not shard_runs:
+        return {}
+    total: dict[str, object] = {
+        key: int(sum(_number(run.get(key)) for run in shard_runs)) for key in ROW_FIGURES
+    }
+    total["seconds"] = sum(_number(run.get("seconds")) for run in shard_runs)
+    statuses = [str(run.get("status", "")) for run in shard_runs]
+    recorded = [str(run["delivery_status"]) for run in shard_runs if "delivery_status" in run]
+    if all(status.startswith("already") for status in statuses):
+        total["status"] = statuses[0]
+    else:
+        total["status"] = recorded[-1] if recorded else "in_progress"
+    total["shards"] = ",".join(str(run.get("shard", "")) for run in shard_runs)
+    return total
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _outcome(item: PendingFile, results: list[dg.ExecuteInProcessResult]) -> FileOutcome:
+    # A shard failing its blocking quality gate fails its run after the asset reported, so
+    # the figures are collected whether or not each run succeeded.
+    by_run = [_metadata(result) for result in results]
+    landed = by_run[0].get("landing", {})
+    certified = _delivery([run["certified"] for run in by_run if "certified" in run])
+    failed = [result for result in results if not result.success]
+    if not failed:
+        return FileOutcome(item, True, landed, certified, None)
+    failures = [e for e in failed[0].all_events if e.is_step_failure]
     message = "the run failed; see its logs in the Dagster UI"
     if failures and failures[0].step_failure_data and failures[0].step_failure_data.error:
         message = asset_error_message(failures[0].step_failure_data.error)
-    return FileOutcome(
-        item, False, by_asset.get("landing", {}), by_asset.get("certified", {}), message
-    )
+    return FileOutcome(item, False, landed, certified, message)

@@ -15,7 +15,12 @@ import dagster as dg
 
 from contracts.model import Contract, UpdateCycle
 from contracts.registry import bundled_contracts
-from pipelines.asset_keys import certified_asset_key, files_partitions_name, landing_asset_key
+from pipelines.asset_keys import (
+    certified_asset_key,
+    files_partitions_name,
+    landing_asset_key,
+    sharded,
+)
 from pipelines.landing.requests import settled_files
 from pipelines.resources import LandingZoneResource
 
@@ -49,8 +54,10 @@ def build_resource_sweep(contract: Contract) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=sweep_name(contract),
         cron_schedule=CRON_BY_CYCLE[cycle],
+        # Sharded, landing only: the certification sensor then certifies each region shard.
         target=dg.AssetSelection.assets(
-            landing_asset_key(contract.id), certified_asset_key(contract.id)
+            landing_asset_key(contract.id),
+            *([] if sharded() else [certified_asset_key(contract.id)]),
         ),
         execution_timezone="Asia/Shanghai",
         description=f"Lands any file of {contract.id} ({contract.department}) the sensor has "

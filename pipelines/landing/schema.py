@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import duckdb
 
+from contracts.compiler import LANDED_ROW
 from contracts.model import Column, Contract, KeyRole
+from contracts.portable import DUCKDB, render
+from contracts.shards import NO_REGION, shard_expression
 from pipelines.duckdb_sql import quote_identifier
 
 SCHEMA = "landing"
@@ -95,3 +98,16 @@ def ensure_landing_schema(con: duckdb.DuckDBPyConnection, contract: Contract) ->
     for name, sql_type in wanted.items():
         if name not in present:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_identifier(name)} {sql_type}")
+
+
+def landed_shards(con: duckdb.DuckDBPyConnection, contract: Contract, batch: str) -> list[str]:
+    """The region shards (``contracts.shards``) the landed rows of `batch` fall into, in order:
+    what certification is asked for, one run per shard. A delivery without rows is one
+    shard of no region, so that it is still gated and recorded."""
+    shard = render(shard_expression(contract, LANDED_ROW), DUCKDB)
+    rows = con.execute(
+        f"SELECT DISTINCT {shard} FROM {landed_table(contract)} AS {LANDED_ROW} "
+        "WHERE _file_hash = ? ORDER BY 1",
+        [batch],
+    ).fetchall()
+    return [str(row[0]) for row in rows] or [NO_REGION]

@@ -1,4 +1,5 @@
-"""The landing-zone sensor: every settled new file becomes one run of its resource's asset."""
+"""The landing-zone sensor: every settled new file becomes one run of its resource's landing
+asset (its region shards are then certified by ``pipelines.certify.sensors``)."""
 
 import json
 

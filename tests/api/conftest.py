@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import settings
 from contracts.keys.checksums import id_check_char
 from directory.departments import departments
 from directory.sample import load_sample
@@ -31,7 +32,7 @@ from pipelines.landing.runner import land_pending, publish_snapshot
 from pipelines.samples import generate_landing_zone
 from pipelines.samples.cases import load_service_items
 from tests import postgres
-from tests.backends import URL_ENV, fresh_directory
+from tests.backends import URL_ENV, copy_directory, fresh_directory, migrate_directory
 
 OPEN_CASES_PER_ITEM = 80  # distinct open cases per service item, for tests that count reads
 CASE_DAY = "20261121"  # the day after the sample's last: no generated case has its numbers
@@ -159,21 +160,30 @@ _built: dict[tuple[str, int, int], _Built] = {}
 def _template(
     tmp_path_factory: pytest.TempPathFactory, backend: str, persons: int, case_days: int
 ) -> _Built:
-    """The exchange built once in this process for `backend` and these sizes, closed."""
+    """The exchange built once in this process for `backend` and these sizes, closed. The
+    PostgreSQL one is the SQLite one's files with its directory copied into a database of
+    this process's cluster (`copy_directory`): the Dagster build is the same on both."""
     key = (backend, persons, case_days)
-    if key not in _built:
+    if key in _built:
+        return _built[key]
+    if backend == "postgresql":
+        source = _template(tmp_path_factory, "sqlite", persons, case_days)
         home = tmp_path_factory.mktemp(f"built-{backend}-{persons}-{case_days}") / "var"
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("ONCEONLY_HOME", str(home))
-            patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-            for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING", URL_ENV):
-                patch.delenv(variable, raising=False)
-            url = postgres.started().database() if backend == "postgresql" else None
-            if url is not None:
-                patch.setenv(URL_ENV, url)
-            built = build_exchange(home, persons=persons, case_days=case_days)
-            built.directory.close()
-        _built[key] = _Built(home, url, built.person, built.firm)
+        shutil.copytree(source.home, home)
+        cluster = postgres.started()
+        url = cluster.database(cluster.template("empty", migrate_directory))
+        copy_directory(settings.current({"ONCEONLY_HOME": str(home)}).directory_url, url)
+        _built[key] = _Built(home, url, source.person, source.firm)
+        return _built[key]
+    home = tmp_path_factory.mktemp(f"built-{backend}-{persons}-{case_days}") / "var"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ONCEONLY_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING", URL_ENV):
+            patch.delenv(variable, raising=False)
+        built = build_exchange(home, persons=persons, case_days=case_days)
+        built.directory.close()
+    _built[key] = _Built(home, None, built.person, built.firm)
     return _built[key]
 
 

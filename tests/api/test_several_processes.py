@@ -1,18 +1,14 @@
-"""Several API processes on one PostgreSQL directory, as real `onceonly serve` commands: a
-token revoked by the command line is refused by every process on its next request.
-
-Two ways to run several: two servers on two ports (as two hosts would, each knowing nothing
-of the other but the database), and one `onceonly serve --workers 2`.
+"""Several API processes on one PostgreSQL directory as one `onceonly serve --workers 2`: a
+token revoked by the command line is refused by every process on its next request. (Two
+servers on two ports, as two hosts, are `test_replicas.py`'s.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +16,7 @@ import httpx
 import pytest
 
 from directory.store import open_directory
+from tests.live_server import ANSWER_SECONDS, serving_process
 
 pytestmark = pytest.mark.postgresql  # SQLite is for one host; several processes mean PostgreSQL
 
@@ -27,37 +24,11 @@ ONCEONLY = str(Path(sys.executable).parent / "onceonly")
 ROUTE = "/v1/audit/verify"  # needs a valid token, and no published snapshot
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serving(log: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`onceonly serve` with `options` on a free port until the block ends."""
-    port = _free_port()
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [ONCEONLY, "serve", "--port", str(port), *options],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                assert server.poll() is None, log.read_text(errors="replace")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.2)
-            yield url, server
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+    with serving_process([ONCEONLY, "serve", *options], log, {**os.environ}) as served:
+        yield served
 
 
 def _auditor_token(name: str) -> tuple[str, int]:
@@ -79,22 +50,8 @@ def _revoke_by_the_cli(token_id: int) -> None:
 
 def _status(url: str, token: str) -> int:
     # A new connection each time, so that `--workers` hands requests to either process.
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=ANSWER_SECONDS) as client:
         return client.get(url + ROUTE, headers={"Authorization": f"Bearer {token}"}).status_code
-
-
-def test_a_token_revoked_by_the_cli_is_refused_by_two_servers_on_their_next_request(
-    onceonly_home: Path, backend: str
-) -> None:
-    token, token_id = _auditor_token("liu.shen")
-    with (
-        serving(onceonly_home.parent / "a.log") as (a, _),
-        serving(onceonly_home.parent / "b.log") as (b, _),
-    ):
-        for _ in range(3):  # each process has the token in its cache now
-            assert [_status(a, token), _status(b, token)] == [200, 200]
-        _revoke_by_the_cli(token_id)
-        assert [_status(a, token), _status(b, token)] == [401, 401]
 
 
 def _workers(pid: int) -> list[int]:

@@ -9,45 +9,28 @@ that read one version's name under another's number would be a mixed answer.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import duckdb
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import settings
 from api.main import create_app
-from contracts.registry import bundled_contracts
-from pipelines.certify.certifier import certify_batch
-from pipelines.certify.publish import publish
-from pipelines.certify.schema import history_table
-from pipelines.landing.files import LandingFile
-from pipelines.landing.loader import land_file
-from pipelines.resources import PoolResource
-from snapshot.manifest import current_version
 from tests.api.conftest import Exchange
+from tests.api.snapshots import (
+    NAME_FIELD,
+    NEW_NAMES,
+    SOLE_PROPRIETOR,
+    current_snapshot_version,
+    publish_corrected_name,
+    truth_of,
+)
+from tests.live_server import ANSWER_SECONDS
 
-SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记: its form's 经营者姓名 is ps_population.name
-NAME_FIELD = "经营者姓名"
-NEW_NAMES = ("王一鸣", "王二鸣", "王三鸣")  # one corrected delivery, and snapshot, each
 READERS = 4
-SWITCH_TIMEOUT_SECONDS = 30.0
+SWITCH_TIMEOUT_SECONDS = ANSWER_SECONDS  # an upper bound before calling it broken, not a speed
 ANSWERS_PER_VERSION = 20  # read from each new version before the next publish
-
-
-@dataclass(frozen=True)
-class Truth:
-    """What a snapshot version holds for the applicant."""
-
-    name: str
-    batch: str
 
 
 def test_prefill_answers_stay_whole_while_snapshots_switch(exchange: Exchange) -> None:
@@ -58,7 +41,7 @@ def test_prefill_answers_stay_whole_while_snapshots_switch(exchange: Exchange) -
 
 def _read_while_switching(app: FastAPI, exchange: Exchange) -> None:
     person = exchange.person
-    truth = {_version(): _truth(_version(), person)}
+    truth = {current_snapshot_version(): truth_of(current_snapshot_version(), person)}
     answers: list[tuple[int, dict[str, Any]]] = []
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -87,8 +70,8 @@ def _read_while_switching(app: FastAPI, exchange: Exchange) -> None:
         reader.start()
     try:
         for day, name in enumerate(NEW_NAMES, start=1):
-            version = _publish_corrected_name(exchange.home, person, name, day)
-            truth[version] = _truth(version, person)
+            version = publish_corrected_name(exchange.home, person, name, day)
+            truth[version] = truth_of(version, person)
             assert truth[version].name == name
             _wait_until_served(answers, version, errors)
     finally:
@@ -109,66 +92,6 @@ def _read_while_switching(app: FastAPI, exchange: Exchange) -> None:
             truth[version].batch,
         ), f"an answer numbered v{version} mixed in another version's value"
     assert seen == set(truth), f"answers came from {sorted(seen)}, published {sorted(truth)}"
-
-
-def _version() -> int:
-    snapshot = current_version(settings.current().serving)
-    assert snapshot is not None
-    return snapshot.version
-
-
-def _truth(version: int, person: str) -> Truth:
-    """The applicant's current name and its batch, read from that version's own file."""
-    path = settings.current().serving / f"pool_v{version}.duckdb"
-    with duckdb.connect(str(path), read_only=True) as con:
-        name, batch = con.execute(
-            "SELECT name, _batch FROM ps_population WHERE id_number = ? AND _valid_to IS NULL",
-            [person],
-        ).fetchall()[0]
-    return Truth(name, str(batch))
-
-
-def _publish_corrected_name(home: Path, person: str, name: str, day: int) -> int:
-    """Deliver the applicant's record with `name`, land, certify and publish it."""
-    contract = bundled_contracts()["ps_population"]
-    pool = PoolResource(
-        path=str(settings.current().pool),
-        certified_path=str(settings.current().certified),
-        serving_path=str(settings.current().serving),
-    )
-    with pool.connect() as con:
-        columns = [c.name for c in contract.columns]
-        row = dict(
-            zip(
-                columns,
-                con.execute(
-                    f"SELECT {', '.join(columns)} FROM {history_table(contract)} "
-                    "WHERE id_number = ? AND _valid_to IS NULL",
-                    [person],
-                ).fetchall()[0],
-                strict=True,
-            )
-        )
-        row["name"] = name
-        row["updated_at"] = dt.datetime(2026, 12, day, 9, 30)
-        delivery = home / "landing" / "ps" / "ps_population" / f"人口基本信息_202612{day:02d}.csv"
-        delivery.write_bytes(_csv([c.aliases[0] for c in contract.columns], row.values()))
-        file = LandingFile(delivery, contract.id, contract.department)
-        batch = land_file(con, file, contract, settings.current().scratch).file_hash
-        report = certify_batch(con, contract, batch)
-        assert (report.status, report.rows_new_versions) == ("certified", 1), report
-        return publish(con, settings.current().certified, settings.current().serving).version
-
-
-def _csv(header: list[str], values: Any) -> bytes:
-    """One record as the population register delivers it: GBK, comma separated."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerow(
-        v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else v for v in values
-    )
-    return text.getvalue().encode("gbk")
 
 
 def _wait_until_served(

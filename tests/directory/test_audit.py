@@ -29,6 +29,10 @@ from directory.workdays import CHINA
 from tests.directory.audit_attacks import prune_unsigned, rewrite_from, truncate_tail
 from tests.directory.raw_sql import connect, stores
 
+# How long a writer process may take before it is called hung: an upper bound, not a speed
+# (a child starting Python on a busy 2-core machine can take a minute).
+HUNG_SECONDS = 600
+
 PERSON = "11010519491231002X"
 AT = dt.datetime(2026, 11, 20, 10, tzinfo=CHINA)
 ROOT = Path(__file__).resolve().parents[2]
@@ -298,7 +302,7 @@ def test_appends_from_threads_and_another_process_keep_one_chain(
         thread.start()
     for thread in threads:
         thread.join()
-    assert other.wait(timeout=60) == 0 and not errors
+    assert other.wait(timeout=HUNG_SECONDS) == 0 and not errors
     result = directory.audit.verify()
     assert result.ok, result.problem
     assert result.checked == result.head_sequence == 4 * 165 + 300
@@ -332,7 +336,7 @@ def test_appends_from_several_processes_keep_one_chain_in_each_writers_order(
     ]
     for n in range(count):
         directory.audit.append(event(n, user="this.process"))
-    assert [other.wait(timeout=120) for other in others] == [0, 0, 0]
+    assert [other.wait(timeout=HUNG_SECONDS) for other in others] == [0, 0, 0]
     result = directory.audit.verify()
     assert result.ok, result.problem
     assert result.checked == result.head_sequence == 4 * count

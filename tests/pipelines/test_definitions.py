@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from contracts.registry import bundled_contracts
 from pipelines.definitions import build_definitions
@@ -117,7 +118,13 @@ def test_workspace_yaml_points_at_the_definitions() -> None:
     assert "pipelines.definitions" in text
 
 
-def test_runs_materialise_into_a_real_duckdb_file(onceonly_home: Path) -> None:
+@pytest.mark.parametrize(
+    ("level", "shards"), [("none", ["00"]), ("province", ["00", "41"])], ids=["whole", "provinces"]
+)
+def test_runs_materialise_into_a_real_duckdb_file(
+    onceonly_home: Path, monkeypatch: pytest.MonkeyPatch, level: str, shards: list[str]
+) -> None:
+    monkeypatch.setenv("ONCEONLY_SHARDS", level)
     _population_file(onceonly_home / "landing")
     (onceonly_home / "landing" / "ps" / "unknown_feed").mkdir(parents=True)
     (onceonly_home / "landing" / "ps" / "unknown_feed" / "x.csv").write_text("a\n1\n")
@@ -137,6 +144,27 @@ def test_runs_materialise_into_a_real_duckdb_file(onceonly_home: Path) -> None:
         [dg.AssetCheckKey(key, "rows_accounted")]
     )
     assert check[dg.AssetCheckKey(key, "rows_accounted")].status.value == "SUCCEEDED"
+    # By province, the bad check digit has no region: two shards, each certified in a run of
+    # its own; not sharded, the delivery is the one shard 00.
+    landed = materialization.asset_materialization
+    assert landed is not None and landed.metadata["shards"].value == ",".join(shards)
+    assert outcomes[0].certified["rows_landed"] == 5
+    assert outcomes[0].certified["status"] == "certified"
+    certified = instance.get_materialized_partitions(dg.AssetKey(["certified", "ps_population"]))
+    partition = materialization.asset_materialization.partition
+    if level == "none":  # partitioned by file alone, certified by the run that landed it
+        assert certified == {partition}
+        assert [s.name for s in defs.sensors or []] == ["landing_zone_sensor"]
+        return
+    assert certified == {f"{partition}|{shard}" for shard in shards}
+    # The sensor asks for the same runs: one per shard the landing run listed.
+    sensor = defs.resolve_sensor_def("certify_shards_sensor")
+    with dg.build_sensor_context(instance=instance, resources=defs.resources) as context:
+        result = sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    assert [r.run_key for r in result.run_requests or []] == [
+        f"ps_population:{partition}:{shard}" for shard in shards
+    ]
 
 
 def test_a_failing_file_fails_its_run_and_not_the_others(onceonly_home: Path) -> None:

@@ -129,6 +129,15 @@ def test_one_setting_switches_the_certification_engine() -> None:
         _ = settings.current({"ONCEONLY_SPARK_EXECUTOR_CORES": "many"}).spark_executor_cores
 
 
+def test_the_shard_level_follows_the_engine_unless_set() -> None:
+    assert settings.current({}).shards == "none"
+    assert settings.current({"ONCEONLY_ENGINE": "spark"}).shards == "province"
+    chosen = {"ONCEONLY_ENGINE": "spark", "ONCEONLY_SHARDS": "Prefecture"}
+    assert settings.current(chosen).shards == "prefecture"
+    with pytest.raises(settings.SettingError, match="none, province, prefecture"):
+        _ = settings.current({"ONCEONLY_SHARDS": "county"}).shards
+
+
 def test_the_engine_resource_follows_the_settings() -> None:
     from pipelines.certify.duckdb_engine import DuckDBEngine
     from pipelines.certify.engine_resource import EngineResource

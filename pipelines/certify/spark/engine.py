@@ -22,13 +22,14 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from sqlglot import exp
 
-from contracts.compiler import CompiledContract
+from contracts.compiler import LANDED_ROW, CompiledContract
 from contracts.keys.problems import Problem
 from contracts.model import SQL_TYPES, Column, Contract
-from contracts.portable import SPARK, value_text
+from contracts.portable import DUCKDB, SPARK, render, value_text
 from contracts.registry import bundled_contracts
 from contracts.rules import Dimension
-from pipelines.certify.classify import Classification, record_key_rule
+from contracts.shards import shard_expression
+from pipelines.certify.classify import Classification, record_key_rule, shard_filter
 from pipelines.certify.conflicts import (
     comparable,
     conflict_query,
@@ -38,10 +39,12 @@ from pipelines.certify.conflicts import (
 )
 from pipelines.certify.gate import GateResult
 from pipelines.certify.history import MergeCounts
+from pipelines.certify.lake import REGION, Lake, history_schema, region_fingerprints
 from pipelines.certify.quarantine import not_open_already, raw_row_json, subject_key_of
 from pipelines.certify.schema import certified_table_exists, history_table, quality_table
 from pipelines.certify.spark import pool
 from pipelines.certify.spark.gate import run_spark_gate
+from pipelines.certify.spark.lake_writer import write_region
 from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.landing.schema import landed_table
 from snapshot.tables import QUARANTINE, SCORES
@@ -67,9 +70,12 @@ class SparkEngine:
     name = "spark"
     dialect = SPARK
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, spark: SparkSession) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, spark: SparkSession, lake: Lake | None = None
+    ) -> None:
         self.con = con
         self.spark = spark
+        self.lake = lake
         self.tag = uuid.uuid4().hex[:12]
         self.views: list[str] = []
         self.cached: list[DataFrame] = []
@@ -113,17 +119,22 @@ class SparkEngine:
 
     # -- classification and gate ---------------------------------------------------------
 
-    def classify(self, compiled: CompiledContract, batch: str) -> Classification:
+    def classify(
+        self, compiled: CompiledContract, batch: str, shard: str | None = None
+    ) -> Classification:
         contract = compiled.contract
+        where = shard_filter(compiled, shard)
+        in_shard = "" if where is None else f" AND {render(where, DUCKDB)}"
         landed = pool.read(
             self.spark,
             self.con,
-            f"SELECT * FROM {landed_table(contract)} WHERE _file_hash = ?",
+            f"SELECT * FROM {landed_table(contract)} AS {LANDED_ROW} "
+            f"WHERE _file_hash = ?{in_shard}",
             [batch],
         )
         self.landed = landed
         checked = self.spark.sql(
-            compiled.check_query(self._view("landed", landed), batch, dialect=SPARK)
+            compiled.check_query(self._view("landed", landed), batch, SPARK, where)
         )
         # As on DuckDB: exact copies of an earlier row are duplicates; different rows
         # claiming one record key in one batch are ambiguous, so none of them is certified.
@@ -336,8 +347,14 @@ class SparkEngine:
         return scores
 
     def record_conflicts(
-        self, contract: Contract, contracts: dict[str, Contract], batch: str, now: dt.datetime
+        self,
+        contract: Contract,
+        contracts: dict[str, Contract],
+        batch: str,
+        now: dt.datetime,
+        shard: str | None = None,
     ) -> int:
+        # `new_versions` holds the versions this shard's merge opened, and no other shard's.
         if self.new_versions is None:
             return 0
         mine = self._view("new_versions", self.new_versions)
@@ -369,6 +386,38 @@ class SparkEngine:
         """A view of the subject and `column` of `contract`'s open versions."""
         current = self._current(contract, [subject.name, column.name])
         return self._view(f"current_{contract.id}_{column.name}", current)
+
+    def store_history(self, contract: Contract, shard: str | None) -> None:
+        """Rewrite each region's history in the lake (``pipelines.certify.lake``): Spark
+        writes the files, the catalog commits them, publishing reads them. The pool's copy
+        stays what the next batch merges with; a lake commit that failed is made good by
+        the region's next one, which rewrites the region whole (until then publishing serves
+        the region from the pool: each commit records the pool history's fingerprint)."""
+        if self.lake is None:
+            return
+        region = render(shard_expression(contract), DUCKDB)
+        table = history_table(contract)
+        regions = (
+            [shard]
+            if shard is not None
+            else [
+                str(r[0])
+                for r in self.con.execute(f"SELECT DISTINCT {region} FROM {table}").fetchall()
+            ]
+        )
+        names = ", ".join(
+            quote_identifier(c) for c in history_schema(contract).names if c != REGION
+        )
+        for each in regions:
+            rows = pool.read(
+                self.spark,
+                self.con,
+                f"SELECT {names}, ? AS {REGION} FROM {table} WHERE {region} = ?",
+                [each, each],
+            )
+            files = write_region(rows, self.lake.staging(contract))
+            fingerprint = region_fingerprints(self.con, table, region, each).get(each, "")
+            self.lake.commit_region(contract, each, files, fingerprint)
 
     def release(self) -> None:
         for frame in self.cached:

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from contracts.registry import bundled_contracts
-from pipelines.certify.certifier import CertificationReport, certify_batch
+from pipelines.certify.certifier import CertificationReport
 from pipelines.certify.engine import EngineFactory
+from pipelines.certify.sharded import certify_delivery
 from pipelines.landing.files import LandingFile
 from pipelines.landing.loader import land_file
 from tests.pipelines.certify.support import HEADER, Pool, people, person
@@ -112,8 +113,19 @@ def population_first() -> list[list[str]]:
     return rows
 
 
+def elsewhere() -> list[list[str]]:
+    """Residents whose numbers were issued in Beijing and in Guangdong: other region shards."""
+    rows = []
+    for region in ("110105", "440106"):
+        for n in range(301, 321, 2):
+            row = person(sequence=f"{n:03d}", name=f"外省{n}")
+            row[0] = feeds.id_number(region=region, sequence=f"{n:03d}")
+            rows.append([*row, region])
+    return rows
+
+
 def population_second() -> list[list[str]]:
-    second = [[*p, "410102"] for p in people(GOOD_PEOPLE)]
+    second = [[*p, "410102"] for p in people(GOOD_PEOPLE)] + elsewhere()
     second[1][1] = "李娜娜"  # a correction
     second[2][4] = "郑州市金水区花园路2号"  # another
     fixed = person(sequence="203")  # the wrong gender corrected: resolves its quarantine
@@ -215,7 +227,8 @@ def write_deliveries(root: Path) -> list[tuple[str, Path, dt.datetime]]:
 def deliver_all(
     pool: Pool, engine: EngineFactory, files: list[tuple[str, Path, dt.datetime]]
 ) -> list[dict[str, Any]]:
-    """Land and certify every delivery in order; the reports, comparable across engines."""
+    """Land every delivery in order and certify it region shard by region shard; the reports
+    (the delivery's, then each shard's), comparable across engines."""
     reports = []
     for contract_id, path, now in files:
         contract = CONTRACTS[contract_id]
@@ -223,8 +236,11 @@ def deliver_all(
             landed = land_file(
                 con, LandingFile(path, contract_id, contract.department), contract, pool.root
             )
-            report = certify_batch(con, contract, landed.file_hash, now=now, engine=engine)
-        reports.append(comparable(report))
+            delivery = certify_delivery(con, contract, landed.file_hash, now=now, engine=engine)
+        assert delivery.accounted
+        reports.append(
+            {**comparable(delivery.total), "shards": [comparable(s) for s in delivery.shards]}
+        )
     return reports
 
 
@@ -243,6 +259,7 @@ def comparable(report: CertificationReport) -> dict[str, Any]:
 
 QUALITY_DUMPS = {
     "batches": "SELECT * EXCLUDE (seconds) FROM certified.quality.batches ORDER BY ALL",
+    "shards": "SELECT * EXCLUDE (seconds) FROM certified.quality.shards ORDER BY ALL",
     "quarantine": "SELECT * FROM certified.quality.quarantine ORDER BY ALL",
     "scores": "SELECT * FROM certified.quality.scores ORDER BY ALL",
     "conflicts": "SELECT * FROM certified.quality.conflicts ORDER BY ALL",

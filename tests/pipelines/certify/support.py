@@ -61,6 +61,26 @@ class Pool:
         with self.resource.connect() as con:
             yield con
 
+    def land(
+        self,
+        rows: list[list[str]],
+        name: str = "人口基本信息_20261120.csv",
+        contract_id: str = "ps_population",
+        header: list[str] = HEADER,
+        encoding: str = "gbk",
+    ) -> str:
+        """Write `rows` as a delivered file and land it; its batch (content hash)."""
+        contract = CONTRACTS[contract_id]
+        path = feeds.write_csv(self.root / "landing" / name, header, rows, encoding)
+        with self.connect() as con:
+            landed = land_file(
+                con,
+                LandingFile(path, contract_id, contract.department),
+                contract,
+                self.root / "tmp",
+            )
+        return landed.file_hash
+
     def deliver(
         self,
         rows: list[list[str]],
@@ -71,17 +91,10 @@ class Pool:
         engine: EngineFactory = DuckDBEngine,
         encoding: str = "gbk",
     ) -> CertificationReport:
-        contract = CONTRACTS[contract_id]
-        path = feeds.write_csv(self.root / "landing" / name, header, rows, encoding)
+        batch = self.land(rows, name, contract_id, header, encoding)
         with self.connect() as con:
-            landed = land_file(
-                con,
-                LandingFile(path, contract_id, contract.department),
-                contract,
-                self.root / "tmp",
-            )
             return certify_batch(
-                con, contract, landed.file_hash, now=now or dt.datetime.now(), engine=engine
+                con, CONTRACTS[contract_id], batch, now=now or dt.datetime.now(), engine=engine
             )
 
     def query(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:

@@ -19,7 +19,7 @@ from tests.pipelines.certify.support import Pool
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("province_shards")]
 TABLES = (
     "history gsc_cases",
     "history hrss_insurance",
@@ -29,6 +29,7 @@ TABLES = (
     "conflicts",
     "scores",
     "batches",
+    "shards",
     "validations",
 )
 
@@ -54,7 +55,8 @@ def test_duckdb_and_spark_certify_the_same(
         assert on_sparky == on_duck
     assert all(
         r["rows_landed"] == r["rows_certified"] + r["rows_quarantined"] + r["rows_duplicate"]
-        for r in spark_reports
+        for report in spark_reports
+        for r in [report, *report["shards"]]
     )
     # The pool holds the same rows, table by table.
     expected, found = dump(on_duckdb), dump(on_spark)
@@ -88,3 +90,6 @@ def _the_deliveries_exercise_what_parity_is_about(
     assert resolved, "a corrected re-delivery resolves its quarantined row"
     assert any("\U00020000" in str(row) for row in tables["conflicts"])
     assert reports[1]["conflicts"] >= 1 and reports[5]["rows_new_versions"] == 1
+    # Keys of several provinces: each certified in its own region shard.
+    assert [s["shard"] for s in reports[4]["shards"]] == ["00", "11", "41", "44"]
+    assert {s["status"] for s in reports[4]["shards"]} == {"certified"}
