@@ -269,6 +269,7 @@ def _engine(engine: str, lake: Path):  # type: ignore[no-untyped-def]
         engine=engine,
         spark_master=current.spark_master,
         spark_executor_memory=current.spark_executor_memory,
+        spark_driver_memory=current.spark_driver_memory,
         spark_executor_cores=current.spark_executor_cores,
         lake_catalog=f"sqlite:///{lake / 'catalog.sqlite'}",
         lake=str(lake / "warehouse"),

@@ -49,6 +49,7 @@ ENGINE_ENV = "ONCEONLY_ENGINE"
 SPARK_MASTER_ENV = "ONCEONLY_SPARK_MASTER"
 SPARK_EXECUTOR_MEMORY_ENV = "ONCEONLY_SPARK_EXECUTOR_MEMORY"
 SPARK_EXECUTOR_CORES_ENV = "ONCEONLY_SPARK_EXECUTOR_CORES"
+SPARK_DRIVER_MEMORY_ENV = "ONCEONLY_SPARK_DRIVER_MEMORY"
 JAVA_HOME_ENV = "JAVA_HOME"
 LAKE_CATALOG_ENV = "ONCEONLY_LAKE_CATALOG"
 LAKE_ENV = "ONCEONLY_LAKE"
@@ -66,6 +67,9 @@ DEFAULT_CASE_RECENT_DAYS = 30
 ENGINES = ("duckdb", "spark")  # the embedded default, and Apache Spark for a cluster
 DEFAULT_SPARK_MASTER = "local[2]"
 DEFAULT_SPARK_EXECUTOR_MEMORY = "1g"
+# The driver collects the rows Spark decided (as Arrow) and, on `local[N]`, runs the executors
+# too: a delivery of a million rows needs a few gigabytes.
+DEFAULT_SPARK_DRIVER_MEMORY = "2g"
 DEFAULT_SPARK_EXECUTOR_CORES = 1
 # How a delivery is split into region shards (``contracts.shards``): not at all, by province
 # (the first 2 digits of the region code), or by prefecture (the first 4).
@@ -112,6 +116,7 @@ class Settings:
     engine_text: str = ""
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_executor_memory: str = DEFAULT_SPARK_EXECUTOR_MEMORY
+    spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY
     spark_executor_cores_text: str = ""
     java_home: Path | None = None  # the JVM Spark runs on; must be Java 17
     # Certified history on the Spark path: Iceberg tables (their SQL catalog's URL) whose
@@ -255,6 +260,8 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         spark_master=env.get(SPARK_MASTER_ENV, "").strip() or DEFAULT_SPARK_MASTER,
         spark_executor_memory=env.get(SPARK_EXECUTOR_MEMORY_ENV, "").strip()
         or DEFAULT_SPARK_EXECUTOR_MEMORY,
+        spark_driver_memory=env.get(SPARK_DRIVER_MEMORY_ENV, "").strip()
+        or DEFAULT_SPARK_DRIVER_MEMORY,
         spark_executor_cores_text=env.get(SPARK_EXECUTOR_CORES_ENV, "").strip(),
         java_home=Path(env[JAVA_HOME_ENV]) if env.get(JAVA_HOME_ENV) else None,
         lake_catalog=env.get(LAKE_CATALOG_ENV, "").strip()

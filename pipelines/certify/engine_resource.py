@@ -27,6 +27,7 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     engine: str = "duckdb"
     spark_master: str = settings.DEFAULT_SPARK_MASTER
     spark_executor_memory: str = settings.DEFAULT_SPARK_EXECUTOR_MEMORY
+    spark_driver_memory: str = settings.DEFAULT_SPARK_DRIVER_MEMORY
     spark_executor_cores: int = settings.DEFAULT_SPARK_EXECUTOR_CORES
     lake_catalog: str = ""  # the Spark path's Iceberg catalog (URL); empty: no lake
     lake: str = ""  # the folder its tables' Parquet files live in
@@ -38,6 +39,7 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             engine=current.engine,
             spark_master=current.spark_master,
             spark_executor_memory=current.spark_executor_memory,
+            spark_driver_memory=current.spark_driver_memory,
             spark_executor_cores=current.spark_executor_cores,
             lake_catalog=current.lake_catalog,
             lake=str(current.lake),
@@ -62,6 +64,7 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             SparkSettings(
                 master=self.spark_master,
                 executor_memory=self.spark_executor_memory,
+                driver_memory=self.spark_driver_memory,
                 executor_cores=self.spark_executor_cores,
             )
         )

@@ -89,6 +89,8 @@ def spark_conf(config: SparkSettings) -> dict[str, str]:
         "spark.executor.memory": config.executor_memory,
         "spark.executor.cores": str(config.executor_cores),
         "spark.driver.memory": config.driver_memory,
+        # What the driver collects is bounded by its memory, not by a second, smaller limit.
+        "spark.driver.maxResultSize": "0",
         "spark.sql.shuffle.partitions": str(config.shuffle_partitions),
         "spark.ui.enabled": str(config.ui).lower(),
         "spark.ui.showConsoleProgress": "false",
