@@ -229,6 +229,22 @@ def shard_label(batch: str, shard: str) -> str:
     return f"{batch}/{shard}"
 
 
+def _outcome_columns(report: CertificationReport) -> list[object]:
+    """The columns `quality.batches` and `quality.shards` share, in their order: the status,
+    the row counts and whether the gate passed."""
+    return [
+        report.status,
+        report.rows_landed,
+        report.rows_certified,
+        report.rows_new_versions,
+        report.rows_unchanged,
+        report.rows_quarantined,
+        report.rows_duplicate,
+        report.rows_with_warnings,
+        report.status == "certified",
+    ]
+
+
 def _record_shard(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -241,15 +257,7 @@ def _record_shard(
             contract.id,
             report.batch,
             report.shard,
-            report.status,
-            report.rows_landed,
-            report.rows_certified,
-            report.rows_new_versions,
-            report.rows_unchanged,
-            report.rows_quarantined,
-            report.rows_duplicate,
-            report.rows_with_warnings,
-            report.status == "certified",
+            *_outcome_columns(report),
             list(report.gate_failures),
             now,
             report.seconds,
@@ -274,15 +282,7 @@ def record_batch(
             contract.version,
             file_name,
             contract.department,
-            report.status,
-            report.rows_landed,
-            report.rows_certified,
-            report.rows_new_versions,
-            report.rows_unchanged,
-            report.rows_quarantined,
-            report.rows_duplicate,
-            report.rows_with_warnings,
-            report.status == "certified",
+            *_outcome_columns(report),
             list(report.gate_failures),
             list(report.skipped_rules),
             now,

@@ -94,3 +94,18 @@ def csv_row(header: list[str], values: Any) -> bytes:
         v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else v for v in values
     )
     return text.getvalue().encode("gbk")
+
+
+def assert_whole(answers: list[dict[str, Any]], truth: dict[int, Truth], who: str) -> None:
+    """Every prefill answer gives the name and batch its own `snapshot_version` holds (none
+    mixes two versions), and the answers came from every version published."""
+    seen: set[int] = set()
+    for body in answers:
+        version = body["snapshot_version"]
+        seen.add(version)
+        field = next(f for f in body["fields"] if f["field"] == NAME_FIELD)
+        assert (field["value"], field["provenance"]["batch"]) == (
+            truth[version].name,
+            truth[version].batch,
+        ), f"{who}: an answer numbered v{version} mixed in another version's value"
+    assert seen == set(truth), f"{who}: answers came from {sorted(seen)} of {sorted(truth)}"

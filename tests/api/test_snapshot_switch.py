@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from tests.api.conftest import Exchange
 from tests.api.snapshots import (
-    NAME_FIELD,
     NEW_NAMES,
     SOLE_PROPRIETOR,
+    assert_whole,
     current_snapshot_version,
     publish_corrected_name,
     truth_of,
@@ -82,16 +82,7 @@ def _read_while_switching(app: FastAPI, exchange: Exchange) -> None:
 
     failed = [(status, body) for status, body in answers if status != 200]
     assert not failed, failed[:3]
-    seen: set[int] = set()
-    for _, body in answers:
-        version = body["snapshot_version"]
-        seen.add(version)
-        field = next(f for f in body["fields"] if f["field"] == NAME_FIELD)
-        assert (field["value"], field["provenance"]["batch"]) == (
-            truth[version].name,
-            truth[version].batch,
-        ), f"an answer numbered v{version} mixed in another version's value"
-    assert seen == set(truth), f"answers came from {sorted(seen)}, published {sorted(truth)}"
+    assert_whole([body for _, body in answers], truth, "prefill")
 
 
 def _wait_until_served(
