@@ -21,6 +21,7 @@ from api.serving import NoSnapshot, Snapshot, SnapshotWatcher
 from api.signing import ExtractSigner, SigningKeyError
 from directory.audit import AuditLog
 from directory.store import Directory
+from settings import Settings
 from snapshot.analytics.database import HeldDatabase
 from snapshot.analytics.workbench import Workbench
 
@@ -37,6 +38,11 @@ def _opened(app: Starlette, name: str) -> Any:
 
 def directory_of(app: Starlette) -> Directory:
     opened: Directory = _opened(app, "directory")
+    return opened
+
+
+def settings_of(app: Starlette) -> Settings:
+    opened: Settings = _opened(app, "settings")
     return opened
 
 

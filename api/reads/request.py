@@ -20,9 +20,15 @@ from typing import Annotated, NoReturn
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
-import settings
 from api.auth import Caller, current_caller
-from api.deps import audit_of, case_registers_of, catalogue_of, current_snapshot, get_directory
+from api.deps import (
+    audit_of,
+    case_registers_of,
+    catalogue_of,
+    current_snapshot,
+    get_directory,
+    settings_of,
+)
 from api.exchange.answers import Objections, Reader
 from api.exchange.cases import format_problem, printable
 from api.exchange.freshness import refresh_due
@@ -64,6 +70,7 @@ class Exchange:
         self.audit = audit_of(request.app)
         self.catalogue = catalogue_of(request.app)
         self.case_registers = case_registers_of(request.app)
+        self.settings = settings_of(request.app)
 
     def reader(
         self, item: ServiceItemView, subject_hash: str | None, as_of: dt.datetime | None
@@ -130,7 +137,7 @@ class Exchange:
         it escaped."""
         if (
             case_no is not None
-            and format_problem(case_no, settings.current().case_number_pattern) is not None
+            and format_problem(case_no, self.settings.case_number_pattern) is not None
         ):
             reason = f"case number {printable(case_no)} refused; " + (
                 reason or "; ".join(f"{r.resource}: {r.reason}" for r in refused)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from fastapi import status
 
-import settings
 from api.exchange.access import RefusalCode, department_refusal, role_refusal
 from api.exchange.cases import CaseProblem, format_problem, register_problem
 from api.exchange.catalogue import CatalogueCache
@@ -164,7 +163,7 @@ def case_problem(
     ex: Exchange, case_no: str, service_items: frozenset[str], on: dt.date | None
 ) -> CaseProblem | None:
     """Why `case_no` does not justify a read for `service_items` on day `on`, or None."""
-    problem = format_problem(case_no, settings.current().case_number_pattern)
+    problem = format_problem(case_no, ex.settings.case_number_pattern)
     if problem is not None:
         return problem
     register = ex.case_registers.of(ex.snapshot)
@@ -178,7 +177,7 @@ def case_problem(
         department=ex.caller.department,
         department_name=known.name if known else ex.caller.department,
         on=on or local_today(),
-        recent_days=settings.current().case_recent_days,
+        recent_days=ex.settings.case_recent_days,
     )
 
 

@@ -193,22 +193,23 @@ def test_a_case_number_names_an_open_or_recent_case_of_the_department_for_the_it
 
 
 def test_the_case_number_format_is_a_setting(
-    exchange: Exchange, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    exchange: Exchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Read when the server starts, as every setting is: an app started with the variable set
+    holds the centre's own format."""
     clerk = exchange.token("access.format.clerk", "clerk", "mr")
     monkeypatch.setenv("ONCEONLY_CASE_NUMBER_PATTERN", r"ZZ-\d{4}")
     asked = {"service_item": SOLE_PROPRIETOR, "subject": exchange.person}
-    register = client.get(
-        "/v1/prefill", params=asked | {"case_no": exchange.case(SOLE_PROPRIETOR, 8)}, headers=clerk
-    )
-    assert register.status_code == 422 and "(ZZ-\\d{4})" in register.json()["message"]
-    # In the format, but the register has no such case.
-    assert (
-        client.post("/v1/prefill", json=asked | {"case_no": "ZZ-0001"}, headers=clerk).json()[
-            "code"
-        ]
-        == "case_not_found"
-    )
+    with TestClient(create_app(directory=exchange.directory)) as client:
+        register = client.get(
+            "/v1/prefill",
+            params=asked | {"case_no": exchange.case(SOLE_PROPRIETOR, 8)},
+            headers=clerk,
+        )
+        assert register.status_code == 422 and "(ZZ-\\d{4})" in register.json()["message"]
+        # In the format, but the register has no such case.
+        posted = client.post("/v1/prefill", json=asked | {"case_no": "ZZ-0001"}, headers=clerk)
+        assert posted.json()["code"] == "case_not_found"
 
 
 def test_post_forms_answer_like_the_get_forms_with_the_key_out_of_the_url(
