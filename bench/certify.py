@@ -175,6 +175,16 @@ def _report(results: dict[str, dict[str, Any]], persons: int) -> None:
     if len(results) == 2:
         duck, spark = results["duckdb"], results["spark"]
         print(f"spark / duckdb certification time: {spark['certify'] / duck['certify']:.2f}x")
+    for engine, result in results.items():
+        print(f"where certification's {result['certify']:.2f} s went on {engine} (shards summed):")
+        for line in breakdown(result["phases"], result["certify"]):
+            print(line)
+
+
+def breakdown(phases: dict[str, float], total: float) -> list[str]:
+    from pipelines.phases import breakdown as lines
+
+    return lines(phases, total)
 
 
 def _prepare(base: Path, persons: int, seed: int, engine: str) -> None:
@@ -254,6 +264,7 @@ def _measure(base: Path, engine: str) -> dict[str, Any]:
         "duplicates": report.rows_duplicate,
         "shards": len(delivery.shards),
         "level": os.environ["ONCEONLY_SHARDS"],
+        "phases": report.phases,
     }
 
 

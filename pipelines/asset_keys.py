@@ -34,6 +34,7 @@ def files_partitions(contract_id: str) -> dg.DynamicPartitionsDefinition:
 
 FILE, REGION = "file", "region"  # the dimensions of a certified asset's partitions
 SHARDS_METADATA = "shards"  # a landing materialisation's shards, e.g. "11,41"
+PHASES_METADATA = "phase_seconds"  # seconds per phase of a landing or a certification
 
 
 def sharded() -> bool:

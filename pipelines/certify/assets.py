@@ -23,6 +23,7 @@ from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from pipelines.asset_keys import (
     FILE,
+    PHASES_METADATA,
     POOL_WRITER,
     REGION,
     SNAPSHOT_KEY,
@@ -191,6 +192,7 @@ def _metadata(report: CertificationReport) -> dict[str, Any]:
         "skipped_rules": "; ".join(report.skipped_rules),
         **{f"score_{k}": round(v, 4) for k, v in report.scores.items()},
         "seconds": round(report.seconds, 3),
+        PHASES_METADATA: dg.MetadataValue.json(report.phases),
     }
 
 

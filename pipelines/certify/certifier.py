@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import duckdb
 
@@ -28,6 +28,7 @@ from pipelines.certify.gate import GateResult
 from pipelines.certify.schema import ensure_certified_schema, quality_table
 from pipelines.duckdb_sql import first_row, scalar
 from pipelines.landing.schema import SCHEMA as LANDING
+from pipelines.phases import PhaseClock
 from snapshot.tables import BATCHES, SHARDS, VALIDATIONS
 
 
@@ -53,6 +54,8 @@ class CertificationReport:
     resolved: int = 0
     seconds: float = 0.0
     shard: str | None = None  # the region shard certified; None: the whole delivery
+    # Seconds per phase (``pipelines.phases``): where the batch's time went.
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def accounted(self) -> bool:
@@ -83,11 +86,15 @@ def certify_batch(
     if landed is None:
         raise LookupError(f"batch {batch[:12]} of {contract.id} has not landed; land it first")
     worker = engine(con)
+    clock = PhaseClock()
     try:
-        report = _certify(con, worker, contract, batch, landed[0], now, contracts, started, shard)
+        report = _certify(
+            con, worker, contract, batch, landed[0], now, contracts, started, shard, clock
+        )
         if report.status == "certified":
-            worker.store_history(contract, shard)
-        return report
+            with clock.phase("history stored (lake)"):
+                worker.store_history(contract, shard)
+        return replace(report, phases=clock.rounded())
     finally:
         worker.release()
 
@@ -102,12 +109,15 @@ def _certify(
     contracts: dict[str, Contract] | None,
     started: float,
     shard: str | None,
+    clock: PhaseClock,
 ) -> CertificationReport:
     from contracts.expectations import build_suite  # Great Expectations takes seconds to import
 
     references = worker.reference_table
-    compiled = compile_contract(contract, as_of=now.date(), reference_table=references)
-    counts = worker.classify(compiled, batch, shard)
+    with clock.phase("rules compiled"):
+        compiled = compile_contract(contract, as_of=now.date(), reference_table=references)
+    with clock.phase("typing, rules and duplicates"):
+        counts = worker.classify(compiled, batch, shard)
     record = BATCHES if shard is None else SHARDS
     previous_rows = scalar(
         con,
@@ -116,40 +126,50 @@ def _certify(
         "ORDER BY certified_at DESC LIMIT 1",
         [contract.id] if shard is None else [contract.id, shard],
     )
-    suite = build_suite(
-        contract,
-        previous_row_count=previous_rows,
-        as_of=now,
-        reference_table=references,
-        dialect=worker.dialect,
-    )
+    with clock.phase("gate suite built"):
+        suite = build_suite(
+            contract,
+            previous_row_count=previous_rows,
+            as_of=now,
+            reference_table=references,
+            dialect=worker.dialect,
+        )
     if shard is not None and counts.rows_candidate == 0 and counts.rows_landed > 0:
         # Nothing in this shard could be certified (every row quarantined or a copy): there
         # is nothing for the gate to let through, and an empty table fails its row counts.
         # (An empty delivery is gated as before: the gate says whether empty is acceptable.)
         gate = GateResult(success=True, outcomes=[], seconds=0.0)
     else:
-        gate = worker.gate(suite)
+        with clock.phase("gate (Great Expectations)"):
+            gate = worker.gate(suite)
     # A shard's scores and gate results are kept under `<batch>/<shard>`; the delivery's own,
     # under the batch, are its shards' sum (``pipelines.certify.sharded``).
     label = batch if shard is None else shard_label(batch, shard)
     con.execute("BEGIN TRANSACTION")
     try:
-        worker.quarantine_rule_breakers(compiled, batch, now)
+        with clock.phase("quarantine"):
+            worker.quarantine_rule_breakers(compiled, batch, now)
         if gate.success:
-            merged = worker.merge_history(contract, batch, now)
-            resolved = worker.resolve_redelivered(contract, batch, now)
+            with clock.phase("history merge"):
+                merged = worker.merge_history(contract, batch, now)
+            with clock.phase("quarantine resolved by redelivery"):
+                resolved = worker.resolve_redelivered(contract, batch, now)
             certified, quarantined = counts.rows_candidate, counts.rows_quarantined
         else:
-            worker.quarantine_whole_batch(contract, batch, _gate_failures(contract, gate), now)
+            with clock.phase("quarantine"):
+                worker.quarantine_whole_batch(contract, batch, _gate_failures(contract, gate), now)
             merged, resolved = None, 0
             certified, quarantined = 0, counts.rows_quarantined + counts.rows_candidate
-        scores = worker.record_scores(compiled, label, now)
-        conflicts = (
-            worker.record_conflicts(contract, contracts or bundled_contracts(), batch, now, shard)
-            if gate.success
-            else 0
-        )
+        with clock.phase("quality scores"):
+            scores = worker.record_scores(compiled, label, now)
+        with clock.phase("conflicts with authoritative sources"):
+            conflicts = (
+                worker.record_conflicts(
+                    contract, contracts or bundled_contracts(), batch, now, shard
+                )
+                if gate.success
+                else 0
+            )
         _record_validations(con, contract, label, gate, now)
         report = CertificationReport(
             contract_id=contract.id,

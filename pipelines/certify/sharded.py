@@ -35,6 +35,7 @@ from pipelines.certify.schema import ensure_certified_schema, quality_table
 from pipelines.duckdb_sql import first_row
 from pipelines.landing.schema import SCHEMA as LANDING
 from pipelines.landing.schema import landed_shards
+from pipelines.phases import add_phases
 from snapshot.tables import SCORES
 
 CERTIFIED, GATE_FAILED, PARTLY = "certified", "gate_failed", "partly_certified"
@@ -146,7 +147,15 @@ def _sum(
         conflicts=sum(s.conflicts for s in shards),
         resolved=sum(s.resolved for s in shards),
         seconds=seconds,
+        phases=_phases(shards),
     )
+
+
+def _phases(shards: list[CertificationReport]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for shard in shards:
+        add_phases(totals, shard.phases)
+    return {name: round(seconds, 3) for name, seconds in totals.items()}
 
 
 def _record_scores(

@@ -13,6 +13,7 @@ import dagster as dg
 from contracts.model import Contract
 from contracts.registry import bundled_contracts
 from pipelines.asset_keys import (
+    PHASES_METADATA,
     POOL_WRITER,
     SHARDS_METADATA,
     files_partitions,
@@ -101,6 +102,7 @@ def build_landing_asset(contract: Contract) -> dg.AssetsDefinition:
                 "encoding": report.encoding or "",
                 "notes": "; ".join(report.notes),
                 "seconds": round(report.seconds, 3),
+                PHASES_METADATA: dg.MetadataValue.json(report.phases),
                 # Which region shards certification is run for (``contracts.shards``).
                 SHARDS_METADATA: ",".join(shards),
             },

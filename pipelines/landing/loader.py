@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -32,6 +32,7 @@ from pipelines.landing.filetype import check_accepted, detect_format
 from pipelines.landing.readers import READERS
 from pipelines.landing.schema import SCHEMA, ensure_landing_schema, landed_table
 from pipelines.landing.staging import STAGE, STAGE_REJECTS, StageResult, row_numbers
+from pipelines.phases import PhaseClock
 
 KEY_BATCH_ROWS = 1_000_000
 
@@ -51,6 +52,8 @@ class LandingReport:
     encoding: str | None
     notes: tuple[str, ...]
     seconds: float
+    # Seconds per phase (``pipelines.phases``): where the file's time went.
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def partition_key(self) -> str:
@@ -67,14 +70,16 @@ def land_file(
     run_id: str | None = None,
 ) -> LandingReport:
     started = time.perf_counter()
-    file_hash = file_hash or content_hash(file.path)
-    ensure_landing_schema(con, contract)
-    previous = first_row(
-        con,
-        f"SELECT rows_read, rows_landed, rows_rejected, rows_with_key_problems, encoding "
-        f"FROM {SCHEMA}.files WHERE file_hash = ?",
-        [file_hash],
-    )
+    clock = PhaseClock()
+    with clock.phase("hash and registry look-up"):
+        file_hash = file_hash or content_hash(file.path)
+        ensure_landing_schema(con, contract)
+        previous = first_row(
+            con,
+            f"SELECT rows_read, rows_landed, rows_rejected, rows_with_key_problems, encoding "
+            f"FROM {SCHEMA}.files WHERE file_hash = ?",
+            [file_hash],
+        )
     if previous is not None:
         read, landed, rejected, key_problems, encoding = previous
         return LandingReport(
@@ -89,48 +94,52 @@ def land_file(
             encoding=encoding,
             notes=("identical content already landed; nothing to do",),
             seconds=time.perf_counter() - started,
+            phases=clock.rounded(),
         )
-    detected = detect_format(file.path)
-    check_accepted(file.path, detected, contract.source.formats)
+    with clock.phase("file type check"):
+        detected = detect_format(file.path)
+        check_accepted(file.path, detected, contract.source.formats)
     con.execute("BEGIN TRANSACTION")
     try:
-        staged = READERS[detected.format](con, file.path, contract, scratch)
-        key_problems = _insert_landed(con, file, contract, file_hash, staged, scratch)
-        rows_landed = scalar(con, f"SELECT count(*) FROM {STAGE}")
-        rows_rejected = scalar(con, f"SELECT count(*) FROM {STAGE_REJECTS}")
-        con.execute(
-            f"INSERT INTO {SCHEMA}.rejects SELECT ?, ?, _row_number, raw, reason "
-            f"FROM {STAGE_REJECTS}",
-            [file_hash, contract.id],
-        )
-        seconds = time.perf_counter() - started
-        con.execute(
-            f"INSERT INTO {SCHEMA}.files VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file_hash,
-                partition_key(file_hash),
-                contract.id,
-                contract.version,
-                file.department,
-                file.path.name,
-                str(file.path),
-                file.path.stat().st_size,
-                detected.format.value,
-                staged.encoding,
-                rows_landed + rows_rejected,
-                rows_landed,
-                rows_rejected,
-                key_problems,
-                "; ".join(staged.notes) or None,
-                run_id,
-                seconds,
-                dt.datetime.now(),
-            ],
-        )
-        for statement in (*staged.cleanup, f"DROP TABLE {STAGE_REJECTS}"):
-            con.execute(statement)
-        con.execute("COMMIT")
+        with clock.phase("read and stage"):
+            staged = READERS[detected.format](con, file.path, contract, scratch)
+        key_problems = _insert_landed(con, file, contract, file_hash, staged, scratch, clock)
+        with clock.phase("rejects, registry and commit"):
+            rows_landed = scalar(con, f"SELECT count(*) FROM {STAGE}")
+            rows_rejected = scalar(con, f"SELECT count(*) FROM {STAGE_REJECTS}")
+            con.execute(
+                f"INSERT INTO {SCHEMA}.rejects SELECT ?, ?, _row_number, raw, reason "
+                f"FROM {STAGE_REJECTS}",
+                [file_hash, contract.id],
+            )
+            seconds = time.perf_counter() - started
+            con.execute(
+                f"INSERT INTO {SCHEMA}.files VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    file_hash,
+                    partition_key(file_hash),
+                    contract.id,
+                    contract.version,
+                    file.department,
+                    file.path.name,
+                    str(file.path),
+                    file.path.stat().st_size,
+                    detected.format.value,
+                    staged.encoding,
+                    rows_landed + rows_rejected,
+                    rows_landed,
+                    rows_rejected,
+                    key_problems,
+                    "; ".join(staged.notes) or None,
+                    run_id,
+                    seconds,
+                    dt.datetime.now(),
+                ],
+            )
+            for statement in (*staged.cleanup, f"DROP TABLE {STAGE_REJECTS}"):
+                con.execute(statement)
+            con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -146,6 +155,7 @@ def land_file(
         staged.encoding,
         staged.notes,
         seconds,
+        clock.rounded(),
     )
 
 
@@ -221,11 +231,13 @@ def _insert_landed(
     file_hash: str,
     staged: StageResult,
     scratch: Path,
+    clock: PhaseClock,
 ) -> int:
     """Insert the staged rows with their keys; returns how many rows have a key problem."""
     scratch.mkdir(parents=True, exist_ok=True)
     key_file = scratch / f"{file_hash}.keys.parquet"
-    problems = _write_keys(con, contract, staged, key_file)
+    with clock.phase("key checks"):
+        problems = _write_keys(con, contract, staged, key_file)
     select: list[str] = []
     targets: list[str] = []
     for column in contract.columns:
@@ -241,12 +253,13 @@ def _insert_landed(
     select += ["?", "?", "?", "k._row_number", "current_localtimestamp()"]
     try:
         # A hash join on the row identity: parallel, unlike a positional join.
-        con.execute(
-            f"INSERT INTO {landed_table(contract)} ({', '.join(targets)}) "
-            f"SELECT {', '.join(select)} FROM {STAGE} AS s "
-            "JOIN read_parquet(?) AS k ON k._ordinal = s._ordinal",
-            [file.department, file.path.name, file_hash, str(key_file)],
-        )
+        with clock.phase("insert with keys and lineage"):
+            con.execute(
+                f"INSERT INTO {landed_table(contract)} ({', '.join(targets)}) "
+                f"SELECT {', '.join(select)} FROM {STAGE} AS s "
+                "JOIN read_parquet(?) AS k ON k._ordinal = s._ordinal",
+                [file.department, file.path.name, file_hash, str(key_file)],
+            )
     finally:
         key_file.unlink(missing_ok=True)
     return problems

@@ -40,6 +40,14 @@ def test_every_landed_row_is_certified_quarantined_or_a_duplicate(pool: Pool) ->
         report.rows_duplicate,
     ) == (12, 6, 5, 1)
     assert report.accounted and report.status == "certified"
+    # Where the time went, phase by phase (the benches and the asset metadata print it).
+    assert {
+        "typing, rules and duplicates",
+        "gate (Great Expectations)",
+        "quarantine",
+        "history merge",
+    } <= set(report.phases)
+    assert all(seconds >= 0 for seconds in report.phases.values())
     quarantined = {
         row[0]: (row[1], row[2])
         for row in pool.query(
