@@ -391,15 +391,15 @@ class Webhook(Base):
     its secret (Standard Webhooks, `directory.webhook_sender`). One per department; registering
     again replaces the URL and the secret.
 
-    The secret is kept as issued, since signing needs it (a digest would not do); it is shown
-    once, when registered, and never listed."""
+    The secret is sealed (`directory.webhooks.seal`), since signing needs it back (a digest
+    would not do); it is shown once, when registered, and never listed."""
 
     __tablename__ = "webhooks"
 
     id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
     department: Mapped[str] = mapped_column(String(32), unique=True)
     url: Mapped[str] = mapped_column(String(2000))
-    secret: Mapped[str] = mapped_column(String(128))
+    secret: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_by: Mapped[str] = mapped_column(String(64))
     registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -64,14 +64,14 @@ def event_body(department: str, item: InboxItem, at: dt.datetime) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def signed_headers(claimed: Claimed, at: dt.datetime) -> dict[str, str]:
+def signed_headers(claimed: Claimed, secret: str, at: dt.datetime) -> dict[str, str]:
     """The Standard Webhooks headers of one attempt at `at`."""
     return {
         "content-type": "application/json",
         "user-agent": "onceonly-webhooks",
         "webhook-id": claimed.event_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Signer(claimed.secret).sign(claimed.event_id, at, claimed.body),
+        "webhook-signature": Signer(secret).sign(claimed.event_id, at, claimed.body),
     }
 
 
@@ -91,11 +91,13 @@ def scan(directory: Directory, query: Query | None, at: dt.datetime | None = Non
 
 def attempt(client: httpx.Client, claimed: Claimed) -> tuple[int | None, str]:
     """POST one delivery: the receiver's status code (None if it gave none) and the error."""
+    if claimed.secret is None:
+        return None, claimed.problem
     try:
         answer = client.post(
             claimed.url,
             content=claimed.body.encode(),
-            headers=signed_headers(claimed, now()),
+            headers=signed_headers(claimed, claimed.secret, now()),
         )
     except httpx.HTTPError as error:
         return None, mask_keys(f"{type(error).__name__}: {error}")[:_ERROR_MAX]

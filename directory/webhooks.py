@@ -10,6 +10,10 @@ every attempt. A failed attempt is tried again after an exponentially growing de
 
 Several workers may run: a delivery is claimed with a conditional update (a lease), so two
 never send it at once, and an item is recorded once per webhook (a unique key).
+
+Signing needs the secret itself, so it cannot be kept as a digest like a token: it is sealed
+(AES-GCM) under a key file in the centre's key folder (`webhooks.key` under ONCEONLY_KEYS,
+which every API host and worker shares), so a copy of the database alone yields no secret.
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from directory.actors import Actor
 from directory.db import Database
 from directory.entries import now
-from directory.errors import NotFound, Problem, ValidationFailed
+from directory.errors import InvalidState, NotFound, Problem, ValidationFailed
+from directory.key_files import keys_dir, stored_secret
 from directory.tables import Webhook, WebhookAttempt, WebhookDelivery
 
 MAX_ATTEMPTS = 8
@@ -110,8 +117,9 @@ class Claimed:
     delivery_id: int
     event_id: str
     url: str
-    secret: str
+    secret: str | None  # None: it would not open here (`problem` says why): nothing is sent
     body: str
+    problem: str = ""
 
 
 def new_secret() -> str:
@@ -119,9 +127,36 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
 
 
+def _sealing_key() -> bytes:
+    return bytes.fromhex(stored_secret(keys_dir() / "webhooks.key").decode("ascii"))
+
+
+def seal(department: str, secret: str) -> str:
+    """The secret as the directory keeps it, bound to its department."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_sealing_key()).encrypt(nonce, secret.encode(), department.encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(department: str, sealed: str) -> str:
+    raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+    try:
+        return AESGCM(_sealing_key()).decrypt(raw[:12], raw[12:], department.encode()).decode()
+    except InvalidTag:
+        raise InvalidState(
+            f"the webhook secret of {department} does not open with this host's webhooks.key: "
+            "give every API host and worker the same ONCEONLY_KEYS folder, or register the "
+            "webhook again for a new secret"
+        ) from None
+
+
 def _check_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url.strip())
+        host, _ = parts.hostname, parts.port
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         raise ValidationFailed(
             [
                 Problem(
@@ -160,7 +195,7 @@ class Webhooks:
             if row is None:
                 row = Webhook(department=department)
                 session.add(row)
-            row.url, row.secret, row.active = url, secret, True
+            row.url, row.secret, row.active = url, seal(department, secret), True
             row.registered_by, row.registered_at, row.scanned_at = actor.name, at, None
             session.flush()
             return Registered(_webhook(row), secret)
@@ -254,16 +289,17 @@ class Webhooks:
                     .values(lease_until=at + LEASE)
                     .execution_options(synchronize_session=False)
                 )
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(
-                        Claimed(
-                            delivery.id,
-                            delivery.event_id,
-                            webhook.url,
-                            webhook.secret,
-                            delivery.body,
-                        )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                try:
+                    secret, problem = unseal(webhook.department, webhook.secret), ""
+                except InvalidState as error:
+                    secret, problem = None, error.message
+                claimed.append(
+                    Claimed(
+                        delivery.id, delivery.event_id, webhook.url, secret, delivery.body, problem
                     )
+                )
         return claimed
 
     def record_attempt(

@@ -68,7 +68,7 @@ def write_inbox_snapshot(path: Path) -> None:
             )
 
 
-def object_to_a_value(directory: Directory) -> int:
+def object_to_a_value(directory: Directory, claimed: str = "张伟") -> int:
     """A clerk's objection to a name in the social insurance records; its number."""
     filed = directory.objections.file(
         CLERK,
@@ -76,8 +76,8 @@ def object_to_a_value(directory: Directory) -> int:
         subject_hash=directory.audit.subject_hash(PERSON),
         resource=RESOURCE,
         item="name",
-        claimed_value="张伟",
-        note="申请人身份证记载为“张伟”",
+        claimed_value=claimed,
+        note=f"申请人身份证记载为“{claimed}”",
         service_item="4101000001",
         case_no="GSC-2026-000123",
         at=OBJECTED_AT,

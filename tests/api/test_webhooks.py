@@ -18,11 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.deps import current_snapshot, published_snapshot
 from api.main import create_app
 from directory.store import Directory
+from directory.tables import Webhook
 from directory.webhook_sender import http_client, run_pass, scan
 from directory.webhooks import FIRST_RETRY
 from onceonly_cli.main import app as cli
@@ -151,6 +153,9 @@ def test_new_items_are_sent_signed_retried_and_logged(
     endpoint.secret = registered.json()["secret"]
     assert endpoint.secret.startswith("whsec_")
     assert "secret" not in call(live, "GET", WEBHOOK, hrss).json()  # shown once only
+    with live.directory.db.read() as session:  # and kept sealed, not as issued
+        kept = session.scalars(select(Webhook.secret)).one()
+    assert endpoint.secret.removeprefix("whsec_") not in kept
 
     with http_client() as client:
         # The first pass finds the conflict, the gate failure and the quarantine already

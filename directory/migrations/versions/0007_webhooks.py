@@ -37,7 +37,7 @@ def upgrade() -> None:
         _id(),
         sa.Column("department", sa.String(length=32), nullable=False),
         sa.Column("url", sa.String(length=2000), nullable=False),
-        sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("secret", sa.String(length=256), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("registered_by", sa.String(length=64), nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),

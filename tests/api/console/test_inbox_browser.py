@@ -15,10 +15,11 @@ from playwright.sync_api import Browser, expect
 from api.deps import current_snapshot, published_snapshot
 from api.main import create_app
 from directory.store import Directory
+from directory.webhook_sender import http_client, run_pass
 from tests.api.console.browser import browser, new_page, screenshot
 from tests.api.inbox_exchange import ask_hrss_again, object_to_a_value, write_inbox_snapshot
 from tests.directory.fixtures import bearer, open_sample
-from tests.live_server import serving_in_thread
+from tests.live_server import free_port, serving_in_thread
 from tests.snapshot.small import SmallSnapshot
 
 # As the other browser tests: the routes behind the pages run on both databases.
@@ -31,6 +32,7 @@ __all__ = ["browser"]  # the fixture, imported so pytest finds it here
 class Served:
     url: str
     directory: Directory
+    snapshot: SmallSnapshot
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def served(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     app.dependency_overrides[published_snapshot] = lambda: small
     try:
         with serving_in_thread(app) as url:
-            yield Served(url, directory)
+            yield Served(url, directory, small)
     finally:
         directory.close()
 
@@ -86,11 +88,23 @@ def test_the_steward_home_page_shows_the_inbox_and_the_webhook_page(
     page.get_by_label("接收地址").evaluate("input => input.type = 'text'")  # past the browser
     page.get_by_role("button", name="登记").click()
     expect(page.locator("#url-error")).to_contain_text("is not an http(s) URL")
-    page.get_by_label("接收地址").fill("https://hrss.example.org/onceonly/events")
+    nobody_listens = f"http://127.0.0.1:{free_port()}/onceonly/events"
+    page.get_by_label("接收地址").fill(nobody_listens)
     page.get_by_role("button", name="登记").click()
     expect(page.locator("#webhook-secret code")).to_have_text(re.compile(r"^whsec_"))
-    expect(page.locator("#webhook")).to_contain_text("https://hrss.example.org/onceonly/events")
-    expect(page.locator("#deliveries")).to_be_visible()
-    screenshot(page, "steward-webhook")
+    expect(page.locator("#webhook")).to_contain_text(nobody_listens)
+    screenshot(page, "steward-webhook-registered")
+
+    # The worker's passes: the items there before are seen, a new one is tried and fails.
+    with http_client() as client:
+        run_pass(served.directory, served.snapshot.query_records, client)
+        object_to_a_value(served.directory, claimed="张卫")
+        (tried,) = run_pass(served.directory, served.snapshot.query_records, client).attempts
     page.goto(f"{served.url}/console/webhook")  # the secret was shown once, not again
     expect(page.locator("#webhook-secret")).to_have_count(0)
+    row = page.locator(f"#delivery-{tried.id}")
+    expect(row).to_contain_text("inbox.objection")
+    expect(row).to_contain_text("待投递")
+    expect(row).to_contain_text("ConnectError")
+    expect(page.locator("#deliveries tr.skipped")).to_have_count(5)
+    screenshot(page, "steward-webhook")
