@@ -120,6 +120,16 @@ def test_other_departments_and_roles_are_refused_and_audited(live: Live) -> None
     own = get(live, INBOX, ps, department="ps")
     assert own.status_code == 200 and own.json()["department"] == "ps"
 
+    # The sample's request for provident-fund data waits past its 10 working days: overdue,
+    # an item (and a webhook event) of its own.
+    hpf = get(live, INBOX, bearer(live.directory, "hpf_steward")).json()
+    (late,) = [i for i in hpf["items"] if i["kind"] == "share_request"]
+    assert late["overdue"] and hpf["overdue"] == 1
+    assert (late["key"], late["event_type"]) == (
+        f"share_request:{late['ref']}:overdue",
+        "inbox.share_request.overdue",
+    )
+
     admin = get(live, INBOX, bearer(live.directory, "centre_admin"))
     clerk = get(live, INBOX, bearer(live.directory, "inbox.clerk", "clerk", "mr"))
     nobody = get(live, INBOX, {})

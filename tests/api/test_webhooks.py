@@ -251,5 +251,9 @@ def test_a_pending_delivery_outlives_its_worker(live: Live, receiver: tuple[Rece
     assert {e.action for e in refusals} == {"webhook.deliveries", "webhook.remove"}
     bad = call(live, "POST", WEBHOOK, hrss, json={"url": "ftp://example.org/x"})
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "url"
+    admin = bearer(live.directory, "centre_admin")  # an admin acts for any department
+    replaced = call(live, "POST", WEBHOOK, admin, json={"url": url, "department": "hrss"})
+    assert replaced.status_code == 201 and replaced.json()["secret"] != endpoint.secret
     removed = call(live, "DELETE", WEBHOOK, hrss)
     assert removed.status_code == 200 and removed.json()["active"] is False
+    assert call(live, "GET", WEBHOOK, admin, params={"department": "hrss"}).json()["url"] == url
