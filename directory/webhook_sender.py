@@ -109,13 +109,18 @@ def attempt(client: httpx.Client, claimed: Claimed) -> tuple[int | None, str]:
 
 
 def deliver_due(
-    directory: Directory, client: httpx.Client, at: dt.datetime | None = None
+    directory: Directory, client: httpx.Client, at: dt.datetime | None = None, most: int = 100
 ) -> list[DeliveryView]:
-    """Send every delivery due at `at` (default now), one attempt each, and log it."""
-    ended = []
-    for claimed in directory.webhooks.claim_due(at):
-        status_code, error = attempt(client, claimed)
-        view = directory.webhooks.record_attempt(claimed.delivery_id, status_code, error, at)
+    """Send the deliveries due at `at` (default now), one attempt each and at most `most`,
+    and log each. They are claimed one at a time, so a delivery's lease covers its own
+    attempt only, however many wait behind it."""
+    ended: list[DeliveryView] = []
+    while len(ended) < most:
+        claimed = directory.webhooks.claim_due(at, limit=1)
+        if not claimed:
+            break
+        status_code, error = attempt(client, claimed[0])
+        view = directory.webhooks.record_attempt(claimed[0].delivery_id, status_code, error, at)
         if view.status is DeliveryStatus.delivered:
             log.info("webhook event %s delivered (%s)", view.event_id, view.event_type)
         elif view.status is DeliveryStatus.failed:
