@@ -106,6 +106,15 @@ async def current_snapshot(request: Request) -> Snapshot:
         ) from error
 
 
+async def published_snapshot(request: Request) -> Snapshot | None:
+    """The snapshot in service, or None before anything is published: for reads whose
+    directory part is worth answering without it (a steward's inbox)."""
+    try:
+        return await current_snapshot(request)
+    except HTTPException:
+        return None
+
+
 def get_signer(request: Request) -> ExtractSigner:
     """The app's extract signer, its key loaded (or generated) on first use; a plain `def`,
     so that disk work runs in a worker thread. A key that cannot be loaded answers 503

@@ -22,8 +22,10 @@ from api.routers import (
     steward,
     steward_admin,
     steward_conflicts,
+    steward_inbox,
     steward_services,
     steward_sharing,
+    steward_webhooks,
 )
 from directory import log_privacy
 from directory.store import Directory
@@ -67,6 +69,8 @@ def create_app(*, directory: Directory | None = None) -> FastAPI:
     app.include_router(steward_sharing.router)
     app.include_router(steward_admin.router)
     app.include_router(steward_conflicts.router)
+    app.include_router(steward_inbox.router)
+    app.include_router(steward_webhooks.router)
     install_console(app)
     return app
 

@@ -26,6 +26,7 @@ from directory.onceonly import OnceOnlyFigure, once_only_figure
 from directory.search import SearchIndex
 from directory.services import ServiceMap
 from directory.sharing import ShareRequests
+from directory.webhooks import Webhooks
 from directory.workdays import local_today
 
 
@@ -43,6 +44,7 @@ class Directory:
         self.audit = AuditLog(self.db)
         self.objections = Objections(self.db, self.audit.subject_hash)
         self.conflicts = ConflictResolutions(self.db)
+        self.webhooks = Webhooks(self.db)
 
     def sync_contracts(self, contracts: dict[str, Contract] | None = None) -> list[ContractSync]:
         """Seed or update entries from the contracts (default: those shipped with the code)."""

@@ -384,3 +384,67 @@ class ConflictResolution(Base):
     note: Mapped[str] = mapped_column(Text)
     resolved_by: Mapped[str] = mapped_column(String(64))
     resolved_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class Webhook(Base):
+    """A department's outbound webhook: where its inbox's new items are POSTed, signed with
+    its secret (Standard Webhooks, `directory.webhook_sender`). One per department; registering
+    again replaces the URL and the secret.
+
+    The secret is sealed (`directory.webhooks.seal`), since signing needs it back (a digest
+    would not do); it is shown once, when registered, and never listed."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
+    department: Mapped[str] = mapped_column(String(32), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    # When the worker first listed the inbox for this URL: items already there then are
+    # recorded as seen (`skipped`), not sent; None until then.
+    scanned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook and its delivery state: the delivery log's row. The body is
+    kept as sent, so a retry signs and sends the same bytes under the same id."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(
+        WideInteger, ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    item_key: Mapped[str] = mapped_column(String(300))
+    event_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(WideInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(WideInteger, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # A worker holds the delivery while it sends it; another worker takes it only after this.
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class WebhookAttempt(Base):
+    """Each attempt to deliver an event: when, the receiver's status code, and the error."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        WideInteger, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(WideInteger)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    status_code: Mapped[int | None] = mapped_column(WideInteger, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")

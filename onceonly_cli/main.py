@@ -14,12 +14,14 @@ from onceonly_cli import (
     extract,
     feeds,
     forecast,
+    inbox,
     quarantine,
     serve,
     share,
     sql,
     status,
     token,
+    webhooks,
 )
 
 log_privacy.install()  # no personal number in clear in any log line of a command or its runs
@@ -33,6 +35,7 @@ app.command("ingest")(feeds.ingest)
 app.command("status")(status.status)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("inbox")(inbox.inbox)
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(token.app, name="token")
 app.add_typer(contract.app, name="contract")
@@ -42,6 +45,7 @@ app.add_typer(forecast.app, name="forecast")
 app.add_typer(extract.app, name="extract")
 app.add_typer(audit.app, name="audit")
 app.add_typer(share.app, name="share")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("sql")(sql.sql)
 
 if __name__ == "__main__":

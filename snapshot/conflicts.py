@@ -25,6 +25,13 @@ _C = CONFLICTS.ref()
 CONFLICT_COUNTS = f"SELECT other_resource, count(*) AS n FROM {_C} GROUP BY other_resource"
 # The resource pairs and items conflicts are recorded for.
 CONFLICT_PAIRS = f"SELECT DISTINCT authoritative_resource, other_resource, item FROM {_C}"
+# What names each conflict against some resources, without the values (a steward's inbox
+# counts them; `directory.conflict_resolutions.ConflictRef` names them). Parameter: the list of
+# the non-authoritative resources' ids.
+CONFLICT_REFS = (
+    f"SELECT item, subject_key, authoritative_resource, other_resource, batch, detected_at "
+    f"FROM {_C} WHERE list_contains(?, other_resource) ORDER BY detected_at"
+)
 
 
 @dataclass(frozen=True)

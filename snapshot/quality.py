@@ -92,3 +92,20 @@ SELECT contract_id,
            AS last_certified_at
 FROM {_B} GROUP BY contract_id
 """
+# A steward's inbox (`directory.inbox`), for the resources of one department (parameter: the
+# list of their contract ids). Batches the gate failed, whole or in some region shards, that no
+# later batch of the same resource certified whole: what still waits on the department.
+GATE_FAILURES_WAITING = f"""
+SELECT b.contract_id, b.batch, b.status, b.certified_at, b.gate_failures FROM {_B} AS b
+WHERE list_contains(?, b.contract_id) AND b.status IN ('gate_failed', 'partly_certified')
+  AND NOT EXISTS (SELECT 1 FROM {_B} AS later WHERE later.contract_id = b.contract_id
+                  AND later.status = 'certified' AND later.certified_at > b.certified_at)
+ORDER BY b.certified_at, b.contract_id
+"""
+# Open quarantined rows per resource and batch, with the oldest (as `n`, `since`): rows to send
+# back to the department. Parameter: the list of contract ids.
+QUARANTINE_WAITING = f"""
+SELECT contract_id, batch, count(*) AS n, min(quarantined_at) AS since FROM {_Q}
+WHERE list_contains(?, contract_id) AND status = 'open'
+GROUP BY contract_id, batch ORDER BY since, contract_id
+"""

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.console.client import ApiError
 from api.console.render import view
 from api.console.session import CONSOLE_PATH, Console, checked_form, role_gate
+from api.console.steward_inbox import inbox_of
 from api.console.steward_quality import late_deliveries
 from directory.workdays import local_today
 
@@ -50,6 +51,7 @@ async def catalogue(
         offset=offset,
         page_size=PAGE_SIZE,
         late=await late_deliveries(console),
+        inbox=await inbox_of(console),
     )
 
 

@@ -230,6 +230,42 @@ ENGLISH: dict[str, str] = {
     "数据截至": "Data as of",
     "该序列历史太短，暂不预测": "Too little history to forecast this series yet",
     "该序列近期没有办件，暂不预测": "No recent cases in this series: nothing to forecast",
+    "待办事项": "Inbox",
+    "等待自": "Waiting since",
+    "编号或批次": "Number or batch",
+    "数量": "Count",
+    "去处理": "Handle",
+    "没有待办事项": "Nothing waits on your department",
+    "尚未发布数据：数据冲突、质量闸门与问题数据暂不显示": (
+        "Nothing is published yet: conflicts, gate failures and quarantine are not shown"
+    ),
+    "事件推送": "Webhook",
+    (
+        "待办事项出现时以 JSON 推送到登记的地址，"
+        "按 Standard Webhooks 签名（HMAC-SHA256）；失败按指数退避重试。"
+    ): (
+        "New inbox items are POSTed as JSON to the registered address, signed as Standard "
+        "Webhooks specify (HMAC-SHA256); failed attempts are retried with exponential backoff."
+    ),
+    "接收地址": "Receiver URL",
+    "登记": "Register",
+    "尚未登记推送地址": "No webhook registered",
+    "密钥（只显示这一次，请交给接收方保存）": (
+        "Secret (shown this once: give it to the receiver to keep)"
+    ),
+    "投递记录": "Delivery log",
+    "事件": "Event",
+    "尝试次数": "Attempts",
+    "下次重试": "Next try",
+    "最近错误": "Last error",
+    "已停用": "Disabled",
+    "登记人": "Registered by",
+    "质量闸门未通过": "Gate failed",
+    "问题数据待退回": "Quarantine to return",
+    "待投递": "Pending",
+    "已投递": "Delivered",
+    "投递失败": "Failed",
+    "登记前已有，未推送": "There before registration: not sent",
 }
 
 ROLE_NAMES = {
@@ -255,6 +291,19 @@ MATERIAL_REASONS = {
 FORECAST_STATUS_NAMES = {
     "history_too_short": "该序列历史太短，暂不预测",
     "no_demand": "该序列近期没有办件，暂不预测",
+}
+INBOX_KIND_NAMES = {
+    "share_request": "共享申请",
+    "objection": "数据异议",
+    "conflict": "数据冲突",
+    "gate_failure": "质量闸门未通过",
+    "quarantine": "问题数据待退回",
+}
+DELIVERY_STATUS_NAMES = {
+    "pending": "待投递",
+    "delivered": "已投递",
+    "failed": "投递失败",
+    "skipped": "登记前已有，未推送",
 }
 REQUEST_STATUS_NAMES = {
     "pending": "待审批",
