@@ -19,6 +19,7 @@ import typer
 from directory import labels
 from directory.actors import Actor, Role
 from directory.errors import DirectoryError, ValidationFailed
+from directory.lifecycle import allowed_next
 from directory.model import SharingType, Status
 from directory.publish import DEFAULT_BASE_URI, as_dcat, as_json
 from directory.sample import load_sample
@@ -29,7 +30,7 @@ from directory.tabular_import import import_table
 from onceonly_cli.identity import AsUser, acting_user
 
 app = typer.Typer(
-    help="The resource catalogue: search, show, history, restore, export and import.",
+    help="The resource catalogue: search, show, history, status, restore, export and import.",
     no_args_is_help=True,
 )
 EXPORT_FORMATS = ("csv", "xlsx", "json", "jsonld")
@@ -135,6 +136,32 @@ def restore(
         current = expected_version or directory.entries.get(code).version
         view = directory.entries.restore(code, version, current, editor, reason)
         typer.echo(f"{code} restored from version {version} as version {view.version}")
+
+
+@app.command("status")
+def set_status(
+    code: Annotated[str, typer.Argument(help="Resource code.")],
+    new_status: Annotated[Status, typer.Argument(metavar="STATUS", help="The next status.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the history).")],
+    replaced_by: Annotated[
+        str | None, typer.Option(help="The replacing resource (when deprecating).")
+    ] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Move an entry along its lifecycle; refused, naming the allowed next states, if the
+    lifecycle forbids it (a published entry is only ever deprecated or withdrawn)."""
+    with guarded() as directory:
+        editor = _actor(directory, as_user, f"change the status of {code}")
+        current = directory.entries.get(code)
+        fields: dict[str, object] = {"status": new_status.value}
+        if replaced_by is not None:
+            fields["replaced_by"] = replaced_by
+        view = directory.entries.patch(code, fields, current.version, editor, reason)
+        allowed = ", ".join(s.value for s in allowed_next(view.document.status)) or "none"
+        typer.echo(
+            f"{code} is {view.document.status.value} at version {view.version} "
+            f"(allowed next: {allowed})"
+        )
 
 
 @app.command()
