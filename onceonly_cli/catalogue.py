@@ -20,9 +20,10 @@ from directory import labels
 from directory.actors import Actor, Role
 from directory.errors import DirectoryError, ValidationFailed
 from directory.lifecycle import allowed_next
-from directory.model import SharingType, Status
+from directory.model import Classification, SharingType, Status, UpdateCycle
 from directory.publish import DEFAULT_BASE_URI, as_dcat, as_json
 from directory.sample import load_sample
+from directory.search import Filters
 from directory.store import Directory, open_directory
 from directory.summary import format_summary, summarise
 from directory.tabular import TableFormat, export_table
@@ -65,19 +66,29 @@ def list_entries(
     department: Annotated[str | None, typer.Option(help="Provider department code.")] = None,
     sharing_type: Annotated[SharingType | None, typer.Option(help="Sharing type.")] = None,
     status: Annotated[Status | None, typer.Option(help="Lifecycle status.")] = None,
+    update_cycle: Annotated[UpdateCycle | None, typer.Option(help="Update cycle.")] = None,
+    open_to_public: Annotated[
+        bool | None, typer.Option("--open/--not-open", help="Open to the public or not.")
+    ] = None,
+    data_grade: Annotated[
+        Classification | None,
+        typer.Option(help="The most protected classification among the data items."),
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
 ) -> None:
     """List or search catalogue entries (Chinese substrings and bigrams, best first)."""
+    filters = Filters(
+        department=department,
+        sharing_type=sharing_type.value if sharing_type else None,
+        status=status.value if status else None,
+        update_cycle=update_cycle.value if update_cycle else None,
+        open_to_public=open_to_public,
+        data_grade=data_grade.value if data_grade else None,
+    )
     with guarded() as directory:
-        result = directory.search.search(
-            query,
-            department,
-            sharing_type.value if sharing_type else None,
-            status.value if status else None,
-            limit,
-        )
+        result = directory.search.search(query, limit=limit, filters=filters)
         typer.echo(f"{result.total} entries" + (f" match {query!r}" if query else ""))
-        if result.total == 0 and not (query or department or sharing_type or status):
+        if result.total == 0 and not query and filters == Filters():
             typer.echo(
                 "The catalogue is empty. Next: `onceonly catalogue sync` creates an entry per "
                 "contract, `onceonly catalogue sample` loads the sample directory."

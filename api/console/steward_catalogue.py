@@ -14,7 +14,7 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -83,7 +83,7 @@ async def catalogue(
 
 
 @router.get("/catalogue/export.{fmt}")
-async def export(console: Steward, fmt: str) -> Response:
+async def export(console: Steward, fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")]) -> Response:
     """The sheet of the view the steward is looking at (the same query, passed on)."""
     params = {k: v for k, v in console.request.query_params.items() if k in ("q", *FILTERS)}
     answer = await console.api.response("GET", f"/v1/directory/export.{fmt}", params=params)

@@ -12,14 +12,14 @@ department's entries, admins any.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.auth import Editor, Reader, get_directory
-from api.catalogue_query import CatalogueFilter
+from api.catalogue_query import CatalogueFilter, CatalogueQuery
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import ChangeModel
 from api.steward_views import changes
@@ -77,21 +77,7 @@ def _report(report: ImportReport, dry_run: bool) -> ImportReportModel:
     )
 
 
-@router.get(
-    "/export.{fmt}",
-    summary="The catalogue (narrowed by the search's filters) as the CSV or Excel sheet that "
-    "the import reads",
-    response_class=Response,
-    responses={
-        200: {
-            "content": {media: {} for media in MEDIA_TYPES.values()},
-            "description": "One row per data item; the entry's columns repeat on each row",
-        }
-    },
-)
-def export_sheet(
-    fmt: TableFormat, _caller: Reader, directory: Dir, wanted: CatalogueFilter
-) -> Response:
+def _sheet(directory: Directory, wanted: CatalogueQuery, fmt: TableFormat) -> Response:
     found = directory.search.search(wanted.q, limit=EVERYTHING, filters=wanted.filters)
     codes = sorted(h.code for h in found.hits)
     data, _rows = table_bytes(directory.entries.many(codes), fmt)
@@ -105,6 +91,36 @@ def export_sheet(
             "X-Entry-Count": str(len(codes)),
         },
     )
+
+
+def _sheet_responses(fmt: TableFormat) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "content": {MEDIA_TYPES[fmt].split(";")[0]: {}},
+            "description": "One row per data item; the entry's columns repeat on each row",
+        }
+    }
+
+
+@router.get(
+    "/export.csv",
+    summary="The catalogue (narrowed by the search's filters) as the CSV sheet the import reads",
+    response_class=Response,
+    responses=_sheet_responses(TableFormat.csv),
+)
+def export_csv(_caller: Reader, directory: Dir, wanted: CatalogueFilter) -> Response:
+    return _sheet(directory, wanted, TableFormat.csv)
+
+
+@router.get(
+    "/export.xlsx",
+    summary="The catalogue (narrowed by the search's filters) as the Excel workbook the "
+    "import reads",
+    response_class=Response,
+    responses=_sheet_responses(TableFormat.xlsx),
+)
+def export_xlsx(_caller: Reader, directory: Dir, wanted: CatalogueFilter) -> Response:
+    return _sheet(directory, wanted, TableFormat.xlsx)
 
 
 @router.post(

@@ -49,6 +49,9 @@ def test_help_everywhere(command: list[str]) -> None:
 def test_list_show_history_dependents(sample: Directory) -> None:
     listed = run("catalogue", "list", "-q", "不动产")
     assert "1 entries match '不动产'" in listed and "不动产登记信息" in listed
+    graded = run("catalogue", "list", "--data-grade", "sensitive", "--update-cycle", "monthly")
+    assert graded.startswith("3 entries") and "住房公积金缴存信息" in graded
+    assert run("catalogue", "list", "--open").startswith("1 entries")
     shown = json.loads(run("catalogue", "show", FIRMS))
     assert shown["version"] == 2 and shown["name"] == "企业登记信息"
     assert json.loads(run("catalogue", "show", FIRMS, "--version", "1"))["status"] == "draft"
