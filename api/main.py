@@ -21,6 +21,7 @@ from api.routers import (
     resources,
     steward,
     steward_admin,
+    steward_bulk,
     steward_conflicts,
     steward_inbox,
     steward_services,
@@ -64,6 +65,7 @@ def create_app(*, directory: Directory | None = None) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(objections.router)
     app.include_router(audit.router)
+    app.include_router(steward_bulk.router)
     app.include_router(steward.router)
     app.include_router(steward_services.router)
     app.include_router(steward_sharing.router)

@@ -76,6 +76,11 @@ class EntryHit(BaseModel):
     provider_name: str = Field(examples=["市场监督管理局"])
     sharing_type: SharingType
     status: Status
+    update_cycle: UpdateCycle
+    open_to_public: bool = Field(examples=[False])
+    data_grade: Classification = Field(
+        description="The most protected classification among its data items"
+    )
     score: float = Field(examples=[14.0])
     matched: list[str] = Field(examples=[["name", "data_items"]])
 
@@ -103,6 +108,10 @@ class EntryResponse(BaseModel):
     figures: FiguresModel | None
     freshness: str = Field(examples=["fresh"], description="fresh, late, stale or unknown")
     dependent_service_items: int = Field(examples=[9])
+    allowed_statuses: list[Status] = Field(
+        examples=[["deprecated", "withdrawn"]],
+        description="The statuses the lifecycle allows next (its own status may always stay)",
+    )
 
 
 class EntryCreate(BaseModel):

@@ -23,6 +23,7 @@ from directory.diff import FieldChange
 from directory.entries import EntryView, VersionView
 from directory.figures import freshness
 from directory.identity import TokenView, UserView
+from directory.lifecycle import allowed_next
 from directory.model import EntryDocument
 from directory.onceonly import ItemFigure
 from directory.service_model import Dependent
@@ -49,6 +50,7 @@ def entry(directory: Directory, view: EntryView) -> EntryResponse:
             dt.datetime.now(dt.UTC),
         ).value,
         dependent_service_items=len(directory.services.dependents(view.code)),
+        allowed_statuses=list(allowed_next(view.document.status)),
     )
 
 

@@ -8,7 +8,7 @@ and on PostgreSQL under READ COMMITTED, not only inside one Python process.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -20,7 +20,8 @@ from directory.actors import Actor
 from directory.db import Database
 from directory.diff import FieldChange, diff
 from directory.errors import EditConflict, NotFound, Problem, ValidationFailed
-from directory.model import EntryDocument
+from directory.lifecycle import check_transition
+from directory.model import EntryDocument, Status
 from directory.tables import Entry, EntryVersion
 from directory.validation import validate_entry
 
@@ -163,6 +164,7 @@ def write_version(
             ],
             f"entry {code}",
         )
+    check_transition(code, Status(row.status), document.status)
     data = document.as_json()
     changes = diff(row.document, data)
     if not changes:
@@ -239,6 +241,12 @@ class EntryStore:
     def all(self) -> list[EntryView]:
         with self._db.read() as session:
             return [_view(r) for r in session.scalars(select(Entry).order_by(Entry.code))]
+
+    def many(self, codes: Sequence[str]) -> list[EntryView]:
+        """The entries of `codes` that exist, in code order (one query, for exports)."""
+        with self._db.read() as session:
+            rows = session.scalars(select(Entry).where(Entry.code.in_(codes)).order_by(Entry.code))
+            return [_view(r) for r in rows]
 
     def by_contract(self, contract_id: str) -> EntryView | None:
         with self._db.read() as session:

@@ -10,7 +10,7 @@ this module stays a rule over the directory and a clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from contracts.model import Contract
@@ -75,4 +75,27 @@ def deliveries(
                 freshness=freshness(cycle, last, when),
             )
         )
+    return found
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One batch as it arrived: how old the data served until then was, and how that age
+    stood against the update cycle (the freshness the resource had just before it)."""
+
+    at: dt.datetime
+    age: dt.timedelta | None  # None for the first batch: nothing was served before it
+    freshness: Freshness
+
+
+def arrivals(cycle: UpdateCycle, batches: Sequence[tuple[dt.datetime, bool]]) -> list[Arrival]:
+    """Freshness over time: each batch `(certified_at, certified)`, oldest first, judged
+    against the last batch before it that certified (a batch the gate failed serves nothing,
+    so it does not make the data younger)."""
+    found = []
+    served: dt.datetime | None = None
+    for at, certified in batches:
+        found.append(Arrival(at, at - served if served else None, freshness(cycle, served, at)))
+        if certified:
+            served = at
     return found

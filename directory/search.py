@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from directory.db import Database
+from directory.grading import data_grade
 from directory.tables import Entry, EntryVersion
 
 # The indexed fields, and what a term found in each is worth: a name match outranks an item
@@ -56,6 +57,22 @@ class Hit:
     status: str
     score: float
     matched: tuple[str, ...]
+    update_cycle: str = ""
+    open_to_public: bool = False
+    data_grade: str = ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the catalogue can be narrowed to besides words; None means any. Every given
+    filter must hold (they combine with AND)."""
+
+    department: str | None = None
+    sharing_type: str | None = None
+    status: str | None = None
+    update_cycle: str | None = None
+    open_to_public: bool | None = None
+    data_grade: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,8 +89,21 @@ class _Doc:
     provider_name: str
     sharing_type: str
     status: str
+    update_cycle: str
+    open_to_public: bool
+    data_grade: str
     fields: tuple[str, str, str, str, str, str]  # normalised texts, in FIELDS order
     full: str  # the fields joined, for single-character terms
+
+    def passes(self, filters: Filters) -> bool:
+        return (
+            (filters.department is None or self.department == filters.department)
+            and (filters.sharing_type is None or self.sharing_type == filters.sharing_type)
+            and (filters.status is None or self.status == filters.status)
+            and (filters.update_cycle is None or self.update_cycle == filters.update_cycle)
+            and (filters.open_to_public is None or self.open_to_public == filters.open_to_public)
+            and (filters.data_grade is None or self.data_grade == filters.data_grade)
+        )
 
 
 def _doc(document: dict[str, Any]) -> _Doc:
@@ -104,6 +134,9 @@ def _doc(document: dict[str, Any]) -> _Doc:
         document["provider_name"],
         document["sharing_type"],
         document["status"],
+        document["update_cycle"],
+        bool(document["open_to_public"]),
+        data_grade(i["classification"] for i in items).value,
         fields,
         "\x1f".join(fields),
     )
@@ -128,8 +161,22 @@ class SearchIndex:
         status: str | None = None,
         limit: int = 20,
         offset: int = 0,
+        *,
+        filters: Filters | None = None,
     ) -> SearchResult:
-        """Entries matching every term of `query` and every given filter, best first."""
+        """Entries matching every term of `query` and every given filter, best first.
+
+        `department`, `sharing_type` and `status` are the older spelling of the same filters;
+        `filters` carries them all, and wins where both name one."""
+        given = filters or Filters()
+        chosen = Filters(
+            department=given.department or department,
+            sharing_type=given.sharing_type or sharing_type,
+            status=given.status or status,
+            update_cycle=given.update_cycle,
+            open_to_public=given.open_to_public,
+            data_grade=given.data_grade,
+        )
         # Per-candidate values are kept in flat lists of numbers, never in tuples that live
         # for the whole query: thousands of surviving tuples per search would get promoted
         # by the garbage collector and trigger full collections (100+ ms pauses).
@@ -140,10 +187,7 @@ class SearchIndex:
             wanted = [
                 slot
                 for slot in self._match(terms)
-                if (doc := docs[slot]) is not None
-                and (department is None or doc.department == department)
-                and (sharing_type is None or doc.sharing_type == sharing_type)
-                and (status is None or doc.status == status)
+                if (doc := docs[slot]) is not None and doc.passes(chosen)
             ]
             if not terms:
                 wanted.sort(key=lambda slot: self._code_of(slot))
@@ -281,4 +325,7 @@ def _hit(doc: _Doc, score: float, matched: tuple[str, ...]) -> Hit:
         doc.status,
         round(score, 3),
         matched,
+        doc.update_cycle,
+        doc.open_to_public,
+        doc.data_grade,
     )

@@ -8,12 +8,13 @@ writes the sheet; `directory.tabular_import` reads a sheet back.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlsxwriter
 
@@ -138,19 +139,33 @@ def _lookup(document: dict[str, Any], key: str) -> Any:
 
 def export_table(entries: Sequence[EntryView], path: Path, fmt: TableFormat) -> int:
     """Write the sheet; returns the number of data rows."""
-    table = list(rows(entries))
     path.parent.mkdir(parents=True, exist_ok=True)
+    data, count = table_bytes(entries, fmt)
+    path.write_bytes(data)
+    return count
+
+
+def table_bytes(entries: Sequence[EntryView], fmt: TableFormat) -> tuple[bytes, int]:
+    """The sheet as a file's bytes, and its number of data rows (for a download)."""
+    table = list(rows(entries))
     if fmt is TableFormat.csv:
         # UTF-8 with a BOM: what Excel needs to open Chinese CSV correctly.
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            csv.writer(handle).writerows(table)
-    else:
-        _write_xlsx(table, path)
-    return len(table) - 1
+        text = io.StringIO(newline="")
+        csv.writer(text).writerows(table)
+        return text.getvalue().encode("utf-8-sig"), len(table) - 1
+    buffer = io.BytesIO()
+    _write_xlsx(table, buffer)
+    return buffer.getvalue(), len(table) - 1
 
 
-def _write_xlsx(table: list[list[str]], path: Path) -> None:
-    workbook = xlsxwriter.Workbook(str(path))
+MEDIA_TYPES = {
+    TableFormat.csv: "text/csv; charset=utf-8",
+    TableFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _write_xlsx(table: list[list[str]], target: BinaryIO) -> None:
+    workbook = xlsxwriter.Workbook(target, {"in_memory": True})
     sheet = workbook.add_worksheet("目录")
     bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7"})
     for r, row in enumerate(table):

@@ -20,12 +20,13 @@ from python_calamine import CalamineError, CalamineWorkbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory import labels
+from directory import labels, lifecycle
 from directory.actors import Actor
 from directory.db import Database
 from directory.diff import FieldChange, diff
 from directory.entries import VersionKind, write_new, write_version
 from directory.errors import ValidationFailed
+from directory.model import Status
 from directory.tables import Entry
 from directory.tabular import COLUMNS, COLUMNS_BY_NAME, LIST_SPLIT, Column, Kind
 from directory.validation import check_entry, parse_entry
@@ -76,7 +77,19 @@ def read_table(path: Path) -> list[list[str]]:
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         return [[_text(v) for v in row] for row in sheet.to_python()]
-    raw = path.read_bytes()
+    return _csv_rows(path.read_bytes())
+
+
+def read_upload(data: bytes) -> list[list[str]]:
+    """An uploaded sheet, whose name may say anything: a zip (an Excel workbook) is read as
+    Excel, anything else as CSV."""
+    if data.startswith(b"PK\x03\x04"):
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+        return [[_text(v) for v in row] for row in sheet.to_python()]
+    return _csv_rows(data)
+
+
+def _csv_rows(raw: bytes) -> list[list[str]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -278,6 +291,9 @@ def _plan_entry(
             report.unchanged += 1
             return None
         change = PlannedChange(group.code, "update", group.first_row, changes)
+        refused = lifecycle.refusal(Status(existing.status), document.status)
+        if refused is not None:
+            errors.append(CellError(group.first_row, "状态", f"{refused.message}; {refused.fix}"))
         if version != existing.version:
             errors.append(
                 CellError(
@@ -310,12 +326,30 @@ def import_table(
     db: Database, path: Path, actor: Actor, reason: str, dry_run: bool
 ) -> ImportReport:
     """Check the sheet; unless `dry_run` or any error, write every change in one transaction."""
+    return _import(db, lambda: read_table(path), path.name, actor, reason, dry_run)
+
+
+def import_upload(
+    db: Database, name: str, data: bytes, actor: Actor, reason: str, dry_run: bool
+) -> ImportReport:
+    """The same as `import_table`, for a sheet uploaded through the API or the console."""
+    return _import(db, lambda: read_upload(data), name, actor, reason, dry_run)
+
+
+def _import(
+    db: Database,
+    read: Callable[[], list[list[str]]],
+    name: str,
+    actor: Actor,
+    reason: str,
+    dry_run: bool,
+) -> ImportReport:
     report = ImportReport()
     try:
-        table = read_table(path)
+        table = read()
     except (CalamineError, UnicodeDecodeError, csv.Error) as error:
         report.errors.append(
-            CellError(0, "", f"cannot read {path.name} ({error}); export the sheet again")
+            CellError(0, "", f"cannot read {name} ({error}); export the sheet again")
         )
         return report
     if not reason.strip():

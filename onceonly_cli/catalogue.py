@@ -19,9 +19,11 @@ import typer
 from directory import labels
 from directory.actors import Actor, Role
 from directory.errors import DirectoryError, ValidationFailed
-from directory.model import SharingType, Status
+from directory.lifecycle import allowed_next
+from directory.model import Classification, SharingType, Status, UpdateCycle
 from directory.publish import DEFAULT_BASE_URI, as_dcat, as_json
 from directory.sample import load_sample
+from directory.search import Filters
 from directory.store import Directory, open_directory
 from directory.summary import format_summary, summarise
 from directory.tabular import TableFormat, export_table
@@ -29,7 +31,7 @@ from directory.tabular_import import import_table
 from onceonly_cli.identity import AsUser, acting_user
 
 app = typer.Typer(
-    help="The resource catalogue: search, show, history, restore, export and import.",
+    help="The resource catalogue: search, show, history, status, restore, export and import.",
     no_args_is_help=True,
 )
 EXPORT_FORMATS = ("csv", "xlsx", "json", "jsonld")
@@ -64,19 +66,29 @@ def list_entries(
     department: Annotated[str | None, typer.Option(help="Provider department code.")] = None,
     sharing_type: Annotated[SharingType | None, typer.Option(help="Sharing type.")] = None,
     status: Annotated[Status | None, typer.Option(help="Lifecycle status.")] = None,
+    update_cycle: Annotated[UpdateCycle | None, typer.Option(help="Update cycle.")] = None,
+    open_to_public: Annotated[
+        bool | None, typer.Option("--open/--not-open", help="Open to the public or not.")
+    ] = None,
+    data_grade: Annotated[
+        Classification | None,
+        typer.Option(help="The most protected classification among the data items."),
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
 ) -> None:
     """List or search catalogue entries (Chinese substrings and bigrams, best first)."""
+    filters = Filters(
+        department=department,
+        sharing_type=sharing_type.value if sharing_type else None,
+        status=status.value if status else None,
+        update_cycle=update_cycle.value if update_cycle else None,
+        open_to_public=open_to_public,
+        data_grade=data_grade.value if data_grade else None,
+    )
     with guarded() as directory:
-        result = directory.search.search(
-            query,
-            department,
-            sharing_type.value if sharing_type else None,
-            status.value if status else None,
-            limit,
-        )
+        result = directory.search.search(query, limit=limit, filters=filters)
         typer.echo(f"{result.total} entries" + (f" match {query!r}" if query else ""))
-        if result.total == 0 and not (query or department or sharing_type or status):
+        if result.total == 0 and not query and filters == Filters():
             typer.echo(
                 "The catalogue is empty. Next: `onceonly catalogue sync` creates an entry per "
                 "contract, `onceonly catalogue sample` loads the sample directory."
@@ -135,6 +147,32 @@ def restore(
         current = expected_version or directory.entries.get(code).version
         view = directory.entries.restore(code, version, current, editor, reason)
         typer.echo(f"{code} restored from version {version} as version {view.version}")
+
+
+@app.command("status")
+def set_status(
+    code: Annotated[str, typer.Argument(help="Resource code.")],
+    new_status: Annotated[Status, typer.Argument(metavar="STATUS", help="The next status.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the history).")],
+    replaced_by: Annotated[
+        str | None, typer.Option(help="The replacing resource (when deprecating).")
+    ] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Move an entry along its lifecycle; refused, naming the allowed next states, if the
+    lifecycle forbids it (a published entry is only ever deprecated or withdrawn)."""
+    with guarded() as directory:
+        editor = _actor(directory, as_user, f"change the status of {code}")
+        current = directory.entries.get(code)
+        fields: dict[str, object] = {"status": new_status.value}
+        if replaced_by is not None:
+            fields["replaced_by"] = replaced_by
+        view = directory.entries.patch(code, fields, current.version, editor, reason)
+        allowed = ", ".join(s.value for s in allowed_next(view.document.status)) or "none"
+        typer.echo(
+            f"{code} is {view.document.status.value} at version {view.version} "
+            f"(allowed next: {allowed})"
+        )
 
 
 @app.command()

@@ -85,6 +85,15 @@ JOIN (SELECT contract_id, arg_max(batch, certified_at) AS batch FROM {_B}
       GROUP BY contract_id) AS latest USING (contract_id, batch)
 GROUP BY s.contract_id
 """
+# Every batch of every resource, oldest first per resource, with its mean quality score (NULL
+# for a batch the gate failed before scoring), for the quality over time.
+SCORE_HISTORY = f"""
+SELECT b.contract_id, b.batch, b.file_name, b.status, b.certified_at, b.rows_landed,
+       b.rows_certified, b.rows_quarantined,
+       (SELECT avg(s.score) FROM {_S} AS s
+        WHERE s.batch = b.batch AND s.contract_id = b.contract_id) AS quality_score
+FROM {_B} AS b ORDER BY b.contract_id, b.certified_at, b.batch
+"""
 # Per resource, when its last batch was certified (a batch the gate failed does not count).
 LAST_CERTIFIED = f"""
 SELECT contract_id,

@@ -15,6 +15,7 @@ from api.console import (
     clerk,
     signin,
     steward,
+    steward_catalogue,
     steward_inbox,
     steward_quality,
 )
@@ -58,7 +59,16 @@ def install(app: FastAPI) -> None:
         StaticFiles(directory=Path(__file__).parent / "static"),
         name="console-static",
     )
-    for module in (signin, steward, steward_quality, steward_inbox, clerk, analyst, auditor):
+    for module in (
+        signin,
+        steward_catalogue,
+        steward,
+        steward_quality,
+        steward_inbox,
+        clerk,
+        analyst,
+        auditor,
+    ):
         app.include_router(module.router, include_in_schema=False)
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(ConsoleForbidden, _forbidden)

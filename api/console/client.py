@@ -85,6 +85,20 @@ class ConsoleApi:
             raise ApiError(response.status_code, _error_body(response))
         return response
 
+    async def upload(
+        self,
+        path: str,
+        *,
+        files: dict[str, tuple[str, bytes]],
+        data: dict[str, str],
+        params: dict[str, str],
+    ) -> httpx.Response:
+        """A multipart POST (a sheet to import); raises ApiError on failure."""
+        response = await self._client.post(path, files=files, data=data, params=params)
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _error_body(response))
+        return response
+
     async def get(self, path: str, **params: Any) -> Any:
         return (await self.response("GET", path, params=params)).json()
 

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.console import text
 from api.console.session import Console
-from directory.model import SharingMethod, SharingType, Status, UpdateCycle
+from directory.model import Classification, SharingMethod, SharingType, Status, UpdateCycle
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters.update(
@@ -22,10 +22,12 @@ VOCABULARIES: dict[str, type[StrEnum]] = {
     "status": Status,
     "update_cycle": UpdateCycle,
     "sharing_methods": SharingMethod,
+    "data_grade": Classification,
 }
 TEMPLATES.env.globals.update(
     ROLE_NAMES=text.ROLE_NAMES,
     OUTCOME_NAMES=text.OUTCOME_NAMES,
+    FRESHNESS_NAMES=text.FRESHNESS_NAMES,
     COLOUR_NAMES=text.COLOUR_NAMES,
     REQUEST_STATUS_NAMES=text.REQUEST_STATUS_NAMES,
     INBOX_KIND_NAMES=text.INBOX_KIND_NAMES,

@@ -11,8 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.console.client import ApiError
 from api.console.render import view
 from api.console.session import CONSOLE_PATH, Console, checked_form, role_gate
-from api.console.steward_inbox import inbox_of
-from api.console.steward_quality import late_deliveries
 from directory.workdays import local_today
 
 router = APIRouter(prefix=CONSOLE_PATH)
@@ -34,25 +32,6 @@ CHOICE_FIELDS = ("sharing_type", "update_cycle", "status")
 
 def _entry_path(code: str) -> str:
     return f"/v1/directory/entries/{code}"
-
-
-@router.get("/catalogue", response_class=HTMLResponse)
-async def catalogue(
-    console: Steward,
-    q: Annotated[str, Query(max_length=200)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> HTMLResponse:
-    found = await console.api.get("/v1/directory/entries", q=q, limit=PAGE_SIZE, offset=offset)
-    return view(
-        console,
-        "catalogue.html",
-        q=q,
-        found=found,
-        offset=offset,
-        page_size=PAGE_SIZE,
-        late=await late_deliveries(console),
-        inbox=await inbox_of(console),
-    )
 
 
 async def _quality(console: Console, contract_id: str | None) -> dict[str, Any]:
@@ -107,6 +86,7 @@ async def edit(console: Steward, code: str) -> Response:
     changes["sharing_methods"] = [str(m) for m in form.getlist("sharing_methods")]
     changes["open_to_public"] = form.get("open_to_public") == "on"
     changes["publish_date"] = str(form.get("publish_date", "")) or None
+    changes["replaced_by"] = str(form.get("replaced_by", "")).strip() or None
     body = {
         "expected_version": int(str(form.get("expected_version", "0")) or 0),
         "reason": str(form.get("reason", "")).strip(),

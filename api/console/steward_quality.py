@@ -42,6 +42,48 @@ async def quality(console: Overseer) -> HTMLResponse:
     return view(console, "quality.html", resources=resources)
 
 
+@router.get("/quality/history", response_class=HTMLResponse)
+async def quality_history(
+    console: Overseer, resource: Annotated[str | None, Query(max_length=64)] = None
+) -> HTMLResponse:
+    """Score and freshness per resource over time: a table of batches and a small chart."""
+    try:
+        resources = await console.api.get("/v1/quality/history", resource=resource)
+    except ApiError as error:
+        if error.status != 503:
+            raise
+        resources = []
+    charts = {r["resource"]: spark(r["batches"]) for r in resources}
+    return view(
+        console, "quality_history.html", resources=resources, charts=charts, chosen=resource
+    )
+
+
+def spark(batches: list[dict[str, Any]]) -> dict[str, Any]:
+    """A 240x48 chart of one resource's batches, oldest first: the score as a line (scaled
+    between its lowest value and 100%), and each arrival as a dot coloured by freshness."""
+    if not batches:
+        return {"points": "", "dots": []}
+    scores = [b["score"] for b in batches if b["score"] is not None]
+    low = min(scores, default=0.0)
+    span = max(1.0 - low, 0.01)
+    step = 228 / max(len(batches) - 1, 1)
+
+    def y(score: float) -> float:
+        return round(40 - (score - low) / span * 32, 1)
+
+    points = " ".join(
+        f"{6 + i * step:.1f},{y(b['score'])}"
+        for i, b in enumerate(batches)
+        if b["score"] is not None
+    )
+    dots = [
+        {"x": round(6 + i * step, 1), "freshness": b["freshness"], "batch": b["file_name"]}
+        for i, b in enumerate(batches)
+    ]
+    return {"points": points, "dots": dots, "low": low}
+
+
 @router.get("/conflicts", response_class=HTMLResponse)
 async def conflicts(
     console: ProviderSteward, done: Annotated[str | None, Query()] = None

@@ -266,6 +266,66 @@ ENGLISH: dict[str, str] = {
     "已投递": "Delivered",
     "投递失败": "Failed",
     "登记前已有，未推送": "There before registration: not sent",
+    "导入完成：目录已按文件更新。": "Imported: the catalogue now follows the file.",
+    "开放类型": "Open to the public",
+    "不向社会开放": "Not open to the public",
+    "清除条件": "Clear filters",
+    "导出 Excel": "Export Excel",
+    "导出 CSV": "Export CSV",
+    "导出当前筛选结果，格式与批量导入相同。": (
+        "Exports the filtered view, in the format the bulk import reads."
+    ),
+    "数据分级": "Data grade",
+    "开放": "Open",
+    "是": "Yes",
+    "否": "No",
+    "没有符合条件的资源": "No resource matches",
+    "批量导入": "Bulk import",
+    "上传导出后修改的文件：先试运行，列出将新增、修改和被拒绝的条目及原因，确认后才写入。": (
+        "Upload an Excel or CSV file made by the export and edited: a dry run first lists"
+        " what would be added, changed and refused, and why; nothing is written until you"
+        " confirm."
+    ),
+    "目录文件": "Catalogue file",
+    "导入原因": "Reason for the import",
+    "试运行": "Dry run",
+    "批量导入试运行": "Bulk import: dry run",
+    "新增": "Added",
+    "修改": "Changed",
+    "不变": "Unchanged",
+    "被拒绝的单元格": "Refused cells",
+    "文件中有错误，整份文件都不会写入。请修改后重新上传。": (
+        "The file has errors, so none of it will be written. Correct them and upload it again."
+    ),
+    "列": "Column",
+    "将要写入的变更": "Changes to be written",
+    "没有变更：文件与目录一致。": "No changes: the file matches the catalogue.",
+    "第": "row",
+    "原值": "Before",
+    "新值": "After",
+    "确认导入": "Confirm the import",
+    "返回资源目录": "Back to the catalogue",
+    "质量趋势": "Quality over time",
+    "每批数据的质量得分，以及该批到达时在用数据已有多久（按更新周期判定是否及时）。": (
+        "Per resource, each batch's quality score, and how old the data in use was when "
+        "it arrived (against the update cycle: on time, late, stale)."
+    ),
+    "尚无已发布的批次": "No published batches yet",
+    "当前": "now",
+    "文件": "File",
+    "认证行数": "Rows certified",
+    "到达时数据已有（小时）": "Data age on arrival (hours)",
+    "及时性": "Freshness",
+    "及时": "On time",
+    "尚无批次": "No batches yet",
+    "质量得分与及时性": "Quality score and freshness",
+    "过期": "Stale",
+    "未知": "Unknown",
+    "请选择要导入的目录文件": "Choose the catalogue file to import",
+    "文件内容已损坏，请重新上传": "The file came back damaged; upload it again",
+    "可转为": "May become",
+    "无（已撤销为最终状态）": "nothing (withdrawn is final)",
+    "替代资源代码": "Replaced by (resource code)",
 }
 
 ROLE_NAMES = {
@@ -275,6 +335,7 @@ ROLE_NAMES = {
     "auditor": "审计员",
     "admin": "系统管理员",
 }
+FRESHNESS_NAMES = {"fresh": "及时", "late": "迟报", "stale": "过期", "unknown": "未知"}
 OUTCOME_NAMES = {"served": "已提供", "partial": "部分提供", "refused": "已拒绝"}
 COLOUR_NAMES = {"red": "红牌", "yellow": "黄牌", "green": "绿牌"}
 MATERIAL_REASONS = {

@@ -8,12 +8,13 @@ One read of the published snapshot and the directory: what a steward looks at fi
 from __future__ import annotations
 
 import datetime as dt
+from itertools import groupby
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from api.auth import QualityReader, get_directory
+from api.auth import Caller, QualityReader, get_directory
 from api.deps import current_snapshot
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from contracts.registry import bundled_contracts
@@ -23,7 +24,13 @@ from directory.figures import Freshness
 from directory.model import UpdateCycle
 from directory.store import Directory
 from snapshot.conflicts import CONFLICT_COUNTS
-from snapshot.quality import BATCH_TOTALS, LAST_CERTIFIED, LATEST_SCORE, OPEN_QUARANTINE
+from snapshot.quality import (
+    BATCH_TOTALS,
+    LAST_CERTIFIED,
+    LATEST_SCORE,
+    OPEN_QUARANTINE,
+    SCORE_HISTORY,
+)
 from snapshot.reader import Snapshot
 from snapshot.tables import BATCHES
 
@@ -108,3 +115,134 @@ def overview(
         for d in lateness.deliveries(directory.entries, contracts, last)
     ]
     return sorted(found, key=lambda r: (not r.late, r.department, r.resource))
+
+
+CERTIFIED = ("certified", "partly_certified")  # statuses whose batch serves data
+
+
+def _check_resource(caller: Caller, resource: str) -> None:
+    """404 for a resource no contract names, 403 for a steward asking for another
+    department's (as the per-resource quality routes answer)."""
+    contract = bundled_contracts().get(resource)
+    if contract is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail={
+                "code": "unknown_resource",
+                "message": f"no resource {resource}; see /v1/resources",
+            },
+        )
+    if caller.role is Role.steward and contract.department != caller.department:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "code": "not_your_department",
+                "message": f"{resource} belongs to {contract.department}; stewards see their own",
+            },
+        )
+
+
+class BatchPoint(BaseModel):
+    batch: str
+    file_name: str = Field(examples=["人口基本信息_20261120.csv"])
+    status: str = Field(examples=["certified"])
+    certified_at: dt.datetime
+    rows_landed: int
+    rows_certified: int
+    rows_quarantined: int
+    score: float | None = Field(
+        examples=[0.987], description="Mean quality score of the batch (none if not scored)"
+    )
+    age_hours: float | None = Field(
+        examples=[26.5],
+        description="How old the data served until this batch was when it arrived (none for "
+        "the first batch)",
+    )
+    freshness: Freshness = Field(
+        description="That age against the update cycle: fresh, late, stale (unknown for the "
+        "first batch)"
+    )
+
+
+class ResourceHistory(BaseModel):
+    resource: str = Field(examples=["ps_population"])
+    code: str | None = Field(examples=["301001/000001"])
+    name: str = Field(examples=["人口基本信息"])
+    department: str = Field(examples=["ps"])
+    update_cycle: UpdateCycle
+    freshness: Freshness = Field(description="Now, against the update cycle")
+    batches: list[BatchPoint] = Field(description="Oldest first")
+
+
+@router.get(
+    "/history",
+    response_model=list[ResourceHistory],
+    summary="Quality over time: per resource, each batch's score and how fresh the data was "
+    "when it arrived",
+)
+def history(
+    caller: QualityReader,
+    directory: Annotated[Directory, Depends(get_directory)],
+    snapshot: Annotated[Snapshot, Depends(current_snapshot)],
+    resource: Annotated[
+        str | None, Query(description="Only this resource", examples=["ps_population"])
+    ] = None,
+) -> list[ResourceHistory]:
+    if resource is not None:
+        _check_resource(caller, resource)
+    contracts = [
+        c
+        for c in bundled_contracts().values()
+        if (caller.role is not Role.steward or c.department == caller.department)
+        and (resource is None or c.id == resource)
+    ]
+    exists, params = BATCHES.exists_query()
+    rows = snapshot.query_records(SCORE_HISTORY, []) if snapshot.query(exists, params)[0][0] else []
+    by_resource = {
+        key: list(group)
+        for key, group in groupby(
+            (r for r in rows if r["certified_at"] is not None),
+            key=lambda r: str(r["contract_id"]),
+        )
+    }
+    last = {
+        key: max(
+            (r["certified_at"].astimezone(dt.UTC) for r in group if r["status"] in CERTIFIED),
+            default=None,
+        )
+        for key, group in by_resource.items()
+    }
+    found = []
+    for d in lateness.deliveries(directory.entries, contracts, last):
+        batches = by_resource.get(d.resource, [])
+        arrived = lateness.arrivals(
+            d.update_cycle,
+            [(r["certified_at"].astimezone(dt.UTC), r["status"] in CERTIFIED) for r in batches],
+        )
+        points = [
+            BatchPoint(
+                batch=r["batch"],
+                file_name=r["file_name"],
+                status=r["status"],
+                certified_at=a.at,
+                rows_landed=r["rows_landed"],
+                rows_certified=r["rows_certified"],
+                rows_quarantined=r["rows_quarantined"],
+                score=r["quality_score"],
+                age_hours=round(a.age.total_seconds() / 3600, 2) if a.age is not None else None,
+                freshness=a.freshness,
+            )
+            for r, a in zip(batches, arrived, strict=True)
+        ]
+        found.append(
+            ResourceHistory(
+                resource=d.resource,
+                code=d.code,
+                name=d.name,
+                department=d.department,
+                update_cycle=d.update_cycle,
+                freshness=d.freshness,
+                batches=points,
+            )
+        )
+    return sorted(found, key=lambda r: (r.department, r.resource))

@@ -18,9 +18,11 @@ from fastapi.responses import JSONResponse
 from api import steward_views as views
 from api.auth import Editor, Reader, get_directory
 from api.bounds import Offset, VersionNumber
+from api.catalogue_query import CatalogueFilter
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
     CatalogueExport,
+    Classification,
     DependentModel,
     EntryCreate,
     EntryHit,
@@ -30,6 +32,7 @@ from api.models_directory import (
     SearchResponse,
     SharingType,
     Status,
+    UpdateCycle,
     VersionResponse,
     VersionSummary,
 )
@@ -45,27 +48,19 @@ router = APIRouter(
 Dir = Annotated[Directory, Depends(get_directory)]
 
 
-@router.get("/entries", response_model=SearchResponse, summary="Search or list the catalogue")
+@router.get(
+    "/entries",
+    response_model=SearchResponse,
+    summary="Search or list the catalogue, narrowed by any of its filters (combined with AND)",
+)
 def search_entries(
     _caller: Reader,
     directory: Dir,
-    q: Annotated[
-        str, Query(description="Words or fragments, Chinese or not", examples=["企业 登记"])
-    ] = "",
-    department: Annotated[str | None, Query(examples=["mr"])] = None,
-    sharing_type: SharingType | None = None,
-    status_: Annotated[Status | None, Query(alias="status")] = None,
+    wanted: CatalogueFilter,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Offset = 0,
 ) -> SearchResponse:
-    result = directory.search.search(
-        q,
-        department,
-        sharing_type.value if sharing_type else None,
-        status_.value if status_ else None,
-        limit,
-        offset,
-    )
+    result = directory.search.search(wanted.q, limit=limit, offset=offset, filters=wanted.filters)
     hits = [
         EntryHit(
             code=h.code,
@@ -74,6 +69,9 @@ def search_entries(
             provider_name=h.provider_name,
             sharing_type=SharingType(h.sharing_type),
             status=Status(h.status),
+            update_cycle=UpdateCycle(h.update_cycle),
+            open_to_public=h.open_to_public,
+            data_grade=Classification(h.data_grade),
             score=h.score,
             matched=list(h.matched),
         )
@@ -175,6 +173,10 @@ def show_entry(code: str, _caller: Reader, directory: Dir) -> EntryResponse:
     "/entries/{code:path}",
     response_model=EntryResponse,
     summary="Edit an entry; 409 if it changed since the version you loaded",
+    description="A status change follows the lifecycle (`allowed_statuses` of the entry): "
+    "draft -> in_review | published | withdrawn, in_review -> draft | published | withdrawn, "
+    "published -> deprecated | withdrawn, deprecated -> withdrawn; withdrawn is final. "
+    "Anything else is refused with 422 `invalid_transition`, naming the allowed next states.",
 )
 def edit_entry(code: str, body: EntryPatch, caller: Editor, directory: Dir) -> EntryResponse:
     view = directory.entries.patch(

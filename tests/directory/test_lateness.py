@@ -52,3 +52,24 @@ def test_without_a_moment_the_replaceable_clock_decides(
         sample.entries, [bundled_contracts()["ps_population"]], {"ps_population": CERTIFIED}
     )
     assert [d.late for d in found] == [True]
+
+
+def test_freshness_over_time_judges_each_arrival_against_the_last_certified_batch() -> None:
+    day = dt.timedelta(days=1)
+    batches = [
+        (CERTIFIED, True),
+        (CERTIFIED + day, True),  # a day later: on time for a daily resource
+        (CERTIFIED + 2 * day, False),  # the gate failed: it serves nothing
+        (CERTIFIED + 4 * day, True),  # three days after the last certified one: late
+        (CERTIFIED + 8 * day, True),  # four days: beyond twice the allowance, stale
+    ]
+    found = lateness.arrivals(UpdateCycle.daily, batches)
+    assert [a.freshness for a in found] == [
+        Freshness.unknown,
+        Freshness.fresh,
+        Freshness.fresh,
+        Freshness.late,
+        Freshness.stale,
+    ]
+    assert [a.age for a in found] == [None, day, day, 3 * day, 4 * day]
+    assert lateness.arrivals(UpdateCycle.irregular, batches[:2])[1].freshness is Freshness.unknown

@@ -168,9 +168,9 @@ def test_requests_the_rules_refuse(sample: Directory) -> None:
         sample.requests.submit(MR, "mr", seeded(sample, "ps_population"), "4109999999", "x", BASIS)
     with pytest.raises(PermissionDenied):
         ask(sample, "ps_population", ["name"], actor=Actor("clerk1", Role.clerk, "mr"))
-    draft = seeded(sample, "hrss_insurance")
-    view = sample.entries.get(draft)
-    sample.entries.patch(draft, {"status": "draft"}, view.version, ADMIN, "重新审核")
+    withdrawn = seeded(sample, "hrss_insurance")
+    view = sample.entries.get(withdrawn)
+    sample.entries.patch(withdrawn, {"status": "withdrawn"}, view.version, ADMIN, "停止共享")
     with pytest.raises(RequestRefused) as unpublished:
         ask(sample, "hrss_insurance", ["id_number"])
     assert unpublished.value.code == "not_published"

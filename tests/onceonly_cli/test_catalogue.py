@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from directory.store import Directory
 from onceonly_cli.main import app
-from tests.directory.fixtures import open_sample
+from tests.directory.fixtures import ADMIN, open_sample
 
 runner = CliRunner()
 FIRMS = "302001/000001"
@@ -35,7 +35,8 @@ def run(*args: str, code: int = 0) -> str:
     "command",
     [
         ["catalogue"],
-        *[["catalogue", c] for c in ("list", "show", "history", "restore", "dependents")],
+        *[["catalogue", c] for c in ("list", "show", "history", "status", "restore")],
+        ["catalogue", "dependents"],
         *[["catalogue", c] for c in ("export", "import", "sync", "expire", "summary", "sample")],
         ["token"],
         *[["token", c] for c in ("create", "revoke", "list")],
@@ -48,6 +49,9 @@ def test_help_everywhere(command: list[str]) -> None:
 def test_list_show_history_dependents(sample: Directory) -> None:
     listed = run("catalogue", "list", "-q", "不动产")
     assert "1 entries match '不动产'" in listed and "不动产登记信息" in listed
+    graded = run("catalogue", "list", "--data-grade", "sensitive", "--update-cycle", "monthly")
+    assert graded.startswith("3 entries") and "住房公积金缴存信息" in graded
+    assert run("catalogue", "list", "--open").startswith("1 entries")
     shown = json.loads(run("catalogue", "show", FIRMS))
     assert shown["version"] == 2 and shown["name"] == "企业登记信息"
     assert json.loads(run("catalogue", "show", FIRMS, "--version", "1"))["status"] == "draft"
@@ -131,7 +135,8 @@ def test_an_edit_names_a_directory_user_never_the_login(
     sample: Directory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ONCEONLY_CLI_USER", raising=False)
-    restore = ("catalogue", "restore", FIRMS, "1", "--reason", "回退")
+    sample.entries.patch(FIRMS, {"abstract": "改过的摘要"}, 2, ADMIN, "改")
+    restore = ("catalogue", "restore", FIRMS, "2", "--reason", "回退")
     nobody = runner.invoke(app, list(restore))
     assert nobody.exit_code == 1
     assert "error [no_identity]" in nobody.output and "give --as USER" in nobody.output
@@ -144,9 +149,26 @@ def test_an_edit_names_a_directory_user_never_the_login(
     assert "wang.clerk is a clerk of mr and may not restore" in clerk.output
     other = runner.invoke(app, [*restore, "--as", "ps_steward"])
     assert other.exit_code == 1 and "only a steward of mr or an admin" in other.output
-    assert sample.entries.get(FIRMS).version == 2  # nothing was written
+    assert sample.entries.get(FIRMS).version == 3  # nothing was written
 
     monkeypatch.setenv("ONCEONLY_CLI_USER", "mr_steward")  # a configured identity
-    assert "restored from version 1 as version 3" in run(*restore)
+    assert "restored from version 2 as version 4" in run(*restore)
     history = run("catalogue", "history", FIRMS)
     assert "mr_steward  [restored]" in history and "cli:" not in history
+
+
+def test_status_follows_the_lifecycle(sample: Directory) -> None:
+    """A published entry goes back to draft neither by a status change nor by a restore; the
+    refusal names the allowed next states; a withdrawal is allowed and final."""
+    as_steward = ("--reason", "调整", "--as", "mr_steward")
+    back = runner.invoke(app, ["catalogue", "status", FIRMS, "draft", *as_steward])
+    assert back.exit_code == 1 and "error [invalid_transition]" in back.output
+    assert "a published entry cannot become draft" in back.output
+    assert "allowed next states: deprecated, withdrawn" in back.output
+    restored = runner.invoke(app, ["catalogue", "restore", FIRMS, "1", *as_steward])
+    assert restored.exit_code == 1 and "cannot become draft" in restored.output
+    assert sample.entries.get(FIRMS).version == 2
+    done = run("catalogue", "status", FIRMS, "withdrawn", *as_steward)
+    assert f"{FIRMS} is withdrawn at version 3 (allowed next: none)" in done
+    final = runner.invoke(app, ["catalogue", "status", FIRMS, "published", *as_steward])
+    assert final.exit_code == 1 and "a withdrawn entry is final" in final.output
