@@ -14,6 +14,7 @@ from onceonly_cli import (
     extract,
     feeds,
     forecast,
+    prefill,
     quarantine,
     serve,
     share,
@@ -42,6 +43,7 @@ app.add_typer(forecast.app, name="forecast")
 app.add_typer(extract.app, name="extract")
 app.add_typer(audit.app, name="audit")
 app.add_typer(share.app, name="share")
+app.add_typer(prefill.app, name="prefill")
 app.command("sql")(sql.sql)
 
 if __name__ == "__main__":
