@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,8 +111,8 @@ def check(path: Path) -> ApplicantList:
             "or 统一社会信用代码) and a case-number column (办件编号): add that header row"
         )
     header_row, key_column, case_column = found
-    count = sum(1 for cells in head[header_row + 1 :] if any(_text(c) for c in cells))
-    for cells in rows:
+    count = 0
+    for cells in itertools.chain(head[header_row + 1 :], rows):
         if any(_text(c) for c in cells):
             count += 1
             if count > MAX_ROWS:
