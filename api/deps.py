@@ -21,6 +21,7 @@ from api.reads.bulk_jobs import BulkJobs
 from api.serving import NoSnapshot, Snapshot, SnapshotWatcher
 from api.signing import ExtractSigner, SigningKeyError
 from directory.audit import AuditLog
+from directory.prefilled import FormRecorder
 from directory.store import Directory
 from snapshot.analytics.database import HeldDatabase
 from snapshot.analytics.workbench import Workbench
@@ -58,6 +59,11 @@ def case_registers_of(app: Starlette) -> CaseRegisters:
 
 def bulk_jobs_of(app: Starlette) -> BulkJobs:
     opened: BulkJobs = _opened(app, "bulk_jobs")
+    return opened
+
+
+def form_recorder_of(app: Starlette) -> FormRecorder:
+    opened: FormRecorder = _opened(app, "form_recorder")
     return opened
 
 

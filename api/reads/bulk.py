@@ -172,5 +172,5 @@ def _batch(ex: Exchange, item: ServiceItemView, batch: list[Applicant]) -> list[
             if form is not None:
                 forms.append(form)
     ex.audit.submit(events).result()  # every row of the batch logged before it is answered
-    ex.directory.prefilled.record(forms)
+    ex.forms.submit(forms).result()
     return [row for row in done if row is not None]

@@ -23,6 +23,7 @@ ACTION = "prefill.changes"
 def change_notices(ex: Exchange) -> tuple[list[ChangeNotice], list[AuditEvent]]:
     """The caller's department's open cases with values corrected since their prefill, and
     the audit entries of the notices (one per case and applicant)."""
+    ex.forms.flush()  # this process's prefills so far are recorded
     register = ex.case_registers.of(ex.snapshot)
     items = ex.catalogue.current().service_items
     notices: list[ChangeNotice] = []

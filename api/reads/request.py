@@ -22,7 +22,14 @@ from fastapi.concurrency import run_in_threadpool
 
 import settings
 from api.auth import Caller, current_caller
-from api.deps import audit_of, case_registers_of, catalogue_of, current_snapshot, get_directory
+from api.deps import (
+    audit_of,
+    case_registers_of,
+    catalogue_of,
+    current_snapshot,
+    form_recorder_of,
+    get_directory,
+)
 from api.exchange.answers import Objections, Reader
 from api.exchange.cases import format_problem, printable
 from api.exchange.freshness import refresh_due
@@ -64,6 +71,7 @@ class Exchange:
         self.audit = audit_of(request.app)
         self.catalogue = catalogue_of(request.app)
         self.case_registers = case_registers_of(request.app)
+        self.forms = form_recorder_of(request.app)
 
     def reader(
         self,

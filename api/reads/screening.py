@@ -176,7 +176,8 @@ def case_problem(
     ex: Exchange, case_no: str, service_items: frozenset[str], on: dt.date | None
 ) -> CaseProblem | None:
     """Why `case_no` does not justify a read for `service_items` on day `on`, or None."""
-    problem = format_problem(case_no, settings.current().case_number_pattern)
+    config = settings.current()  # read once: it parses the environment each time
+    problem = format_problem(case_no, config.case_number_pattern)
     if problem is not None:
         return problem
     register = ex.case_registers.of(ex.snapshot)
@@ -190,7 +191,7 @@ def case_problem(
         department=ex.caller.department,
         department_name=known.name if known else ex.caller.department,
         on=on or local_today(),
-        recent_days=settings.current().case_recent_days,
+        recent_days=config.case_recent_days,
     )
 
 

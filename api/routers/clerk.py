@@ -154,8 +154,8 @@ async def _prefill(
     )
     if as_of is None:  # the form of an open case now holds these values: keep them
         form = filled_form(ex, service_item=service_item, case_no=case_no, key=key, answer=answer)
-        if form is not None:
-            await run_in_threadpool(ex.directory.prefilled.record, [form])
+        if form is not None:  # written by the recorder's thread; the answer need not wait
+            ex.forms.submit([form])
     return PrefillAnswer(
         service_item=service_item,
         service_item_name=item.item.name,

@@ -70,6 +70,18 @@ def _view(state: BulkState) -> BulkJob:
     "header row naming a key column (证件号码 or 统一社会信用代码) and a case-number column "
     "(办件编号), then one applicant a row. Each row is prefilled and audited as "
     "`POST /v1/prefill` is; poll the job's `progress` route, then fetch its `workbook`.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "证件号码,办件编号\n410102198503071234,41010020261120000001\n",
+                },
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
 )
 async def start_bulk(
     ex: Annotated[Exchange, Depends(exchange)],
