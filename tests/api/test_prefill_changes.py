@@ -1,17 +1,19 @@
 """Changed since prefill, end to end over real HTTP: a clerk prefills open cases (one alone,
-one in a bulk list) and a closed one; the population register then delivers a corrected name,
-landed, certified and published by the pipeline's own functions; the clerk is told, for the
-open cases only, the old name, the new one and the batch; another department's clerk is told
-nothing, and the command line says the same as the API."""
+one in a bulk list sent by the command line) and a closed one; the population register then
+delivers a corrected name, landed, certified and published by the pipeline's own functions;
+the clerk is told, for the open cases only, the old name, the new one and the batch; another
+department's clerk is told nothing, and the command line says the same as the API."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
 from api.main import create_app
@@ -58,32 +60,33 @@ def prefill(url: str, headers: dict[str, str], subject: str, case: str) -> dict[
     return body
 
 
-def bulk_prefill(url: str, headers: dict[str, str], subject: str, case: str) -> None:
-    with httpx.Client(base_url=url, headers=headers, timeout=ANSWER_SECONDS) as client:
-        job = client.post(
-            "/v1/prefill/bulk",
-            params={"service_item": SOLE_PROPRIETOR},
-            content=f"证件号码,办件编号\n{subject},{case}\n".encode(),
-        ).json()
-        deadline = time.monotonic() + ANSWER_SECONDS
-        while job["status"] == "running":
-            assert time.monotonic() < deadline, job
-            time.sleep(0.2)
-            job = client.get(job["progress"]).json()
-        assert (job["status"], job["served"]) == ("done", 1), job
+def bulk_prefill(url: str, token: str, subject: str, case: str, folder: Path) -> None:
+    """A one-applicant list through `onceonly prefill bulk`, as a back office runs it."""
+    listing, out = folder / "名单.csv", folder / "预填.xlsx"
+    listing.write_text(f"证件号码,办件编号\n{subject},{case}\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["prefill", "bulk", str(listing), "--service-item", SOLE_PROPRIETOR, "--out", str(out)],
+        env={"ONCEONLY_TOKEN": token, "ONCEONLY_API_URL": url},
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 applicants: 1 served" in result.output
+    _, row = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    assert row[1:4] == [subject, case, "served"]
 
 
 def test_a_correction_at_the_source_is_told_to_the_clerk_of_each_open_case(
-    exchange: Exchange, live: str
+    exchange: Exchange, live: str, tmp_path: Path
 ) -> None:
     clerk = exchange.token("changes.clerk", "clerk", "mr")
+    token = clerk["Authorization"].removeprefix("Bearer ")
     person = exchange.person
     alone, listed = exchange.case(SOLE_PROPRIETOR, 11), exchange.case(SOLE_PROPRIETOR, 12)
     closed = exchange.case(SOLE_PROPRIETOR, CLOSED_CASE)
     before = truth_of(current_snapshot_version(), person)
     filled = prefill(live, clerk, person, alone)
     assert {f["field"]: f["value"] for f in filled["fields"]}[NAME_FIELD] == before.name
-    bulk_prefill(live, clerk, person, listed)
+    bulk_prefill(live, token, person, listed, tmp_path)
     prefill(live, clerk, person, closed)
     assert notices(live, clerk)["notices"] == []  # nothing has changed yet
 
@@ -123,7 +126,6 @@ def test_a_correction_at_the_source_is_told_to_the_clerk_of_each_open_case(
     assert (refused.status_code, refused.json()["code"]) == (403, "role_may_not_read")
 
     # The command line tells the clerk the same, with the applicant's number masked.
-    token = clerk["Authorization"].removeprefix("Bearer ")
     result = CliRunner().invoke(
         cli, ["prefill", "changes", "--api", live], env={"ONCEONLY_TOKEN": token}
     )
