@@ -107,6 +107,25 @@ class PrefilledForms:
                 for value in form.values
             )
 
+    def forget(self, department: str, forms: Sequence[tuple[str, str, str]]) -> None:
+        """Drop the recorded `forms` (case number, subject hash, service item) of
+        `department`: a closed case's form can no longer be told anything."""
+        keys = list(dict.fromkeys(forms))
+        if not keys:
+            return
+        with self._db.write() as session:
+            for start in range(0, len(keys), _CHUNK):
+                session.execute(
+                    delete(PrefilledValue).where(
+                        PrefilledValue.department == department,
+                        tuple_(
+                            PrefilledValue.case_no,
+                            PrefilledValue.subject_hash,
+                            PrefilledValue.service_item,
+                        ).in_(keys[start : start + _CHUNK]),
+                    )
+                )
+
     def of_department(self, department: str) -> list[FilledForm]:
         """Every form recorded for `department`, in case-number order."""
         forms: dict[tuple[str, str, str], FilledForm] = {}

@@ -3,10 +3,11 @@
 Which forms: those the department's prefills recorded (`directory.prefilled`) whose case is
 still open in the case register the snapshot in service publishes (not completed: a closed
 case's form is done, and a correction is a new application's business); without a published
-register every recorded case counts as open. What changed is decided by
-`api.exchange.changes`, by running the single prefill again for the clerk who asks, so the
-new value is what that clerk may read now. Each notice is a read of the applicant's data and
-is logged as one, under the case's number.
+register every recorded case counts as open. A closed case's recorded form is dropped when
+it is first found closed, so what is compared stays the department's open work. What changed
+is decided by `api.exchange.changes`, by running the single prefill again for the clerk who
+asks, so the new value is what that clerk may read now. Each notice is a read of the
+applicant's data and is logged as one, under the case's number.
 """
 
 from __future__ import annotations
@@ -28,10 +29,14 @@ def change_notices(ex: Exchange) -> tuple[list[ChangeNotice], list[AuditEvent]]:
     items = ex.catalogue.current().service_items
     notices: list[ChangeNotice] = []
     events: list[AuditEvent] = []
+    closed: list[tuple[str, str, str]] = []
     for form in ex.directory.prefilled.of_department(ex.caller.department):
         if register is not None:
             case = register.find(form.case_no)
-            if case is None or case.completed_at is not None:
+            if case is not None and case.completed_at is not None:
+                closed.append(form.form)  # nothing more to tell: kept no longer
+                continue
+            if case is None:
                 continue
         item = items.get(form.service_item)
         if item is None or not batches_moved(form, ex.snapshot.rows):
@@ -61,4 +66,5 @@ def change_notices(ex: Exchange) -> tuple[list[ChangeNotice], list[AuditEvent]]:
                 refused=[],
             )
         )
+    ex.directory.prefilled.forget(ex.caller.department, closed)
     return notices, events

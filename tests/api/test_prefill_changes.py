@@ -87,8 +87,8 @@ def test_a_correction_at_the_source_is_told_to_the_clerk_of_each_open_case(
     filled = prefill(live, clerk, person, alone)
     assert {f["field"]: f["value"] for f in filled["fields"]}[NAME_FIELD] == before.name
     bulk_prefill(live, token, person, listed, tmp_path)
-    prefill(live, clerk, person, closed)
     assert notices(live, clerk)["notices"] == []  # nothing has changed yet
+    prefill(live, clerk, person, closed)
 
     version = publish_corrected_name(exchange.home, person, NEW_NAME, day=2)
     after = truth_of(version, person)
@@ -99,6 +99,8 @@ def test_a_correction_at_the_source_is_told_to_the_clerk_of_each_open_case(
         time.sleep(0.2)
 
     assert sorted(n["case_no"] for n in told["notices"]) == sorted([alone, listed])
+    kept = {f.case_no for f in exchange.directory.prefilled.of_department("mr")}
+    assert {alone, listed} <= kept and closed not in kept  # the closed case's form is dropped
     for notice in told["notices"]:
         assert (notice["subject"], notice["service_item"]) == (person, SOLE_PROPRIETOR)
         (change,) = notice["changes"]
