@@ -17,9 +17,11 @@ from starlette.applications import Starlette
 
 from api.exchange.cases import CaseRegisters
 from api.exchange.catalogue import CatalogueCache
+from api.reads.bulk_jobs import BulkJobs
 from api.serving import NoSnapshot, Snapshot, SnapshotWatcher
 from api.signing import ExtractSigner, SigningKeyError
 from directory.audit import AuditLog
+from directory.prefilled import FormRecorder
 from directory.store import Directory
 from settings import Settings
 from snapshot.analytics.database import HeldDatabase
@@ -58,6 +60,16 @@ def catalogue_of(app: Starlette) -> CatalogueCache:
 
 def case_registers_of(app: Starlette) -> CaseRegisters:
     opened: CaseRegisters = _opened(app, "case_registers")
+    return opened
+
+
+def bulk_jobs_of(app: Starlette) -> BulkJobs:
+    opened: BulkJobs = _opened(app, "bulk_jobs")
+    return opened
+
+
+def form_recorder_of(app: Starlette) -> FormRecorder:
+    opened: FormRecorder = _opened(app, "form_recorder")
     return opened
 
 

@@ -11,6 +11,8 @@ shutdown.
 - `signer`: the extract signer, which reads the centre's key from disk once;
 - `catalogue`: the catalogue state every read consults, refreshed every second;
 - `case_registers`: the case register of the snapshot in service, indexed once per version;
+- `bulk_jobs`: the bulk prefill jobs' folders and the worker thread that runs them;
+- `form_recorder`: the writer thread that records what each prefill put into a case's form;
 - `analytics`: the analytical database, held open read-only and reopened on a new build;
 - `workbench`: the SQL workbench's worker process, which holds the database open too, so a
   small query answers in milliseconds.
@@ -32,8 +34,10 @@ from fastapi.concurrency import run_in_threadpool
 import settings
 from api.exchange.cases import CaseRegisters
 from api.exchange.catalogue import CatalogueCache
+from api.reads.bulk_jobs import BulkJobs
 from api.serving import SnapshotWatcher
 from api.signing import ExtractSigner, SignerSettings
+from directory.prefilled import FormRecorder
 from directory.store import Directory, open_directory
 from snapshot.analytics.database import HeldDatabase, database_path
 from snapshot.analytics.workbench import Workbench
@@ -63,11 +67,15 @@ def lifespan(directory: Directory | None = None) -> Lifespan:
         state.signer = ExtractSigner(SignerSettings.from_env())
         state.catalogue = CatalogueCache(held)
         state.case_registers = CaseRegisters()
+        state.bulk_jobs = BulkJobs(config.home / "bulk")
+        state.form_recorder = FormRecorder(held.prefilled)
         state.analytics = HeldDatabase(database_path())
         state.workbench = Workbench(database_path())
         try:
             yield
         finally:
+            await run_in_threadpool(state.bulk_jobs.close)
+            await run_in_threadpool(state.form_recorder.close)
             await run_in_threadpool(state.workbench.close)
             await run_in_threadpool(state.analytics.close)
             if directory is None:  # what this app opened, it closes

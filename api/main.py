@@ -13,6 +13,8 @@ from api.routers import (
     analytics,
     audit,
     clerk,
+    clerk_bulk,
+    clerk_changes,
     extracts,
     health,
     objections,
@@ -58,6 +60,8 @@ def create_app(*, directory: Directory | None = None) -> FastAPI:
     app.add_middleware(ExchangeMiddleware)
     app.include_router(health.router)
     app.include_router(resources.router)
+    app.include_router(clerk_bulk.router)
+    app.include_router(clerk_changes.router)
     app.include_router(clerk.router)
     app.include_router(quality.router)
     app.include_router(quality_overview.router)

@@ -23,6 +23,7 @@ from directory.grants import GrantIndex
 from directory.identity import Identity
 from directory.objections import Objections
 from directory.onceonly import OnceOnlyFigure, once_only_figure
+from directory.prefilled import PrefilledForms
 from directory.search import SearchIndex
 from directory.services import ServiceMap
 from directory.sharing import ShareRequests
@@ -45,6 +46,7 @@ class Directory:
         self.objections = Objections(self.db, self.audit.subject_hash)
         self.conflicts = ConflictResolutions(self.db)
         self.webhooks = Webhooks(self.db)
+        self.prefilled = PrefilledForms(self.db)
 
     def sync_contracts(self, contracts: dict[str, Contract] | None = None) -> list[ContractSync]:
         """Seed or update entries from the contracts (default: those shipped with the code)."""

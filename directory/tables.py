@@ -448,3 +448,33 @@ class WebhookAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     status_code: Mapped[int | None] = mapped_column(WideInteger, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class PrefilledValue(Base):
+    """One value a prefill put into an open case's form: what the clerk saw, from which batch.
+
+    Kept so that a later correction at the source (a superseding batch) can be shown to the
+    clerk handling the case; one row per (case, applicant, service item, form field), the
+    latest prefill of that form replacing the earlier one. The key is kept as an objection
+    keeps it: reading the current value needs it, and only the department's clerks see it."""
+
+    __tablename__ = "prefilled_values"
+    __table_args__ = (
+        UniqueConstraint("department", "case_no", "subject_hash", "service_item", "field"),
+    )
+
+    id: Mapped[int] = mapped_column(WideInteger, primary_key=True, autoincrement=True)
+    department: Mapped[str] = mapped_column(String(32), index=True)
+    user: Mapped[str] = mapped_column(String(64))
+    service_item: Mapped[str] = mapped_column(String(40))
+    case_no: Mapped[str] = mapped_column(String(64))
+    subject_key: Mapped[str] = mapped_column(String(32))
+    subject_hash: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(100))
+    resource: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    masked: Mapped[bool] = mapped_column(Boolean)
+    batch: Mapped[str] = mapped_column(String(64))
+    certified_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

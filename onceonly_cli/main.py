@@ -15,6 +15,7 @@ from onceonly_cli import (
     feeds,
     forecast,
     inbox,
+    prefill,
     quarantine,
     serve,
     share,
@@ -46,6 +47,7 @@ app.add_typer(extract.app, name="extract")
 app.add_typer(audit.app, name="audit")
 app.add_typer(share.app, name="share")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(prefill.app, name="prefill")
 app.command("sql")(sql.sql)
 
 if __name__ == "__main__":

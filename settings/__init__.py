@@ -55,6 +55,9 @@ LAKE_CATALOG_ENV = "ONCEONLY_LAKE_CATALOG"
 LAKE_ENV = "ONCEONLY_LAKE"
 CLI_USER_ENV = "ONCEONLY_CLI_USER"
 SHARDS_ENV = "ONCEONLY_SHARDS"
+API_URL_ENV = "ONCEONLY_API_URL"
+TOKEN_ENV = "ONCEONLY_TOKEN"
+DEFAULT_API_URL = "http://127.0.0.1:8000"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
@@ -125,6 +128,10 @@ class Settings:
     lake: Path = Path("var") / "lake" / "warehouse"
     shards_text: str = ""
     cli_user: str | None = None  # the directory user `onceonly` acts as when --as is not given
+    # The exchange API the command line's clerk commands call (`onceonly prefill`), and the
+    # clerk's token for it (kept out of `repr`, and out of shell history when set here).
+    api_url: str = DEFAULT_API_URL
+    token: str | None = field(default=None, repr=False)
 
     @property
     def keys(self) -> Path:
@@ -269,6 +276,8 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         lake=Path(env.get(LAKE_ENV) or home / "lake" / "warehouse"),
         shards_text=env.get(SHARDS_ENV, "").strip(),
         cli_user=env.get(CLI_USER_ENV, "").strip() or None,
+        api_url=env.get(API_URL_ENV, "").strip() or DEFAULT_API_URL,
+        token=env.get(TOKEN_ENV, "").strip() or None,
     )
 
 

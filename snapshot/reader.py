@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,34 @@ class Snapshot:
         # with `to_pylist` cost three times as much (the largest part of a prefill).
         columns = self._columns[resource]
         return [{name: value[row].as_py() for name, value in columns} for row in range(start, stop)]
+
+    def rows_many(self, resource: str, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """`rows` for many subjects in one pass: the keys found by one vectorised binary
+        search, their rows taken from the table at once (a bulk prefill's batch), keyed by
+        subject; a subject without a record is absent."""
+        sorted_keys = self.keys.get(resource)
+        if sorted_keys is None:
+            return {}
+        wanted = sorted({k for k in keys if len(k) == sorted_keys.dtype.itemsize})
+        if not wanted:
+            return {}
+        probes = np.array([k.encode("utf-8", "replace") for k in wanted], dtype=sorted_keys.dtype)
+        starts = np.searchsorted(sorted_keys, probes, side="left")
+        stops = np.searchsorted(sorted_keys, probes, side="right")
+        counts = stops - starts
+        if not counts.sum():
+            return {}
+        rows = np.concatenate(
+            [np.arange(a, b) for a, b in zip(starts, stops, strict=True) if b > a]
+        )
+        records = self.tables[resource].take(pa.array(rows)).to_pylist()
+        found: dict[str, list[dict[str, Any]]] = {}
+        at = 0
+        for key, count in zip(wanted, counts.tolist(), strict=True):
+            if count:
+                found[key] = records[at : at + count]
+                at += count
+        return found
 
     def quarantine_rules(self, resource: str, key: str) -> str | None:
         """The rules broken by records of `resource` about subject `key` that wait in open

@@ -13,6 +13,7 @@ from api.console import (
     analyst,
     auditor,
     clerk,
+    clerk_bulk,
     signin,
     steward,
     steward_catalogue,
@@ -66,6 +67,7 @@ def install(app: FastAPI) -> None:
         steward_quality,
         steward_inbox,
         clerk,
+        clerk_bulk,
         analyst,
         auditor,
     ):

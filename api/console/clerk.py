@@ -22,7 +22,7 @@ Text = Annotated[str, Query(max_length=64)]
 AS_OF = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-async def _service_items(console: Console) -> list[dict[str, Any]]:
+async def service_items(console: Console) -> list[dict[str, Any]]:
     """The service items of the catalogue, the clerk's own department first."""
     items = [i["item"] for i in await console.api.get("/v1/directory/service-items")]
     return sorted(items, key=lambda i: (i["department"] != console.department, i["code"]))
@@ -35,7 +35,7 @@ async def prefill_form(console: Clerk, service_item: Text = "", case_no: Text = 
     return view(
         console,
         "prefill.html",
-        items=await _service_items(console),
+        items=await service_items(console),
         asked=asked,
         answer=None,
         error=None,
@@ -71,7 +71,7 @@ async def prefill(console: Clerk) -> HTMLResponse:
         console,
         "prefill.html",
         status_code=error.status if error else 200,
-        items=await _service_items(console),
+        items=await service_items(console),
         asked=asked,
         answer=answer,
         error=error,

@@ -99,6 +99,16 @@ class ConsoleApi:
             raise ApiError(response.status_code, _error_body(response))
         return response
 
+    async def upload_body(self, path: str, content: bytes, content_type: str, **params: Any) -> Any:
+        """POST a file as the request body (a bulk prefill's list); its JSON answer."""
+        clean = {k: v for k, v in params.items() if v not in (None, "")}
+        response = await self._client.post(
+            path, params=clean, content=content, headers={"Content-Type": content_type}
+        )
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _error_body(response))
+        return response.json()
+
     async def get(self, path: str, **params: Any) -> Any:
         return (await self.response("GET", path, params=params)).json()
 

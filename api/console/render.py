@@ -49,7 +49,11 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("/console/webhook", "事件推送"),
     ],
     "admin": [("/console/catalogue", "资源目录"), ("/console/quality", "质量概览")],
-    "clerk": [("/console/prefill", "表单预填")],
+    "clerk": [
+        ("/console/prefill", "表单预填"),
+        ("/console/prefill/bulk", "批量预填"),
+        ("/console/prefill/changes", "数据变更提醒"),
+    ],
     "analyst": [
         ("/console/analytics", "办件统计"),
         ("/console/forecasts", "需求预测"),

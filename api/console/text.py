@@ -68,6 +68,35 @@ ENGLISH: dict[str, str] = {
     "问题数据": "Quarantine",
     "数据异议": "Objections",
     "表单预填": "Form prefill",
+    "批量预填": "Bulk prefill",
+    "数据变更提醒": "Changed since prefill",
+    "名单为 CSV 或 Excel，表头含证件号码（或统一社会信用代码）和办件编号，每行一位申请人。": (
+        "A CSV or Excel list, its header naming 证件号码 (or 统一社会信用代码) and 办件编号, "
+        "one applicant a row."
+    ),
+    "每一行都按单件预填的规则核验，并记入审计日志。": (
+        "Each row is checked and audited as a single prefill is."
+    ),
+    "申请人名单": "List of applicants",
+    "上传并预填": "Upload and prefill",
+    "正在预填……页面每秒刷新": "Prefilling… this page reloads every second",
+    "已完成": "Done",
+    "已中止": "Stopped",
+    "已填": "Served",
+    "部分": "Partly",
+    "未予预填": "Refused",
+    "快照版本": "Snapshot",
+    "下载结果工作簿": "Download the workbook",
+    "上传另一份名单": "Upload another list",
+    "本部门在办件中预填后又被数据源更正的值，请核对并更新表单（重新预填后提醒消失）。": (
+        "Values in your department's open cases that a source corrected after they were "
+        "prefilled: check and update the form (prefilling it again clears the notice)."
+    ),
+    "在办件的预填值均未变更。": "No prefilled value of an open case has changed.",
+    "申请人": "Applicant",
+    "原值": "Was",
+    "新值": "Now",
+    "更正批次": "Correcting batch",
     "办件统计": "Case statistics",
     "需求预测": "Forecasts",
     "查询工作台": "SQL workbench",
@@ -301,8 +330,6 @@ ENGLISH: dict[str, str] = {
     "将要写入的变更": "Changes to be written",
     "没有变更：文件与目录一致。": "No changes: the file matches the catalogue.",
     "第": "row",
-    "原值": "Before",
-    "新值": "After",
     "确认导入": "Confirm the import",
     "返回资源目录": "Back to the catalogue",
     "质量趋势": "Quality over time",

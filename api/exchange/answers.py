@@ -47,6 +47,8 @@ class Reader:
     on: dt.date
     as_of: dt.datetime | None = None
     objections: Objections = field(default_factory=dict)
+    # contract id -> subject -> current rows, looked up for a whole batch at once (bulk)
+    prefetched: Mapping[str, Mapping[str, list[dict[str, Any]]]] | None = None
 
     def needed(self) -> dict[str, frozenset[str]]:
         """Contract id -> items the service item's form fields and materials need."""
@@ -81,6 +83,8 @@ class Reader:
 
     def rows(self, contract_id: str, subject: str) -> list[dict[str, Any]]:
         if self.as_of is None:
+            if self.prefetched is not None and contract_id in self.prefetched:
+                return self.prefetched[contract_id].get(subject, [])
             return self.snapshot.rows(contract_id, subject)
         key = self.snapshot.key_columns.get(contract_id)
         if key is None:

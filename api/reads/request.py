@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ from api.deps import (
     case_registers_of,
     catalogue_of,
     current_snapshot,
+    form_recorder_of,
     get_directory,
     settings_of,
 )
@@ -71,10 +72,17 @@ class Exchange:
         self.catalogue = catalogue_of(request.app)
         self.case_registers = case_registers_of(request.app)
         self.settings = settings_of(request.app)
+        self.forms = form_recorder_of(request.app)
 
     def reader(
-        self, item: ServiceItemView, subject_hash: str | None, as_of: dt.datetime | None
+        self,
+        item: ServiceItemView,
+        subject_hash: str | None,
+        as_of: dt.datetime | None,
+        prefetched: Mapping[str, Mapping[str, list[dict[str, Any]]]] | None = None,
     ) -> Reader:
+        """The read's `Reader`; `prefetched`: current rows a bulk prefill looked up for its
+        whole batch at once, by contract and subject."""
         return Reader(
             role=self.caller.role,
             department=self.caller.department,
@@ -85,6 +93,7 @@ class Exchange:
             on=as_of.date() if as_of else local_today(),
             as_of=as_of,
             objections=self._objections(subject_hash) if subject_hash else {},
+            prefetched=prefetched,
         )
 
     def _objections(self, subject_hash: str) -> Objections:

@@ -127,21 +127,7 @@ def screen(
     label = service_item or ",".join(i.item.code for i in items)
     handled = [i for i in items if i.item.department == ex.caller.department]
     if not handled:
-        code, why = department_refusal(
-            department=ex.caller.department,
-            service_item=label,
-            handled_by="/".join(sorted({i.item.department for i in items})),
-        ) or (RefusalCode.not_handled, "")
-        return _denied(
-            ex,
-            action,
-            status.HTTP_403_FORBIDDEN,
-            code.value,
-            why,
-            service_item=label,
-            case_no=case_no,
-            subjects=subjects,
-        )
+        return department_denied(ex, action, items, label, case_no, subjects)
     problem = case_problem(
         ex, case_no, frozenset(i.item.code for i in handled), as_of.date() if as_of else None
     )
@@ -153,6 +139,32 @@ def screen(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         problem.code,
         problem.message,
+        service_item=label,
+        case_no=case_no,
+        subjects=subjects,
+    )
+
+
+def department_denied(
+    ex: Exchange,
+    action: str,
+    items: Sequence[ServiceItemView],
+    label: str,
+    case_no: str | None,
+    subjects: Sequence[str],
+) -> Denied:
+    """The refusal of a read for `items`, none of which the clerk's department handles."""
+    code, why = department_refusal(
+        department=ex.caller.department,
+        service_item=label,
+        handled_by="/".join(sorted({i.item.department for i in items})),
+    ) or (RefusalCode.not_handled, "")
+    return _denied(
+        ex,
+        action,
+        status.HTTP_403_FORBIDDEN,
+        code.value,
+        why,
         service_item=label,
         case_no=case_no,
         subjects=subjects,

@@ -51,6 +51,7 @@ from api.models_exchange import (
     VerifyAnswer,
     VerifyRequest,
 )
+from api.reads.prefilled import filled_form, prefill_event
 from api.reads.request import Exchange, error, exchange, forbid_if_nothing
 from api.reads.screening import admit, find_service_item, normalise, screen, screen_role
 from contracts.keys import check_subject_key
@@ -148,18 +149,13 @@ async def _prefill(
         answer = prefill(reader, key)
     else:  # the history, from the snapshot's DuckDB file
         answer = await run_in_threadpool(prefill, reader, key)
-    served = [f for f in answer.fields if f.provenance is not None]
     await ex.logged(
-        ex.event(
-            "prefill",
-            service_item=service_item,
-            case_no=case_no,
-            subject=key,
-            resources=sorted({f.resource for f in served}),
-            items=sorted({f.item for f in served}),
-            refused=answer.refused,
-        )
+        prefill_event(ex, service_item=service_item, case_no=case_no, key=key, answer=answer)
     )
+    if as_of is None:  # the form of an open case now holds these values: keep them
+        form = filled_form(ex, service_item=service_item, case_no=case_no, key=key, answer=answer)
+        if form is not None:  # written by the recorder's thread; the answer need not wait
+            ex.forms.submit([form])
     return PrefillAnswer(
         service_item=service_item,
         service_item_name=item.item.name,
