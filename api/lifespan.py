@@ -7,6 +7,7 @@ shutdown.
   read waits for; shutdown commits what is queued before the connections close;
 - `snapshots`: the watcher that hands each request the published snapshot in service;
 - `signer`: the extract signer, which reads the centre's key from disk once;
+- `verify_buckets`: the public verification page's rate limit per client address;
 - `catalogue`: the catalogue state every read consults, refreshed every second;
 - `case_registers`: the case register of the snapshot in service, indexed once per version;
 - `analytics`: the analytical database, held open read-only and reopened on a new build;
@@ -30,6 +31,7 @@ from fastapi.concurrency import run_in_threadpool
 import settings
 from api.exchange.cases import CaseRegisters
 from api.exchange.catalogue import CatalogueCache
+from api.middleware import TokenBuckets
 from api.serving import SnapshotWatcher
 from api.signing import ExtractSigner, SignerSettings
 from directory.store import Directory, open_directory
@@ -58,6 +60,8 @@ def lifespan(directory: Directory | None = None) -> Lifespan:
         state.audit = held.audit
         state.snapshots = SnapshotWatcher(config.serving)
         state.signer = ExtractSigner(SignerSettings.from_env())
+        rate = config.verify_rate_limit
+        state.verify_buckets = TokenBuckets(rate, rate * 10)
         state.catalogue = CatalogueCache(held)
         state.case_registers = CaseRegisters()
         state.analytics = HeldDatabase(database_path())
