@@ -6,7 +6,6 @@ and an extract altered by one byte is not valid there.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -16,10 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import httpx
-import pypdfium2
 import pytest
-import zxingcpp
-from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from api import extract_seal
@@ -27,6 +23,7 @@ from api.main import create_app
 from api.signing import DEFAULT_CENTRE, ExtractSigner
 from onceonly_cli.main import app as cli
 from tests.api.conftest import Exchange
+from tests.api.extract_files import pdf_text, qr_url
 from tests.live_server import ANSWER_SECONDS, serving_in_thread
 
 SOLE_PROPRIETOR = "4101000004"  # 个体工商户设立登记 (mr): needs population and real estate
@@ -41,17 +38,6 @@ def live(exchange: Exchange) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def clerk(exchange: Exchange) -> dict[str, str]:
     return exchange.token("pdf.clerk", "clerk", "mr")
-
-
-def pdf_text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def qr_url(pdf: bytes) -> str:
-    """The QR code's text, read from the first page as rendered at 200 dpi."""
-    page = pypdfium2.PdfDocument(pdf)[0].render(scale=200 / 72).to_pil()
-    (code,) = zxingcpp.read_barcodes(page)
-    return str(code.text)
 
 
 def owner_name(exchange: Exchange) -> str:
