@@ -15,6 +15,7 @@ draws the code as vector shapes. No web imports: the API and the command line sh
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import io
 from collections.abc import Mapping
@@ -80,6 +81,18 @@ def _qr(url: str) -> Drawing:
     return drawing
 
 
+def _when(value: Any) -> str:
+    """An instant as a person reads it: to the second, with its UTC offset when it has one."""
+    if value in (None, ""):
+        return ""
+    try:
+        at = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    shown = at.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{shown} (UTC{at.strftime('%z')[:3]}:{at.strftime('%z')[3:]})" if at.tzinfo else shown
+
+
 def _shown(value: Any, masked: bool) -> str:
     text = "—" if value is None else str(value)
     return f"{text}{MASKED_MARK}" if masked else text
@@ -105,7 +118,7 @@ def _values(extract: Mapping[str, Any]) -> list[list[Any]]:
                 _p(field.get("field")),
                 _p(_shown(field.get("value"), bool(field.get("masked")))),
                 _source(provenance),
-                _p(provenance.get("certified_at")),
+                _p(_when(provenance.get("certified_at"))),
             ]
         )
     for resource in extract.get("resources") or []:
@@ -117,7 +130,7 @@ def _values(extract: Mapping[str, Any]) -> list[list[Any]]:
                         _p(f"{resource.get('resource_name')} · {item}"),
                         _p(_shown(value.get("value"), bool(value.get("masked")))),
                         _source(provenance),
-                        _p(provenance.get("certified_at")),
+                        _p(_when(provenance.get("certified_at"))),
                     ]
                 )
     return rows
@@ -138,7 +151,7 @@ def _facts(extract: Mapping[str, Any]) -> list[list[Paragraph]]:
             _p("经办 Issued to"),
             _p(f"{issued_to.get('user', '')} · {issued_to.get('department', '')}"),
         ],
-        [_p("签发时间 Issued at"), _p(extract.get("issued_at"))],
+        [_p("签发时间 Issued at"), _p(_when(extract.get("issued_at")))],
         [_p("证明编号 Extract id"), _p(extract.get("extract_id"))],
     ]
 

@@ -28,7 +28,9 @@ from api.signing import ExtractSigner
 
 router = APIRouter(tags=["public"], route_class=ErrorContractRoute)
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
-log = logging.getLogger(__name__)
+# Its own logger, which `onceonly serve` writes at INFO beside uvicorn's (VERIFY_LOGGER).
+VERIFY_LOGGER = "onceonly.verify"
+log = logging.getLogger(VERIFY_LOGGER)
 NOT_VALID = {
     "malformed": "二维码信息不完整或已损坏，请重新扫描。",
     "not_issued": "本中心未签发过这一编号和内容的证明：证明已被改动，或并非本中心签发。",

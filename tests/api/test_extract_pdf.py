@@ -160,7 +160,7 @@ def test_a_damaged_code_is_not_valid_and_checks_are_logged_without_personal_data
         f"{live}/v1/extracts/pdf", json=ask(exchange, 14), headers=clerk, timeout=ANSWER_SECONDS
     ).content
     url = qr_url(pdf)
-    with caplog.at_level(logging.INFO, logger="api.routers.verify_page"):
+    with caplog.at_level(logging.INFO, logger="onceonly.verify"):
         damaged = httpx.get(url[:-3], timeout=ANSWER_SECONDS)
         unknown = httpx.get(url.replace("/verify/", "/verify/0"), timeout=ANSWER_SECONDS)
     assert "无效" in damaged.text and "不完整或已损坏" in damaged.text
