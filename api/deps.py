@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from api.exchange.cases import CaseRegisters
 from api.exchange.catalogue import CatalogueCache
+from api.middleware import TokenBuckets
 from api.reads.bulk_jobs import BulkJobs
 from api.serving import NoSnapshot, Snapshot, SnapshotWatcher
 from api.signing import ExtractSigner, SigningKeyError
@@ -80,6 +81,12 @@ def analytics_of(app: Starlette) -> HeldDatabase:
 
 def workbench_of(app: Starlette) -> Workbench:
     opened: Workbench = _opened(app, "workbench")
+    return opened
+
+
+def verify_buckets_of(app: Starlette) -> TokenBuckets:
+    """The public verification page's rate limit, per client address."""
+    opened: TokenBuckets = _opened(app, "verify_buckets")
     return opened
 
 

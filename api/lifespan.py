@@ -9,6 +9,7 @@ shutdown.
   read waits for; shutdown commits what is queued before the connections close;
 - `snapshots`: the watcher that hands each request the published snapshot in service;
 - `signer`: the extract signer, which reads the centre's key from disk once;
+- `verify_buckets`: the public verification page's rate limit per client address;
 - `catalogue`: the catalogue state every read consults, refreshed every second;
 - `case_registers`: the case register of the snapshot in service, indexed once per version;
 - `bulk_jobs`: the bulk prefill jobs' folders and the worker thread that runs them;
@@ -34,6 +35,7 @@ from fastapi.concurrency import run_in_threadpool
 import settings
 from api.exchange.cases import CaseRegisters
 from api.exchange.catalogue import CatalogueCache
+from api.middleware import TokenBuckets
 from api.reads.bulk_jobs import BulkJobs
 from api.serving import SnapshotWatcher
 from api.signing import ExtractSigner, SignerSettings
@@ -65,6 +67,8 @@ def lifespan(directory: Directory | None = None) -> Lifespan:
         state.audit = held.audit
         state.snapshots = SnapshotWatcher(config.serving)
         state.signer = ExtractSigner(SignerSettings.from_env())
+        rate = config.verify_rate_limit
+        state.verify_buckets = TokenBuckets(rate, rate * 10)
         state.catalogue = CatalogueCache(held)
         state.case_registers = CaseRegisters()
         state.bulk_jobs = BulkJobs(config.home / "bulk")

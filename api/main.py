@@ -29,6 +29,7 @@ from api.routers import (
     steward_services,
     steward_sharing,
     steward_webhooks,
+    verify_page,
 )
 from directory import log_privacy
 from directory.store import Directory
@@ -55,7 +56,9 @@ def create_app(*, directory: Directory | None = None) -> FastAPI:
     errors.install(app)
     docs.install(app)
     # /health, /ready and /metrics carry no data and answer unauthenticated, for the load
-    # balancer and Prometheus; every other route requires a bearer token.
+    # balancer and Prometheus; /verify/{extract_id} is the one deliberately public data route
+    # (a printed extract's QR code: valid or not, and the issuer); every other route requires
+    # a bearer token (tests/api/test_public_routes.py holds the allow-list).
     app.add_middleware(RefusalAudit)  # inside ExchangeMiddleware: sees its request id
     app.add_middleware(ExchangeMiddleware)
     app.include_router(health.router)
@@ -77,6 +80,7 @@ def create_app(*, directory: Directory | None = None) -> FastAPI:
     app.include_router(steward_conflicts.router)
     app.include_router(steward_inbox.router)
     app.include_router(steward_webhooks.router)
+    app.include_router(verify_page.router)
     install_console(app)
     return app
 

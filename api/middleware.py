@@ -67,18 +67,29 @@ def _private(path: str) -> bool:
     return path.startswith(PRIVATE_PREFIXES) and not path.startswith(CACHEABLE_PREFIXES)
 
 
-class _Buckets:
-    """Token buckets per bearer token (keyed by a hash: the token itself is never kept)."""
+class TokenBuckets:
+    """Token buckets per key: a caller may make `rate` requests a second, `burst` at once.
 
-    def __init__(self) -> None:
+    Keys are hashes of bearer tokens, or client addresses on the public verification page;
+    a token itself is never kept. Buckets that have filled up again are forgotten once there
+    are many, so a crowd of one-off callers does not grow the table for ever."""
+
+    _PRUNE_AT = 10_000
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
         self._state: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def allow(self, key: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            tokens, stamp = self._state.get(key, (BURST, now))
-            tokens = min(BURST, tokens + (now - stamp) * RATE_PER_SECOND)
+            if len(self._state) >= self._PRUNE_AT:
+                full = self.burst / self.rate
+                self._state = {k: v for k, v in self._state.items() if now - v[1] < full}
+            tokens, stamp = self._state.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - stamp) * self.rate)
             if tokens < 1:
                 self._state[key] = (tokens, now)
                 return False
@@ -98,7 +109,7 @@ def request_id(request: Request) -> str:
 class ExchangeMiddleware:
     def __init__(self, app: App) -> None:
         self.app = app
-        self.buckets = _Buckets()
+        self.buckets = TokenBuckets(RATE_PER_SECOND, BURST)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -35,6 +35,9 @@ class ObjectionFlag(BaseModel):
 class FieldValue(BaseModel):
     value: Any = Field(examples=["张伟"])
     masked: bool = Field(default=False, description="Sensitive item shown masked")
+    masked_reason: str | None = Field(
+        default=None, description="Why the value is masked (absent when it is shown in full)"
+    )
     objections: list[ObjectionFlag] = Field(default_factory=list)
 
 
@@ -75,6 +78,9 @@ class PrefillField(BaseModel):
     item: str = Field(examples=["name"])
     value: Any = Field(examples=["张伟"])
     masked: bool = False
+    masked_reason: str | None = Field(
+        default=None, description="Why the value is masked (absent when it is shown in full)"
+    )
     provenance: Provenance | None = None
     objections: list[ObjectionFlag] = Field(default_factory=list)
     missing_reason: str | None = Field(

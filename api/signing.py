@@ -8,7 +8,8 @@ A document looks like this (`format` names the version of everything below)::
         ...the payload (facts, provenance, case number, ...),
         "issuer": "郑州市政务服务中心",
         "issued_at": "2026-11-20T10:00:00+08:00",
-        "key_id": "3f1c0a9d2b7e4c55"
+        "key_id": "3f1c0a9d2b7e4c55",
+        "extract_id": "9b2e4f0c6d8a41b7a3c5e1f2d4b6a8c0"
       },
       "signature": {"alg": "Ed25519", "key_id": "3f1c0a9d2b7e4c55", "value": "<base64>"}
     }
@@ -35,6 +36,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +63,9 @@ FORMAT = "onceonly-extract/1"
 ALGORITHM: Final = "Ed25519"
 PRIVATE_KEY_NAME = SIGNING_KEY_NAME
 PUBLIC_KEY_NAME = "extract_signing.pub.pem"
-ADDED_BY_SIGNER = frozenset({"issuer", "issued_at", "key_id"})
+# `extract_id` (32 random hex digits) names the extract on paper and in its verification URL
+# (`api.extract_seal`); extracts signed before it existed have none and still verify.
+ADDED_BY_SIGNER = frozenset({"issuer", "issued_at", "key_id", "extract_id"})
 _SIGNATURE_BYTES = 64
 
 
@@ -290,13 +294,17 @@ class ExtractSigner:
     def key_id(self) -> str:
         return key_id_of(self._private_key().public_key())
 
+    def public_key(self) -> Ed25519PublicKey:
+        return self._private_key().public_key()
+
     def public_key_pem(self) -> bytes:
-        return _public_pem(self._private_key().public_key())
+        return _public_pem(self.public_key())
 
     def sign(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """A signed document for `payload`, a JSON-ready mapping (see `canonical_json`).
 
-        The signer adds issuer, issued_at and key_id, so the payload may not hold them. The
+        The signer adds issuer, issued_at, key_id and extract_id, so the payload may not hold
+        them. The
         returned extract is re-read from the signed bytes: it is a deep copy of exactly what
         was signed, safe to serialise however the caller likes.
         """
@@ -310,6 +318,7 @@ class ExtractSigner:
                 "issuer": self.centre,
                 "issued_at": dt.datetime.now(CHINA).isoformat(timespec="seconds"),
                 "key_id": key_id,
+                "extract_id": uuid.uuid4().hex,
             }
         )
         value = base64.b64encode(self._private_key().sign(message)).decode("ascii")
@@ -318,6 +327,12 @@ class ExtractSigner:
             "extract": json.loads(message),
             "signature": {"alg": ALGORITHM, "key_id": key_id, "value": value},
         }
+
+    def sign_bytes(self, message: bytes) -> bytes:
+        """The raw Ed25519 signature of `message`, for the extract's verification seal
+        (`api.extract_seal`), whose messages begin with a context of their own, so no seal
+        can be taken for a signed extract or an audit head."""
+        return self._private_key().sign(message)
 
     def verify(self, document: Any, public_key_pem: bytes | None = None) -> Verification:
         """`verify` against `public_key_pem`, by default this centre's own key."""

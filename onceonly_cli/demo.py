@@ -79,6 +79,13 @@ def demo(
             f'  curl -s -H "Authorization: Bearer {tokens[Role.clerk]}" '
             f"-H 'Content-Type: application/json' -d '{body}' {base_url}/v1/prefill"
         )
+        # The same, as a printed extract whose QR code opens the public verification page.
+        printed = '{"kind": "prefill", ' + body[1:]
+        typer.echo(
+            f'  curl -s -H "Authorization: Bearer {tokens[Role.clerk]}" '
+            f"-H 'Content-Type: application/json' -d '{printed}' -o extract.pdf "
+            f"{base_url}/v1/extracts/pdf"
+        )
     typer.echo(
         f'  curl -s -H "Authorization: Bearer {tokens[Role.analyst]}" {base_url}/v1/resources'
     )

@@ -1,4 +1,5 @@
-"""`onceonly extract`: check a signed extract offline, with nothing but the centre's public key."""
+"""`onceonly extract`: check a signed extract offline, with nothing but the centre's public key,
+and print one as a PDF with the QR code of the public verification page."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Signed extracts: verify one offline.", no_args_is_help=True)
+app = typer.Typer(
+    help="Signed extracts: verify one offline, or render one as a PDF.", no_args_is_help=True
+)
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -63,3 +66,66 @@ def verify(
     typer.echo(f"invalid: {verdict.reason}")
     typer.echo(f"claimed issuer: {verdict.issuer or 'none'}")
     raise typer.Exit(code=1)
+
+
+def _read(file: Path) -> Any:
+    try:
+        return json.loads(file.read_bytes(), object_pairs_hook=_object_without_duplicates)
+    except ValueError as error:
+        typer.echo(f"invalid: {file} is not a JSON document: {error}", err=True)
+        raise typer.Exit(code=1) from error
+
+
+@app.command("pdf")
+def pdf(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A signed extract (JSON) this centre issued.", exists=True, dir_okay=False
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the PDF (default: FILE with .pdf).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The exchange's public address for the QR code (default ONCEONLY_PUBLIC_URL).",
+        ),
+    ] = None,
+) -> None:
+    """Render FILE as a printable PDF whose QR code opens the public verification page.
+
+    Runs where the centre's signing key is (ONCEONLY_KEYS): the QR code carries a seal only
+    the centre can make, and only an extract that checks against the centre's key is drawn."""
+    import settings
+    from api import extract_pdf, extract_seal
+    from api.signing import ExtractSigner, SigningKeyError
+
+    base = base_url or settings.current().public_url
+    if not base:
+        typer.echo(
+            "error: no address for the QR code: give --base-url https://... or set "
+            "ONCEONLY_PUBLIC_URL to the exchange's public address",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    signer = ExtractSigner()
+    document = _read(file)
+    try:
+        verdict = signer.verify(document)
+    except SigningKeyError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    if not verdict.valid:
+        typer.echo(f"invalid: {verdict.reason}; only an extract as issued is printed", err=True)
+        raise typer.Exit(code=1)
+    try:
+        seal = extract_seal.seal(signer, document["extract"])
+    except extract_seal.SealError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    target = out or file.with_suffix(".pdf")
+    target.write_bytes(extract_pdf.render(document, seal, seal.url(base)))
+    typer.echo(f"wrote {target}")
+    typer.echo(f"verify at: {seal.url(base)}")

@@ -20,8 +20,11 @@ def uvicorn_log_config() -> dict[str, Any]:
     handlers = {name: dict(handler) for name, handler in LOGGING_CONFIG["handlers"].items()}
     handlers["default"]["filters"] = ["mask_keys"]
     handlers["access"]["filters"] = ["path_without_query", "mask_keys"]
+    # Each check of the public verification page (extract id and verdict, nothing personal).
+    verify = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return {
         **LOGGING_CONFIG,
+        "loggers": {**LOGGING_CONFIG["loggers"], "onceonly.verify": verify},
         "filters": {
             "mask_keys": {"()": log_privacy.MaskKeys},
             "path_without_query": {"()": log_privacy.PathWithoutQuery},

@@ -58,11 +58,16 @@ SHARDS_ENV = "ONCEONLY_SHARDS"
 API_URL_ENV = "ONCEONLY_API_URL"
 TOKEN_ENV = "ONCEONLY_TOKEN"
 DEFAULT_API_URL = "http://127.0.0.1:8000"
+PUBLIC_URL_ENV = "ONCEONLY_PUBLIC_URL"
+VERIFY_RATE_LIMIT_ENV = "ONCEONLY_VERIFY_RATE_LIMIT"
 
 DEFAULT_RETENTION_DAYS = 1825  # five years
 DEFAULT_CENTRE = "郑州市政务服务中心"
 DEFAULT_RATE_LIMIT = 500.0  # requests per second per token
 DEFAULT_MAX_BODY_BYTES = 2 << 20
+# The public verification page answers anyone: a few scans a second from one address is a
+# hall's worth of phones behind one gateway; more is someone walking the id space.
+DEFAULT_VERIFY_RATE_LIMIT = 2.0  # requests per second per client address (burst: ten times)
 # The sample centre's case numbers are digits (region, date, serial: 41010020261120000001);
 # other approval systems add capitals and hyphens (ZZ-2026-000123). Six to forty characters.
 DEFAULT_CASE_NUMBER_PATTERN = r"[0-9A-Z][0-9A-Z-]{5,39}"
@@ -132,6 +137,10 @@ class Settings:
     # clerk's token for it (kept out of `repr`, and out of shell history when set here).
     api_url: str = DEFAULT_API_URL
     token: str | None = field(default=None, repr=False)
+    # The exchange's address as applicants and other offices reach it, for the QR code on a
+    # printed extract; None: the address the request that issued the extract came to.
+    public_url: str | None = None
+    verify_rate_limit_text: str = ""
 
     @property
     def keys(self) -> Path:
@@ -162,6 +171,22 @@ class Settings:
     def rate_limit(self) -> float:
         """Requests per second one token may make (default 500)."""
         return float(self.rate_limit_text or DEFAULT_RATE_LIMIT)
+
+    @property
+    def verify_rate_limit(self) -> float:
+        """Requests per second one client address may make to the public verification page."""
+        text = self.verify_rate_limit_text
+        try:
+            rate = float(text) if text else DEFAULT_VERIFY_RATE_LIMIT
+        except ValueError:
+            rate = 0.0
+        if not rate > 0:
+            raise SettingError(
+                VERIFY_RATE_LIMIT_ENV,
+                f"{text!r} is not a positive rate",
+                "set requests per second per address, e.g. 2",
+            )
+        return rate
 
     @property
     def max_body_bytes(self) -> int:
@@ -278,6 +303,8 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         cli_user=env.get(CLI_USER_ENV, "").strip() or None,
         api_url=env.get(API_URL_ENV, "").strip() or DEFAULT_API_URL,
         token=env.get(TOKEN_ENV, "").strip() or None,
+        public_url=env.get(PUBLIC_URL_ENV, "").strip().rstrip("/") or None,
+        verify_rate_limit_text=env.get(VERIFY_RATE_LIMIT_ENV, "").strip(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Clerks' pages: prefill a service item's form for an applicant, and object to a value.
+"""Clerks' pages: prefill a service item's form for an applicant, print it as a certified
+extract (PDF), and object to a value.
 
 Every form that carries the applicant's key is posted (with the form token), so the key never
 sits in a URL: the prefill, the objection form opened from a value, and the way back.
@@ -75,6 +76,22 @@ async def prefill(console: Clerk) -> HTMLResponse:
         asked=asked,
         answer=answer,
         error=error,
+    )
+
+
+@router.post("/extract.pdf", response_model=None)
+async def extract_pdf(console: Clerk) -> Response:
+    """The prefill as a signed, printable extract (the API's `/v1/extracts/pdf`), downloaded.
+    Posted like the prefill, so the applicant's key stays out of the URL."""
+    form = await checked_form(console)
+    body = {k: str(form.get(k, ""))[:64] for k in ("service_item", "subject", "case_no")}
+    answer = await console.api.response(
+        "POST", "/v1/extracts/pdf", json={"kind": "prefill", **body}
+    )
+    return Response(
+        answer.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": answer.headers["content-disposition"]},
     )
 
 

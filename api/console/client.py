@@ -59,12 +59,18 @@ def _error_body(response: httpx.Response) -> dict[str, Any]:
 class ConsoleApi:
     """Calls to the API as the signed-in user; one per console request."""
 
-    def __init__(self, app: ASGIApp, token: str, request_id: str | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, token: str, request_id: str | None = None, origin: str | None = None
+    ) -> None:
+        """`origin`: the address the user's browser reached the console at, so that what the
+        API derives from its own address (a printed extract's QR code) names that one."""
         headers = {"Authorization": f"Bearer {token}"}
         if request_id:
             headers["X-Request-ID"] = request_id
         self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=INTERNAL_BASE, headers=headers
+            transport=httpx.ASGITransport(app=app),
+            base_url=origin or INTERNAL_BASE,
+            headers=headers,
         )
 
     async def aclose(self) -> None:

@@ -93,7 +93,7 @@ async def console_session(request: Request) -> AsyncIterator[Console]:
     if token is None:
         raise SignInRequired(_here(request))
     request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-    api = ConsoleApi(request.app, token, request_id)
+    api = ConsoleApi(request.app, token, request_id, origin=str(request.base_url))
     try:
         try:
             user = await api.get("/v1/directory/me")

@@ -172,6 +172,12 @@ ENGLISH: dict[str, str] = {
     "身份证号或统一社会信用代码": "ID number or credit code",
     "办件编号": "Case number",
     "预填": "Prefill",
+    "已脱敏": "Masked",
+    "打印核验证明（PDF）": "Print certified extract (PDF)",
+    "敏感信息：本部门的共享授权未列明此项，按规定脱敏显示；如需完整值，请按项申请授权": (
+        "Sensitive item: your department's grant does not name it, so it is shown masked; "
+        "request the item by name to see it in full"
+    ),
     "表单字段": "Form field",
     "值": "Value",
     "来源": "Source",

@@ -40,6 +40,7 @@ class AccessDecision:
     allowed: frozenset[str]  # items that may be returned
     masked: frozenset[str]  # of those, items returned masked
     refused: dict[str, tuple[RefusalCode, str]]  # item -> why not
+    mask_reason: str = ""  # why the masked items are masked, shown beside each of them
 
     @property
     def any_allowed(self) -> bool:
@@ -139,11 +140,12 @@ def decide(
         else:
             readable.add(name)
     granted_items: frozenset[str] | None = None
+    grant_id: int | None = None
     if conditional:
         decision = grants.check(department, entry.code, frozenset(conditional), service_item, on)
         if decision.allowed:
             readable |= conditional
-            granted_items = decision.items
+            granted_items, grant_id = decision.items, decision.request_id
         else:
             for name in conditional:
                 refused[name] = (RefusalCode.no_grant, decision.reason)
@@ -154,4 +156,14 @@ def decide(
         and data_item.classification is Classification.sensitive
         and not (granted_items is not None and name in granted_items)
     )
-    return AccessDecision(frozenset(readable), masked, refused)
+    return AccessDecision(frozenset(readable), masked, refused, mask_reason(entry, grant_id))
+
+
+def mask_reason(entry: EntryDocument, grant_id: int | None) -> str:
+    """Why a sensitive item of `entry` is shown masked: told beside the value, so a clerk
+    knows the value exists and what would show it in full."""
+    grant = f"grant #{grant_id}" if grant_id is not None else "no grant"
+    return (
+        f"sensitive item (GB/T 43697-2024) of {entry.name}: {grant} does not name it, so it "
+        "is shown masked; a share request naming the item shows it in full"
+    )

@@ -122,11 +122,13 @@ def mask(value: Any) -> Any:
 
 
 def field_value(
-    reader: Reader, contract_id: str, item: str, value: Any, masked: bool
+    reader: Reader, contract_id: str, item: str, value: Any, decision: AccessDecision
 ) -> FieldValue:
+    masked = item in decision.masked
     return FieldValue(
         value=mask(value) if masked else value,
         masked=masked,
+        masked_reason=decision.mask_reason if masked else None,
         objections=list(reader.objections.get((contract_id, item), ())),
     )
 
@@ -154,9 +156,7 @@ def lookup(reader: Reader, subject: str) -> tuple[list[ResourceAnswer], list[Ref
             Record(
                 provenance=provenance(reader.state, contract_id, row),
                 items={
-                    item: field_value(
-                        reader, contract_id, item, row.get(item), item in decision.masked
-                    )
+                    item: field_value(reader, contract_id, item, row.get(item), decision)
                     for item in sorted(decision.allowed)
                 },
             )
@@ -237,8 +237,9 @@ def _prefill_field(
     if row is None:
         base.missing_reason = _absence(reader, contract_id, subject)[1]
         return base
-    value = field_value(reader, contract_id, item, row.get(item), item in decision.masked)
+    value = field_value(reader, contract_id, item, row.get(item), decision)
     base.value, base.masked, base.objections = value.value, value.masked, value.objections
+    base.masked_reason = value.masked_reason
     base.provenance = provenance(reader.state, contract_id, row)
     return base
 

@@ -1,8 +1,11 @@
-"""Signed extracts over HTTP: issue one, check one, and publish the key that checks them.
+"""Signed extracts over HTTP: issue one (as JSON or as a printable PDF), check one, and publish
+the key that checks them.
 
 Issuing is a clerk's read like a prefill or a lookup (admitted, answered from one snapshot,
 logged), signed with the centre's key; it stays a plain `def` route, since the key may be read
-from disk. Verifying is the same offline check as `onceonly extract verify`; the endpoint
+from disk. The PDF is the same signed extract, issued and logged the same way, drawn for
+paper with a QR code that opens the public verification page (`api.routers.verify_page`).
+Verifying is the same offline check as `onceonly extract verify`; the endpoint
 exists so a back office can check an extract an applicant hands in without installing
 anything.
 """
@@ -12,9 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+import settings
+from api import extract_pdf, extract_seal
 from api.auth import Reader
 from api.deps import get_signer
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
@@ -92,6 +98,42 @@ def issue_extract(
     signer: Signer,
     body: Annotated[ExtractRequest, Body()],
 ) -> dict[str, Any]:
+    return _issue(ex, signer, body)
+
+
+@router.post(
+    "/pdf",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {extract_pdf.MEDIA_TYPE: {}},
+            "description": "The signed extract as a PDF with a QR code opening the public "
+            "verification page; issued, refused and logged exactly as the JSON extract",
+        },
+        **ERROR_RESPONSES,
+    },
+    summary="Issue a signed extract as a printable PDF (QR code to the public verify page)",
+)
+def issue_extract_pdf(
+    request: Request,
+    ex: Annotated[Exchange, Depends(exchange)],
+    signer: Signer,
+    body: Annotated[ExtractRequest, Body()],
+) -> Response:
+    document = _issue(ex, signer, body)
+    seal = extract_seal.seal(signer, document["extract"])
+    base = settings.current().public_url or str(request.base_url)
+    pdf = extract_pdf.render(document, seal, seal.url(base))
+    name = extract_pdf.filename(document["extract"])
+    return Response(
+        pdf,
+        media_type=extract_pdf.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _issue(ex: Exchange, signer: ExtractSigner, body: ExtractRequest) -> dict[str, Any]:
+    """Admit, answer, log and sign: one extract, whatever it is rendered as."""
     admitted = admit_now(
         ex,
         "extract.issue",

@@ -174,7 +174,7 @@ def _requests(directory: Directory, codes: dict[str, str], today: dt.date) -> No
             service_item,
             rule["purpose"],
             rule["legal_basis"],
-            items,
+            None if rule.get("whole_resource") else items,
             at=_at(asked, 9),
         )
         if request.status is not RequestStatus.pending or outcome == "pending":

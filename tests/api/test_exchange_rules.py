@@ -162,7 +162,12 @@ def test_a_sensitive_item_is_masked_unless_the_grant_names_it(
     # The sample's grant names the items it covers, name among them: shown as it is.
     field, items = read(pool.exchange.case(SOLE_PROPRIETOR, 2))
     assert (field["value"], field["masked"]) == (name, False)
-    assert items["name"] == {"value": name, "masked": False, "objections": []}
+    assert items["name"] == {
+        "value": name,
+        "masked": False,
+        "masked_reason": None,
+        "objections": [],
+    }
 
     # The service item comes to need every item of the population (a household register).
     mapping = directory.services.get(SOLE_PROPRIETOR).mapping.model_dump(mode="json")
@@ -197,3 +202,7 @@ def test_a_sensitive_item_is_masked_unless_the_grant_names_it(
     assert field["masked"] is True and field["value"] == mask(name) != name
     assert items["name"]["masked"] is True and items["name"]["value"] == field["value"]
     assert items["gender"]["masked"] is False  # only the sensitive item
+    # Each masked value says why, naming the grant that does not name it.
+    assert f"grant #{whole.id} does not name it" in field["masked_reason"]
+    assert items["name"]["masked_reason"] == field["masked_reason"]
+    assert items["gender"]["masked_reason"] is None

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from api import extract_seal
 from contracts.registry import bundled_contracts
 from directory import lateness
 from tests.api.console.browser import browser, new_page, screenshot
 from tests.api.console.conftest import LiveExchange
+from tests.api.extract_files import qr_url
 from tests.directory.fixtures import seeded
 from tests.live_server import ANSWER_SECONDS
 
@@ -28,11 +31,11 @@ pytestmark = pytest.mark.sqlite_only
 __all__ = ["browser"]  # the fixture, imported so pytest finds it here
 
 
-def sign_in(browser: Browser, live: LiveExchange, role: str) -> Page:
+def sign_in(browser: Browser, live: LiveExchange, role: str, token: str | None = None) -> Page:
     page = new_page(browser)
     page.goto(f"{live.url}/console/")
     expect(page).to_have_url(re.compile(r"/console/sign-in"))
-    page.get_by_label("令牌").fill(live.tokens[role])
+    page.get_by_label("令牌").fill(token or live.tokens[role])
     page.get_by_role("button", name="登录").click()
     expect(page.locator("header .who")).to_contain_text("当前用户")
     return page
@@ -153,6 +156,82 @@ def test_clerk_prefills_a_form_and_objects_to_a_value(browser: Browser, live: Li
     queued.get_by_label("理由").fill("户籍系统记录无误")
     queued.get_by_role("button", name="处理").click()
     expect(steward.get_by_role("status")).to_contain_text("已处理")
+
+
+def _clerk(live: LiveExchange, name: str, department: str) -> str:
+    identity = live.exchange.directory.identity
+    if name not in {u.name for u in identity.list_users()}:
+        identity.create_user(name, "clerk", department)
+    return identity.issue_token(name).token
+
+
+def _insured(live: LiveExchange) -> tuple[str, str]:
+    """A resident whose insurance records all carry one contribution base, and that base."""
+    pool = live.exchange.home / "serving" / "current.duckdb"
+    with duckdb.connect(str(pool), read_only=True) as con:
+        key, base = con.execute(
+            "SELECT h.id_number, any_value(h.monthly_base) FROM hrss_insurance h "
+            "JOIN ps_population p ON p.id_number = h.id_number AND p._valid_to IS NULL "
+            "WHERE h._valid_to IS NULL GROUP BY h.id_number "
+            "HAVING count(DISTINCT h.monthly_base) = 1 AND count(h.monthly_base) = count(*) "
+            "ORDER BY 1 LIMIT 1"
+        ).fetchall()[0]
+    return str(key), str(base)
+
+
+def _prefill(page: Page, live: LiveExchange, item: str, subject: str, n: int) -> None:
+    page.get_by_label("服务事项").select_option(item)
+    page.get_by_label("身份证号或统一社会信用代码").fill(subject)
+    page.get_by_label("办件编号").fill(live.exchange.case(item, n))
+    page.get_by_role("button", name="预填").click()
+
+
+def test_clerks_see_a_sensitive_value_masked_or_in_full_as_their_grant_says(
+    browser: Browser, live: LiveExchange
+) -> None:
+    subject, base = _insured(live)
+    # 个人住房贷款 (hpf): the grant covers the insurance record as a whole, naming no item.
+    hpf = sign_in(browser, live, "clerk", _clerk(live, "hpf.clerk", "hpf"))
+    _prefill(hpf, live, "4101000031", subject, 31)
+    row = hpf.locator("tr", has_text="月缴费基数")
+    expect(row.locator(".tag.masked")).to_have_text("已脱敏")
+    expect(row.locator(".mask-reason")).to_contain_text("共享授权未列明此项")
+    expect(row.locator("output")).not_to_have_text(base)
+    expect(row.get_by_role("button", name="提出异议")).to_have_count(0)
+    screenshot(hpf, "clerk-masked-value")
+    # 最低生活保障申请 (ca): the grant names the item, so the same value shows in full.
+    ca = sign_in(browser, live, "clerk", _clerk(live, "ca.clerk", "ca"))
+    _prefill(ca, live, "4101000021", subject, 31)
+    row = ca.locator("tr", has_text="月缴费基数")
+    expect(row.locator("output")).to_have_text(base)
+    expect(row.locator(".tag.masked")).to_have_count(0)
+    screenshot(ca, "clerk-full-value")
+
+
+def test_a_clerk_prints_an_extract_whose_qr_code_opens_the_public_verify_page(
+    browser: Browser, live: LiveExchange
+) -> None:
+    page = sign_in(browser, live, "clerk")
+    _prefill(page, live, "4101000004", live.person, 32)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="打印核验证明（PDF）").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    url = qr_url(download.value.path().read_bytes())
+    assert url.startswith(f"{live.url}/verify/")
+
+    public = new_page(browser)  # nobody signed in
+    public.goto(url)
+    expect(public.get_by_role("status")).to_contain_text("有效")
+    expect(public.locator("body")).not_to_contain_text(live.person)
+    screenshot(public, "verify-valid")
+    # The digest of an extract altered by one byte: the centre's seal does not cover it.
+    query = parse_qs(urlsplit(url).query)
+    extract_id = urlsplit(url).path.rsplit("/", 1)[1]
+    digest = query["d"][0]
+    altered = ("B" if digest[0] != "B" else "C") + digest[1:]
+    public.goto(extract_seal.Seal(extract_id, altered, query["t"][0]).url(live.url))
+    expect(public.get_by_role("status")).to_contain_text("无效")
+    screenshot(public, "verify-not-valid")
 
 
 def test_a_clerk_cannot_open_steward_pages(browser: Browser, live: LiveExchange) -> None:
