@@ -9,7 +9,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import analyst, auditor, clerk, signin, steward, steward_quality
+from api.console import (
+    analyst,
+    analyst_staffing,
+    auditor,
+    clerk,
+    signin,
+    steward,
+    steward_quality,
+)
 from api.console.client import ApiError
 from api.console.render import page
 from api.console.session import CONSOLE_PATH, ConsoleForbidden, SignInRequired, language
@@ -50,7 +58,7 @@ def install(app: FastAPI) -> None:
         StaticFiles(directory=Path(__file__).parent / "static"),
         name="console-static",
     )
-    for module in (signin, steward, steward_quality, clerk, analyst, auditor):
+    for module in (signin, steward, steward_quality, clerk, analyst, analyst_staffing, auditor):
         app.include_router(module.router, include_in_schema=False)
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(ConsoleForbidden, _forbidden)
