@@ -118,7 +118,7 @@ def backtest(
     days = []
     for plan in plans:
         cases = by_day.get((plan.department, plan.day), [])
-        service = _service_seconds(cases, recorded, profiles_minutes=plan.handling_minutes, rng=rng)
+        service = _service_seconds(cases, recorded, fallback_minutes=plan.handling_minutes, rng=rng)
         arrival = np.array([c["second_of_day"] for c in cases], dtype=np.float64)
         in_time = 0
         for is_morning, windows in ((True, plan.morning.windows), (False, plan.afternoon.windows)):
@@ -132,7 +132,7 @@ def backtest(
 def _service_seconds(
     cases: list[dict[str, Any]],
     recorded: npt.NDArray[np.float64],
-    profiles_minutes: float,
+    fallback_minutes: float,
     rng: np.random.Generator,
 ) -> npt.NDArray[np.float64]:
     own = np.array(
@@ -143,7 +143,7 @@ def _service_seconds(
     if missing.any():
         same_day = own[~missing]
         pool = same_day if same_day.size else recorded
-        own[missing] = rng.choice(pool, int(missing.sum())) if pool.size else profiles_minutes
+        own[missing] = rng.choice(pool, int(missing.sum())) if pool.size else fallback_minutes
     return own * 60.0
 
 
