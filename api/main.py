@@ -21,6 +21,7 @@ from api.routers import (
     quality,
     quality_overview,
     resources,
+    staffing,
     steward,
     steward_admin,
     steward_bulk,
@@ -70,6 +71,7 @@ def create_app(*, directory: Directory | None = None) -> FastAPI:
     app.include_router(quality_overview.router)
     app.include_router(extracts.router)
     app.include_router(analytics.router)
+    app.include_router(staffing.router)
     app.include_router(objections.router)
     app.include_router(audit.router)
     app.include_router(steward_bulk.router)

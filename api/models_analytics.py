@@ -199,3 +199,64 @@ class QueryResultBody(BaseModel):
     sql: str = Field(description="the checked query as it ran")
     dialect: str | None = Field(default=None, examples=["postgres"])
     transpiled: str | None = Field(default=None, description="the query in `dialect`")
+
+
+class StaffingHalfDay(BaseModel):
+    arrivals: float = Field(examples=[11.8], description="applicants the half-day is sized for")
+    windows: int = Field(examples=[4])
+    service_level: float = Field(
+        examples=[0.86], description="Erlang C's share called in time with these windows"
+    )
+
+
+class StaffingDay(BaseModel):
+    department: str = Field(examples=["公安局"])
+    day: dt.date
+    week_start: dt.date = Field(description="the Monday of the day's week")
+    closed: bool
+    provisional: bool = Field(description="past the official calendar the centre has loaded")
+    peak: bool = Field(description="a peak day: sized on the upper forecast interval")
+    basis: str = Field(examples=["hi_80"], description="forecast, or the bound used on peaks")
+    forecast: float = Field(examples=[15.0])
+    arrivals: float = Field(examples=[19.6])
+    handling_minutes: float = Field(examples=[24.3])
+    morning: StaffingHalfDay
+    afternoon: StaffingHalfDay
+    windows: int = Field(examples=[5], description="windows the day needs: the larger half")
+
+
+class StaffingTarget(BaseModel):
+    level: float = Field(examples=[0.8], description="share of applicants called in time")
+    within_minutes: float = Field(examples=[15.0])
+    morning: str = Field(examples=["09:00-12:00"])
+    afternoon: str = Field(examples=["13:30-17:00"])
+    peak_quantile: float = Field(examples=[0.75])
+    peak_bound: str = Field(examples=["hi_80"])
+
+
+class StaffingPlan(BaseModel):
+    target: StaffingTarget
+    departments: list[str]
+    weeks: list[dt.date] = Field(description="Mondays of the weeks the forecast covers")
+    days: list[StaffingDay]
+
+
+class ReplayedDay(BaseModel):
+    department: str
+    day: dt.date
+    morning_windows: int
+    afternoon_windows: int
+    planned_arrivals: float
+    applicants: int = Field(description="who actually came that day")
+    called_in_time: int
+    share: float
+    met: bool
+
+
+class StaffingBacktest(BaseModel):
+    target: StaffingTarget
+    fitted_through: dt.date | None = Field(description="the forecast saw data up to this day")
+    days: int = Field(examples=[40], description="open held-out department-days replayed")
+    met: int = Field(examples=[34])
+    share_met: float | None = Field(examples=[0.85], description="met / days")
+    replayed: list[ReplayedDay]

@@ -133,8 +133,29 @@ def ingest() -> None:
             highlight=False,
         )
     print_status()
+    _follow_with_analytics()
     if any(not o.success and not o.landed for o in outcomes):
         raise typer.Exit(code=1)
+
+
+def _follow_with_analytics() -> None:
+    """Rebuild the analytics when the snapshot serving now is not the one they were built
+    from, so analysts never read an older snapshot than clerks; a centre without case
+    records has no analytics to build, and ingest says so instead of failing."""
+    from onceonly_cli.analytics import refresh_with_progress
+    from pipelines.analytics.refresh import behind
+
+    if not behind(settings.current().serving):
+        return
+    outcome = refresh_with_progress(console)
+    if outcome.success:
+        console.print(
+            f"analytics rebuilt from snapshot v{outcome.snapshot_version}", highlight=False
+        )
+        return
+    line = Text(f"analytics not rebuilt ({outcome.failed_step}): ", style="yellow")
+    line.append(outcome.error or "")
+    console.print(line, soft_wrap=True)
 
 
 def _print_outcomes(outcomes: list[FileOutcome]) -> int:

@@ -6,8 +6,8 @@ import dagster as dg
 
 import settings
 from directory import log_privacy
-from pipelines.analytics.assets import analytics_assets
-from pipelines.asset_keys import sharded
+from pipelines.analytics.assets import ANALYTICS_KEYS, analytics_assets
+from pipelines.asset_keys import SNAPSHOT_KEY, sharded
 from pipelines.certify.assets import certified_assets, serving_snapshot
 from pipelines.certify.engine_resource import EngineResource
 from pipelines.certify.sensors import certify_shards_sensor
@@ -15,6 +15,22 @@ from pipelines.landing.assets import landing_assets
 from pipelines.landing.schedules import resource_sweeps
 from pipelines.landing.sensors import landing_zone_sensor
 from pipelines.resources import DirectoryResource, LandingZoneResource, PoolResource
+
+# Publishing and the analytics follow certification on their own under the daemon: both are
+# eager, and this sensor evaluates their conditions from the start. Dagster's default
+# automation sensor is created stopped, waiting for a click in the UI, so a daemon left
+# alone never published the analytics of a new snapshot.
+FOLLOW_PUBLISH_SENSOR = "publish_and_analytics_sensor"
+
+
+def follow_publish_sensor() -> dg.AutomationConditionSensorDefinition:
+    return dg.AutomationConditionSensorDefinition(
+        FOLLOW_PUBLISH_SENSOR,
+        target=[SNAPSHOT_KEY, *ANALYTICS_KEYS],
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Publishes a snapshot after certification and rebuilds the analytics "
+        "after every publish.",
+    )
 
 
 def build_definitions() -> dg.Definitions:
@@ -24,7 +40,11 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*landing_assets(), *certified_assets(), serving_snapshot, *analytics_assets()],
         # Sharded (ONCEONLY_SHARDS), a landed file's region shards certify in runs of their own.
-        sensors=[landing_zone_sensor, *([certify_shards_sensor] if sharded() else [])],
+        sensors=[
+            landing_zone_sensor,
+            follow_publish_sensor(),
+            *([certify_shards_sensor] if sharded() else []),
+        ],
         schedules=resource_sweeps(),
         resources={
             "pool": PoolResource(

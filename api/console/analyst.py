@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
@@ -14,29 +15,75 @@ from api.console.session import CONSOLE_PATH, Console, checked_form, role_gate
 router = APIRouter(prefix=CONSOLE_PATH)
 Analyst = Annotated[Console, Depends(role_gate("analyst"))]
 SERIES_KINDS = "^(item|department|window)$"
+PAGE_ROWS = 50  # rows of warnings or statistics per page
 
 
 @router.get("/analytics", response_class=HTMLResponse)
 async def analytics(
     console: Analyst,
     dimension: Annotated[str, Query(pattern="^(centre|department|service_item)$")] = "centre",
+    grain: Annotated[str, Query(pattern="^(all|day|week|month)$")] = "month",
+    key: Annotated[str | None, Query(max_length=64)] = None,
+    statistics_page: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    colour: Annotated[str | None, Query(pattern="^(red|yellow|green)?$")] = None,
+    department: Annotated[str | None, Query(max_length=64)] = None,
+    service_item: Annotated[str | None, Query(max_length=64)] = None,
+    warnings_page: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> HTMLResponse:
+    """Case statistics and the three-colour warnings, each with its filters, pages and an
+    Excel download of every row the filters match."""
     summary = await console.api.get("/v1/analytics/summary")
-    warnings = await console.api.get("/v1/analytics/warnings")
-    statistics = await console.api.get(
-        "/v1/analytics/statistics", grain="month", dimension=dimension
+    warning_filters = {"colour": colour, "department": department, "service_item": service_item}
+    warnings = await console.api.get(
+        "/v1/analytics/warnings",
+        **warning_filters,
+        limit=PAGE_ROWS,
+        offset=warnings_page * PAGE_ROWS,
     )
-    order = {"red": 0, "yellow": 1, "green": 2}
-    cases = sorted(warnings["cases"], key=lambda c: (order[c["colour"]], c["working_days_left"]))
+    statistic_filters = {"grain": grain, "dimension": dimension, "key": key}
+    statistics = await console.api.get(
+        "/v1/analytics/statistics",
+        **statistic_filters,
+        limit=PAGE_ROWS,
+        offset=statistics_page * PAGE_ROWS,
+    )
+    departments = await console.api.get(
+        "/v1/analytics/statistics", grain="all", dimension="department"
+    )
+    items = await console.api.get("/v1/analytics/statistics", grain="all", dimension="service_item")
+    here = {
+        **warning_filters,
+        **statistic_filters,
+        "warnings_page": warnings_page,
+        "statistics_page": statistics_page,
+    }
     return view(
         console,
         "analytics.html",
         summary=summary,
         warnings=warnings,
-        cases=cases,
+        cases=warnings["cases"],
         statistics=statistics["rows"],
+        statistics_total=statistics["total"],
         dimension=dimension,
+        grain=grain,
+        key=key or "",
+        colour=colour or "",
+        department=department or "",
+        service_item=service_item or "",
+        departments=[r["key"] for r in departments["rows"]],
+        items=[(r["key"], r["name"]) for r in items["rows"]],
+        warnings_page=warnings_page,
+        statistics_page=statistics_page,
+        page_rows=PAGE_ROWS,
+        link=lambda **changes: "/console/analytics?" + _query({**here, **changes}),
+        warnings_export=_query({**warning_filters}),
+        statistics_export=_query({**statistic_filters}),
     )
+
+
+def _query(params: dict[str, Any]) -> str:
+    return urlencode({k: v for k, v in params.items() if v not in (None, "", 0)})
 
 
 @router.get("/forecasts", response_class=HTMLResponse)

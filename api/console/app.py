@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.console import (
     analyst,
+    analyst_staffing,
     auditor,
     clerk,
     clerk_bulk,
@@ -69,6 +70,7 @@ def install(app: FastAPI) -> None:
         clerk,
         clerk_bulk,
         analyst,
+        analyst_staffing,
         auditor,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -57,6 +57,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "analyst": [
         ("/console/analytics", "办件统计"),
         ("/console/forecasts", "需求预测"),
+        ("/console/staffing", "窗口排班"),
         ("/console/workbench", "查询工作台"),
     ],
     "auditor": [("/console/audit", "审计日志")],

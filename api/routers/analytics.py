@@ -12,20 +12,27 @@ same definitions the API reads it with.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 
+from api.analytics_access import (
+    Analyst,
+    Audit,
+    Database,
+    analytics_error,
+    exported,
+    finite,
+    rows,
+)
 from api.auth import require_role
 from api.bounds import Offset
-from api.deps import analytics_of, workbench_of
+from api.deps import workbench_of
 from api.errors import ErrorContractRoute
 from api.models_analytics import (
     AnalyticsSummary,
@@ -50,6 +57,7 @@ from api.models_analytics import (
     WarningsPage,
 )
 from api.models_directory import ErrorBody
+from api.xlsx import MAX_EXPORT_ROWS, XLSX, Sheet, TableFormat, download
 from directory.actors import Role
 from directory.workdays import local_today
 from snapshot.analytics import charts
@@ -80,33 +88,16 @@ router = APIRouter(
 )
 
 
-def analytics_db(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor on the database the app holds open (`api.lifespan`)."""
-    try:
-        with analytics_of(request.app).cursor(load_settings().workbench) as con:
-            yield con
-    except FileNotFoundError as error:
-        raise _error(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "analytics_missing",
-            "the analytics have not been built yet: run `onceonly analytics build` after "
-            "`onceonly ingest`, or wait for the pipeline to publish them",
-        ) from error
-
-
-Database = Annotated[duckdb.DuckDBPyConnection, Depends(analytics_db)]
-
-
 @router.get("/summary", response_model=AnalyticsSummary, summary="The headline figures")
 def summary(con: Database) -> AnalyticsSummary:
-    info = _rows(con, "SELECT snapshot_version, built_at, calendar_known_through FROM build_info")
-    totals = _rows(
+    info = rows(con, "SELECT snapshot_version, built_at, calendar_known_through FROM build_info")
+    totals = rows(
         con,
         f"SELECT {STATISTICS_COLUMNS} FROM case_statistics "
         "WHERE grain = 'all' AND dimension = 'centre'",
     )
     if not totals:
-        raise _error(404, "no_cases", "no certified cases yet: land a case file first")
+        raise analytics_error(404, "no_cases", "no certified cases yet: land a case file first")
     today = local_today()
     return AnalyticsSummary(
         snapshot_version=info[0]["snapshot_version"],
@@ -118,9 +109,17 @@ def summary(con: Database) -> AnalyticsSummary:
     )
 
 
-@router.get("/statistics", response_model=StatisticsPage, summary="Case statistics")
+@router.get(
+    "/statistics",
+    response_model=StatisticsPage,
+    summary="Case statistics",
+    responses={200: {"content": {XLSX: {}}}},
+)
 def statistics(
+    request: Request,
     con: Database,
+    caller: Analyst,
+    audit: Audit,
     grain: Annotated[Grain, Query(description="all, day, week or month")] = Grain.month,
     dimension: Annotated[Dimension, Query()] = Dimension.centre,
     key: Annotated[
@@ -130,9 +129,13 @@ def statistics(
     end: Annotated[dt.date | None, Query(description="last period start")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Offset = 0,
-) -> StatisticsPage:
+    format: Annotated[
+        TableFormat, Query(description="json, or xlsx: every matching row as a workbook")
+    ] = TableFormat.json,
+) -> StatisticsPage | Response:
     """Received, completed, completion rate (办结率), on-time rate, handling time in working
-    days, 即办件 / 承诺件 split: one row per period of `grain` for each key of `dimension`."""
+    days, 即办件 / 承诺件 split: one row per period of `grain` for each key of `dimension`.
+    As xlsx, every row the filters match (not one page), up to the export limit."""
     where = ["grain = ?", "dimension = ?"]
     params: list[Any] = [grain.value, dimension.value]
     for clause, value in (
@@ -144,19 +147,40 @@ def statistics(
             where.append(clause)
             params.append(value)
     condition = " AND ".join(where)
-    total = _rows(con, f"SELECT count(*) AS n FROM case_statistics WHERE {condition}", params)
-    rows = _rows(
+    if format is TableFormat.xlsx:
+        found = rows(
+            con,
+            f"SELECT {STATISTICS_COLUMNS} FROM case_statistics WHERE {condition} "
+            "ORDER BY key, period_start LIMIT ?",
+            [*params, MAX_EXPORT_ROWS],
+        )
+        described = f"grain={grain.value}, dimension={dimension.value}, key={key or ''}"
+        exported(request, caller, audit, "case statistics", described, len(found))
+        return download(
+            [Sheet("case_statistics", list(StatisticsRow.model_fields), found)],
+            f"case-statistics-{grain.value}-{dimension.value}.xlsx",
+        )
+    total = rows(con, f"SELECT count(*) AS n FROM case_statistics WHERE {condition}", params)
+    page = rows(
         con,
         f"SELECT {STATISTICS_COLUMNS} FROM case_statistics WHERE {condition} "
         "ORDER BY key, period_start LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    return StatisticsPage(total=total[0]["n"], rows=[StatisticsRow(**r) for r in rows])
+    return StatisticsPage(total=total[0]["n"], rows=[StatisticsRow(**r) for r in page])
 
 
-@router.get("/warnings", response_model=WarningsPage, summary="Open cases by colour (红黄绿)")
+@router.get(
+    "/warnings",
+    response_model=WarningsPage,
+    summary="Open cases by colour (红黄绿)",
+    responses={200: {"content": {XLSX: {}}}},
+)
 def warnings(
+    request: Request,
     con: Database,
+    caller: Analyst,
+    audit: Audit,
     colour: Annotated[Colour | None, Query(description="only this colour")] = None,
     department: Annotated[str | None, Query(examples=["公安局"])] = None,
     service_item: Annotated[str | None, Query(examples=["4101000008"])] = None,
@@ -165,9 +189,13 @@ def warnings(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
     offset: Offset = 0,
-) -> WarningsPage:
+    format: Annotated[
+        TableFormat, Query(description="json, or xlsx: every matching case as a workbook")
+    ] = TableFormat.json,
+) -> WarningsPage | Response:
     """Every open case judged on `as_of`: green within its promise, yellow from the configured
-    working days before the deadline, red once overdue. Reds first, then by deadline."""
+    working days before the deadline, red once overdue. Reds first, then by deadline. As
+    xlsx, every case the filters match (not one page), up to the export limit."""
     where, params = [], []
     for clause, value in (("department = ?", department), ("service_item_code = ?", service_item)):
         if value is not None:
@@ -179,6 +207,16 @@ def warnings(
     chosen = [c for c in judged if colour is None or c["colour"] == colour.value]
     rank = {Colour.red.value: 0, Colour.yellow.value: 1, Colour.green.value: 2}
     chosen.sort(key=lambda c: (rank[c["colour"]], c["deadline"], c["case_no"]))
+    if format is TableFormat.xlsx:
+        shown = chosen[:MAX_EXPORT_ROWS]
+        described = (
+            f"as_of={day}, colour={colour.value if colour else ''}, "
+            f"department={department or ''}, service_item={service_item or ''}"
+        )
+        exported(request, caller, audit, "case warnings", described, len(shown))
+        return download(
+            [Sheet("warnings", list(WarningCase.model_fields), shown)], f"warnings-{day}.xlsx"
+        )
     return WarningsPage(
         as_of=day,
         counts=counts,
@@ -196,8 +234,8 @@ def forecasts(
     """Every series with its chosen model and backtest errors beside the seasonal naive's."""
     where = "frequency = ?" + (" AND series_kind = ?" if kind else "")
     params: list[Any] = [frequency.value, *([kind.value] if kind else [])]
-    rows = _rows(con, f"SELECT * FROM forecast_models WHERE {where} ORDER BY series_id", params)
-    return [_summary(row) for row in rows]
+    found = rows(con, f"SELECT * FROM forecast_models WHERE {where} ORDER BY series_id", params)
+    return [_summary(row) for row in found]
 
 
 @router.get(
@@ -212,25 +250,25 @@ def series_forecast(
     """The forecast per day (or week) with 80% and 95% intervals, closed days marked closed,
     and the model's backtest errors with every candidate's, so you can judge the trust."""
     series_id = f"{kind.value}:{key}"
-    model = _rows(
+    model = rows(
         con,
         "SELECT * FROM forecast_models WHERE series_id = ? AND frequency = ?",
         [series_id, frequency.value],
     )
     if not model:
-        raise _error(
+        raise analytics_error(
             404,
             "series_not_found",
             f"no series {series_id}; list them with GET /v1/analytics/forecasts",
         )
-    points = _rows(
+    points = rows(
         con,
         "SELECT period_start, period_end, open_days, closed, provisional, forecast, lo_80, "
         "hi_80, lo_95, hi_95 FROM forecasts WHERE series_id = ? AND frequency = ? "
         "ORDER BY period_start",
         [series_id, frequency.value],
     )
-    scores = _rows(
+    scores = rows(
         con,
         "SELECT model, mase, smape, chosen, baseline FROM backtest_errors "
         "WHERE series_id = ? AND frequency = ? ORDER BY mase NULLS LAST, model",
@@ -269,7 +307,7 @@ def series_chart(
     try:
         data = charts.chart_data(con, f"{kind.value}:{key}", frequency.value, local_today())
     except charts.SeriesNotFound as error:
-        raise _error(404, "series_not_found", str(error)) from error
+        raise analytics_error(404, "series_not_found", str(error)) from error
     image = charts.render(data, format, lang)
     return Response(image, media_type=CHART_TYPES[format])
 
@@ -344,11 +382,11 @@ def query(
             request.sql, load_settings().workbench, request.limit, dialect, read
         )
     except FileNotFoundError as error:
-        raise _error(503, "analytics_missing", str(error)) from error
+        raise analytics_error(503, "analytics_missing", str(error)) from error
     except QueryRefused as error:
-        raise _error(status.HTTP_400_BAD_REQUEST, error.code, error.message) from error
+        raise analytics_error(status.HTTP_400_BAD_REQUEST, error.code, error.message) from error
     except QueryFailed as error:
-        raise _error(422, error.code, error.message) from error
+        raise analytics_error(422, error.code, error.message) from error
     headers = {
         "X-Row-Count": str(result.table.num_rows),
         "X-Truncated": str(result.truncated).lower(),
@@ -370,7 +408,7 @@ def query(
         return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM, headers=headers)
     return QueryResultBody(
         columns=[ResultColumn(name=f.name, type=str(f.type)) for f in result.table.schema],
-        rows=[[_finite(v) for v in row.values()] for row in result.table.to_pylist()],
+        rows=[[finite(v) for v in row.values()] for row in result.table.to_pylist()],
         row_count=result.table.num_rows,
         truncated=result.truncated,
         row_limit=result.row_limit,
@@ -410,20 +448,3 @@ def _summary(row: dict[str, Any]) -> ForecastSummary:
         status=row["status"],
         choice=choice,
     )
-
-
-def _rows(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
-) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description or []]
-    return [{n: _finite(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
-
-
-def _finite(value: Any) -> Any:
-    """NaN (e.g. MASE of a series that never changed) is not JSON: it becomes null."""
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
-def _error(code: int, name: str, message: str) -> HTTPException:
-    return HTTPException(code, detail={"code": name, "message": message})

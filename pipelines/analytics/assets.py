@@ -1,7 +1,7 @@
 """Dagster assets of the analytics, recomputed whenever a new snapshot is published.
 
-case_records -> case_statistics, case_warnings, demand_forecasts -> database: each step of
-`pipelines.analytics.build`, eager, unpartitioned. They read the immutable published
+case_records -> case_statistics, case_warnings, demand_forecasts, staffing_inputs -> database:
+each step of `pipelines.analytics.build`, eager, unpartitioned. They read the immutable published
 snapshot, not the pool, so they never wait for the pool writer. The calendar checks warn
 (without blocking) when a deadline or a forecast day lies past the official schedule the
 calendar knows: that is the signal to load the next year's State Council notice.
@@ -24,8 +24,16 @@ RECORDS_KEY = dg.AssetKey(["analytics", "case_records"])
 STATISTICS_KEY = dg.AssetKey(["analytics", "case_statistics"])
 WARNINGS_KEY = dg.AssetKey(["analytics", "case_warnings"])
 FORECASTS_KEY = dg.AssetKey(["analytics", "demand_forecasts"])
+STAFFING_KEY = dg.AssetKey(["analytics", "staffing_inputs"])
 DATABASE_KEY = dg.AssetKey(["analytics", "database"])
-ANALYTICS_KEYS = (RECORDS_KEY, STATISTICS_KEY, WARNINGS_KEY, FORECASTS_KEY, DATABASE_KEY)
+ANALYTICS_KEYS = (
+    RECORDS_KEY,
+    STATISTICS_KEY,
+    WARNINGS_KEY,
+    FORECASTS_KEY,
+    STAFFING_KEY,
+    DATABASE_KEY,
+)
 CALENDAR_CHECK = "official_calendar_known"
 EAGER = dg.AutomationCondition.eager()
 
@@ -125,8 +133,22 @@ def demand_forecasts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    key=STAFFING_KEY,
+    deps=[RECORDS_KEY],
+    group_name=GROUP,
+    kinds={"statsforecast", "parquet"},
+    automation_condition=EAGER,
+    description="The staffing plan's inputs: each department's time at the window and morning "
+    "share, and a forecast of its last weeks fitted without them, for the staffing backtest.",
+)
+def staffing_inputs() -> dg.MaterializeResult:
+    result = build.staffing_step(work_dir(), load_settings(), official_calendar())
+    return dg.MaterializeResult(metadata={"holdout_days": result.rows, **result.metadata})
+
+
+@dg.asset(
     key=DATABASE_KEY,
-    deps=[STATISTICS_KEY, WARNINGS_KEY, FORECASTS_KEY],
+    deps=[STATISTICS_KEY, WARNINGS_KEY, FORECASTS_KEY, STAFFING_KEY],
     group_name=GROUP,
     kinds={"duckdb"},
     automation_condition=EAGER,
@@ -141,4 +163,11 @@ def analytics_database(pool: PoolResource) -> dg.MaterializeResult:
 
 
 def analytics_assets() -> list[dg.AssetsDefinition]:
-    return [case_records, case_statistics, case_warnings, demand_forecasts, analytics_database]
+    return [
+        case_records,
+        case_statistics,
+        case_warnings,
+        demand_forecasts,
+        staffing_inputs,
+        analytics_database,
+    ]

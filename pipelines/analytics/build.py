@@ -26,6 +26,7 @@ from pipelines.analytics.database import publish_database
 from pipelines.analytics.forecasting.demand import forecast_centre
 from pipelines.analytics.pseudonym import pseudonym_key
 from pipelines.analytics.records import case_records, read_current_cases
+from pipelines.analytics.staffing import staffing_holdout, staffing_profile
 from pipelines.analytics.statistics import case_statistics
 from snapshot.analytics.config import AnalyticsSettings
 from snapshot.analytics.database import DATABASE_FILE
@@ -38,6 +39,7 @@ RECORDS = "cases"
 STATISTICS = "case_statistics"
 WARNINGS = "case_warnings"
 FORECAST_TABLES = ("demand_history", "forecasts", "forecast_models", "backtest_errors")
+STAFFING_TABLES = ("staffing_profile", "staffing_holdout")
 
 
 def work_dir() -> Path:
@@ -118,6 +120,25 @@ def forecast_step(
     return StepResult(result.forecasts.num_rows, metadata)
 
 
+def staffing_step(
+    work: Path, settings: AnalyticsSettings, calendar: OfficialCalendar
+) -> StepResult:
+    """The staffing plan's inputs: handling times and morning shares per department, and the
+    held-out weeks' forecast its backtest replays."""
+    source = json.loads((work / SOURCE).read_text(encoding="utf-8"))
+    published = dt.datetime.fromisoformat(source["snapshot_published_at"])
+    complete_through = local_date(published) - dt.timedelta(days=1)
+    records = _read(work, RECORDS)
+    profile = staffing_profile(records, settings.staffing.afternoon[0])
+    holdout = staffing_holdout(records, calendar, settings, complete_through)
+    _write(work, "staffing_profile", profile)
+    _write(work, "staffing_holdout", holdout)
+    return StepResult(
+        holdout.num_rows,
+        {"departments": profile.num_rows, "holdout_weeks": settings.staffing.holdout_weeks},
+    )
+
+
 def database_step(
     work: Path,
     serving: Path,
@@ -153,6 +174,7 @@ def database_step(
         STATISTICS: _read(work, STATISTICS),
         WARNINGS: _read(work, WARNINGS),
         **{name: _read(work, name) for name in FORECAST_TABLES},
+        **{name: _read(work, name) for name in STAFFING_TABLES},
         "catalogue_figures": catalogue_figures(snapshot),
         "calendar_days": calendar_days(calendar, first, last),
         "build_info": pa.Table.from_pylist([info]),
@@ -168,6 +190,7 @@ def build_all(serving: Path, work: Path, settings: AnalyticsSettings, as_of: dt.
     statistics_step(work, as_of)
     warnings_step(work, as_of, settings, calendar)
     forecast_step(work, settings, calendar)
+    staffing_step(work, settings, calendar)
     database_step(work, serving, as_of, settings, calendar)
     return serving / DATABASE_FILE
 

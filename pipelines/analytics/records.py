@@ -33,6 +33,17 @@ ORDER BY received_at, case_no
 DEADLINE_REACH_DAYS = 60  # calendar days beyond the longest promise a deadline can fall
 
 
+def holds_cases(snapshot: Path) -> bool:
+    """Whether a published snapshot has the case register the analytics are built from."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return bool(
+            con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                [CASES_TABLE],
+            ).fetchall()[0][0]
+        )
+
+
 def read_current_cases(snapshot: Path) -> pa.Table:
     """The current version of every certified case in a published snapshot."""
     with duckdb.connect(str(snapshot), read_only=True) as con:

@@ -10,6 +10,7 @@ with it, so both read this one definition.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,10 +60,33 @@ class WorkbenchSettings(_Section):
     max_query_chars: int = Field(default=20_000, ge=100)
 
 
+class StaffingSettings(_Section):
+    """The hall's opening hours per half-day, the service level an analyst starts from, and
+    how peak days are planned: on the forecast's upper interval rather than its mean."""
+
+    morning: tuple[str, str] = ("09:00", "12:00")
+    afternoon: tuple[str, str] = ("13:30", "17:00")
+    target_level: float = Field(default=0.8, gt=0, lt=1, description="share called in time")
+    target_minutes: float = Field(default=15.0, gt=0, description="the wait the level is for")
+    peak_quantile: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="a day whose forecast reaches this quantile of its department's open "
+        "forecast days is a peak day",
+    )
+    peak_bound: Literal["hi_80", "hi_95"] = "hi_80"
+    default_handling_minutes: float = Field(
+        default=20.0, gt=0, description="when no case records a handling time at the window"
+    )
+    holdout_weeks: int = Field(default=4, ge=1, le=26, description="weeks the backtest holds out")
+
+
 class AnalyticsSettings(_Section):
     warnings: WarningPolicy = WarningPolicy()
     forecast: ForecastSettings = ForecastSettings()
     workbench: WorkbenchSettings = WorkbenchSettings()
+    staffing: StaffingSettings = StaffingSettings()
 
 
 def config_path() -> Path:

@@ -48,6 +48,10 @@ VIEWS: dict[str, str] = {
     "forecast_models": "The model chosen per series and frequency, with its backtest MASE "
     "and sMAPE and those of the seasonal naive baseline.",
     "backtest_errors": "Backtest MAE, MASE and sMAPE of every candidate model per series.",
+    "staffing_profile": "Per department: cases, cases that record their time at the window "
+    "(on the spot, same day), its average in minutes, and the share received in the morning.",
+    "staffing_holdout": "Daily forecast per department of the last weeks of the data, "
+    "fitted without them: what the staffing backtest replays.",
     "catalogue_figures": "Per department resource: certified records, batches, open "
     "quarantine and quality score, from the snapshot the build used.",
     "calendar_days": "The official calendar over the data and the horizon: working days, "

@@ -154,7 +154,10 @@ def test_runs_materialise_into_a_real_duckdb_file(
     partition = materialization.asset_materialization.partition
     if level == "none":  # partitioned by file alone, certified by the run that landed it
         assert certified == {partition}
-        assert [s.name for s in defs.sensors or []] == ["landing_zone_sensor"]
+        assert [s.name for s in defs.sensors or []] == [
+            "landing_zone_sensor",
+            "publish_and_analytics_sensor",
+        ]
         return
     assert certified == {f"{partition}|{shard}" for shard in shards}
     # The sensor asks for the same runs: one per shard the landing run listed.

@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import duckdb
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Download, Page, expect
+from python_calamine import CalamineWorkbook
 
 from api import extract_seal
 from contracts.registry import bundled_contracts
@@ -282,6 +283,75 @@ def test_analyst_views_a_chart_and_runs_a_query(browser: Browser, live: LiveExch
     page.get_by_label("SQL").fill("DROP TABLE cases")
     page.get_by_role("button", name="执行查询").click()
     expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _workbook(download: Download) -> list[list[object]]:
+    rows: list[list[object]] = (
+        CalamineWorkbook.from_path(str(download.path())).get_sheet_by_index(0).to_python()
+    )
+    return rows
+
+
+def test_analyst_plans_windows_and_exports_the_plan(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "analyst")
+    page.get_by_role("link", name="窗口排班").click()
+    chart = page.locator("svg.staffing-chart")
+    expect(chart).to_be_visible()
+    rows = page.locator("section.card tbody tr")
+    expect(rows).to_have_count(7)  # one department's week, Monday to Sunday
+    expect(page.get_by_role("status")).to_contain_text("回测")
+    assert chart.locator("rect.morning").count() >= 7
+    screenshot(page, "analyst-staffing")
+
+    def windows() -> list[int]:
+        return [int(t) for t in rows.locator("td:nth-child(7)").all_inner_texts()]
+
+    usual = windows()
+    assert sum(usual) > 0
+    page.get_by_label("服务水平 %").fill("99")
+    page.get_by_label("等候不超过（分钟）").fill("1")
+    page.get_by_role("button", name="计算").click()
+    expect(page.get_by_role("status")).to_contain_text("99%")
+    strict = windows()
+    assert all(a <= b for a, b in zip(usual, strict, strict=True)) and sum(strict) > sum(usual)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 Excel").click()
+    sheet = _workbook(download.value)
+    assert sheet[0][0] == "department" and len(sheet) == 1 + 7
+    assert [int(float(str(r[sheet[0].index("windows")]))) for r in sheet[1:]] == strict
+
+
+def test_analyst_filters_warnings_and_exports_them(browser: Browser, live: LiveExchange) -> None:
+    page = sign_in(browser, live, "analyst")
+    warnings = page.locator("#warnings")
+    warnings.get_by_label("颜色").select_option("green")
+    warnings.get_by_role("button", name="筛选").click()
+    shown = page.locator("#warnings tbody tr")
+    expect(shown.first).to_be_visible()
+    assert set(page.locator("#warnings tbody .tag").all_inner_texts()) == {"绿牌"}
+    heading = page.locator("#warnings h2 small").inner_text()
+    total = int(re.sub(r"\D", "", heading.split("共")[1]))
+    assert shown.count() == min(total, 50)
+    if total > 50:
+        page.locator("#warnings").get_by_role("link", name="下一页").click()
+        expect(page.locator("#warnings nav span")).to_contain_text("第 2")
+    screenshot(page, "analyst-warnings-green")
+    with page.expect_download() as download:
+        page.locator("#warnings").get_by_role("link", name="导出 Excel").click()
+    sheet = _workbook(download.value)
+    assert len(sheet) - 1 == total
+    assert {r[sheet[0].index("colour")] for r in sheet[1:]} == {"green"}
+
+    statistics = page.locator("#statistics")
+    statistics.get_by_label("维度").select_option("department")
+    statistics.get_by_role("button", name="筛选").click()
+    count = int(re.sub(r"\D", "", page.locator("#statistics h2 small").inner_text()))
+    with page.expect_download() as download:
+        page.locator("#statistics").get_by_role("link", name="导出 Excel").click()
+    sheet = _workbook(download.value)
+    assert len(sheet) - 1 == count and {r[sheet[0].index("dimension")] for r in sheet[1:]} == {
+        "department"
+    }
 
 
 def test_auditor_filters_the_log_and_sees_the_chain(browser: Browser, live: LiveExchange) -> None:
