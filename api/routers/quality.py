@@ -12,13 +12,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, QualityReader
+from api.auth import QualityReader
 from api.bounds import Offset
 from api.deps import current_snapshot
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
+from api.resource_access import check_resource
 from contracts.registry import bundled_contracts
 from contracts.returns import returned_file
-from directory.actors import Role
 from snapshot.quality import (
     BATCHES_WITH_SCORES,
     OPEN_BY_RULE,
@@ -80,26 +80,6 @@ class Validation(BaseModel):
     examples: Any
 
 
-def _resource(caller: Caller, resource: str) -> None:
-    contract = bundled_contracts().get(resource)
-    if contract is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            detail={
-                "code": "unknown_resource",
-                "message": f"no resource {resource}; see /v1/resources",
-            },
-        )
-    if caller.role is Role.steward and contract.department != caller.department:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={
-                "code": "not_your_department",
-                "message": f"{resource} belongs to {contract.department}; stewards see their own",
-            },
-        )
-
-
 @router.get(
     "/{resource}/batches",
     response_model=list[BatchFigures],
@@ -108,7 +88,7 @@ def _resource(caller: Caller, resource: str) -> None:
 def batches(
     resource: str, caller: QualityReader, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> list[BatchFigures]:
-    _resource(caller, resource)
+    check_resource(caller, resource)
     rows = snapshot.query_records(BATCHES_WITH_SCORES, [resource])
     return [
         BatchFigures(
@@ -141,7 +121,7 @@ def quarantine(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> list[QuarantinedRow]:
-    _resource(caller, resource)
+    check_resource(caller, resource)
     rows = snapshot.query_records(
         QUARANTINED_PAGE,
         [resource, state, state, rule, rule, limit, offset],
@@ -169,7 +149,7 @@ def quarantine(
 def quarantine_summary(
     resource: str, caller: QualityReader, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> QuarantineSummary:
-    _resource(caller, resource)
+    check_resource(caller, resource)
     rows = snapshot.query_records(OPEN_BY_RULE, [resource])
     total = snapshot.query_records(OPEN_COUNT, [resource])
     return QuarantineSummary(
@@ -194,7 +174,7 @@ def quarantine_summary(
 def quarantine_export(
     resource: str, caller: QualityReader, snapshot: Annotated[Snapshot, Depends(current_snapshot)]
 ) -> Response:
-    _resource(caller, resource)
+    check_resource(caller, resource)
     rows = snapshot.query_records(OPEN_ROWS, [resource])
     if not rows:
         raise HTTPException(
@@ -226,7 +206,7 @@ def validations(
     caller: QualityReader,
     snapshot: Annotated[Snapshot, Depends(current_snapshot)],
 ) -> list[Validation]:
-    _resource(caller, resource)
+    check_resource(caller, resource)
     rows = snapshot.query_records(VALIDATIONS_OF_BATCH, [resource, batch])
     return [
         Validation(

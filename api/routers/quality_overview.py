@@ -11,12 +11,13 @@ import datetime as dt
 from itertools import groupby
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, QualityReader, get_directory
+from api.auth import QualityReader, get_directory
 from api.deps import current_snapshot
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
+from api.resource_access import check_resource
 from contracts.registry import bundled_contracts
 from directory import lateness
 from directory.actors import Role
@@ -120,28 +121,6 @@ def overview(
 CERTIFIED = ("certified", "partly_certified")  # statuses whose batch serves data
 
 
-def _check_resource(caller: Caller, resource: str) -> None:
-    """404 for a resource no contract names, 403 for a steward asking for another
-    department's (as the per-resource quality routes answer)."""
-    contract = bundled_contracts().get(resource)
-    if contract is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            detail={
-                "code": "unknown_resource",
-                "message": f"no resource {resource}; see /v1/resources",
-            },
-        )
-    if caller.role is Role.steward and contract.department != caller.department:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={
-                "code": "not_your_department",
-                "message": f"{resource} belongs to {contract.department}; stewards see their own",
-            },
-        )
-
-
 class BatchPoint(BaseModel):
     batch: str
     file_name: str = Field(examples=["人口基本信息_20261120.csv"])
@@ -189,7 +168,7 @@ def history(
     ] = None,
 ) -> list[ResourceHistory]:
     if resource is not None:
-        _check_resource(caller, resource)
+        check_resource(caller, resource)
     contracts = [
         c
         for c in bundled_contracts().values()

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from api.deps import current_snapshot, published_snapshot
+from api.main import create_app
 from directory.actors import Actor, Role
 from directory.sharing import RequestStatus
 from directory.store import Directory
 from directory.workdays import CHINA
-from tests.snapshot.small import AT, PERSON, write_small_snapshot
+from tests.directory.fixtures import open_sample
+from tests.live_server import serving_in_thread
+from tests.snapshot.small import AT, PERSON, SmallSnapshot, write_small_snapshot
 
 DEPARTMENT = "hrss"
 RESOURCE = "hrss_insurance"
@@ -28,6 +35,33 @@ GATE_FAILED_AT = AT + dt.timedelta(days=2)  # after the conflict's batch
 QUARANTINED_AT = GATE_FAILED_AT + dt.timedelta(hours=1)
 OBJECTED_AT = dt.datetime(2026, 11, 25, 10, 0, tzinfo=CHINA)  # then the share request, now
 CLERK = Actor("zhang.min", Role.clerk, "mr")
+
+
+@dataclass
+class InboxServer:
+    """A live app on the sample directory, serving the inbox snapshot."""
+
+    url: str
+    directory: Directory
+    snapshot: SmallSnapshot
+
+
+@contextmanager
+def serving_inbox(home: Path, base: Path) -> Iterator[InboxServer]:
+    """The sample directory under `base`, the inbox snapshot beside `home`, and an app serving
+    both in a thread (the snapshot handed to the routes as the published one)."""
+    directory = open_sample(base, home)
+    path = home.parent / "inbox.duckdb"
+    write_inbox_snapshot(path)
+    small = SmallSnapshot(path)
+    app = create_app(directory=directory)
+    app.dependency_overrides[current_snapshot] = lambda: small
+    app.dependency_overrides[published_snapshot] = lambda: small
+    try:
+        with serving_in_thread(app) as url:
+            yield InboxServer(url, directory, small)
+    finally:
+        directory.close()
 
 
 def write_inbox_snapshot(path: Path) -> None:

@@ -4,52 +4,35 @@ counts and links that lead where each is handled; who is refused, and the audit 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from api.deps import current_snapshot, published_snapshot
-from api.main import create_app
-from directory.store import Directory
 from onceonly_cli.main import app as cli
 from tests.api.inbox_exchange import (
     FAILED_BATCH,
     RESOURCE,
+    InboxServer,
     ask_hrss_again,
     object_to_a_value,
-    write_inbox_snapshot,
+    serving_inbox,
 )
-from tests.directory.fixtures import bearer, open_sample
-from tests.live_server import ANSWER_SECONDS, serving_in_thread
-from tests.snapshot.small import PERSON, SmallSnapshot
+from tests.directory.fixtures import bearer
+from tests.live_server import ANSWER_SECONDS
+from tests.snapshot.small import PERSON
 
 INBOX = "/v1/directory/inbox"
 
 
-@dataclass
-class Live:
-    url: str
-    directory: Directory
-    snapshot: SmallSnapshot
+Live = InboxServer
 
 
 @pytest.fixture
 def live(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    directory = open_sample(tmp_path_factory.getbasetemp(), onceonly_home)
-    path = onceonly_home.parent / "inbox.duckdb"
-    write_inbox_snapshot(path)
-    small = SmallSnapshot(path)
-    app = create_app(directory=directory)
-    app.dependency_overrides[current_snapshot] = lambda: small
-    app.dependency_overrides[published_snapshot] = lambda: small
-    try:
-        with serving_in_thread(app) as url:
-            yield Live(url, directory, small)
-    finally:
-        directory.close()
+    with serving_inbox(onceonly_home, tmp_path_factory.getbasetemp()) as server:
+        yield server
 
 
 def get(live: Live, path: str, headers: dict[str, str], **params: str) -> httpx.Response:

@@ -21,17 +21,19 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from api.deps import current_snapshot, published_snapshot
-from api.main import create_app
-from directory.store import Directory
 from directory.tables import Webhook
 from directory.webhook_sender import http_client, run_pass, scan
 from directory.webhooks import FIRST_RETRY
 from onceonly_cli.main import app as cli
-from tests.api.inbox_exchange import ask_hrss_again, object_to_a_value, write_inbox_snapshot
-from tests.directory.fixtures import bearer, open_sample
-from tests.live_server import ANSWER_SECONDS, serving_in_thread
-from tests.snapshot.small import PERSON, SmallSnapshot
+from tests.api.inbox_exchange import (
+    InboxServer,
+    ask_hrss_again,
+    object_to_a_value,
+    serving_inbox,
+)
+from tests.directory.fixtures import bearer
+from tests.live_server import ANSWER_SECONDS
+from tests.snapshot.small import PERSON
 
 WEBHOOK = "/v1/directory/webhook"
 TOLERANCE_SECONDS = 300  # Standard Webhooks: refuse a timestamp further off than this
@@ -102,27 +104,13 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
         server.server_close()
 
 
-@dataclass
-class Live:
-    url: str
-    directory: Directory
-    snapshot: SmallSnapshot
+Live = InboxServer
 
 
 @pytest.fixture
 def live(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    directory = open_sample(tmp_path_factory.getbasetemp(), onceonly_home)
-    path = onceonly_home.parent / "inbox.duckdb"
-    write_inbox_snapshot(path)
-    small = SmallSnapshot(path)
-    app = create_app(directory=directory)
-    app.dependency_overrides[current_snapshot] = lambda: small
-    app.dependency_overrides[published_snapshot] = lambda: small
-    try:
-        with serving_in_thread(app) as url:
-            yield Live(url, directory, small)
-    finally:
-        directory.close()
+    with serving_inbox(onceonly_home, tmp_path_factory.getbasetemp()) as server:
+        yield server
 
 
 def call(

@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from api.deps import current_snapshot, published_snapshot
-from api.main import create_app
-from directory.store import Directory
 from directory.webhook_sender import http_client, run_pass
 from tests.api.console.browser import browser, new_page, screenshot
-from tests.api.inbox_exchange import ask_hrss_again, object_to_a_value, write_inbox_snapshot
-from tests.directory.fixtures import bearer, open_sample
-from tests.live_server import free_port, serving_in_thread
-from tests.snapshot.small import SmallSnapshot
+from tests.api.inbox_exchange import (
+    InboxServer,
+    ask_hrss_again,
+    object_to_a_value,
+    serving_inbox,
+)
+from tests.directory.fixtures import bearer
+from tests.live_server import free_port
 
 # As the other browser tests: the routes behind the pages run on both databases.
 pytestmark = pytest.mark.sqlite_only
@@ -28,27 +28,13 @@ pytestmark = pytest.mark.sqlite_only
 __all__ = ["browser"]  # the fixture, imported so pytest finds it here
 
 
-@dataclass
-class Served:
-    url: str
-    directory: Directory
-    snapshot: SmallSnapshot
+Served = InboxServer
 
 
 @pytest.fixture
 def served(onceonly_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    directory = open_sample(tmp_path_factory.getbasetemp(), onceonly_home)
-    path = onceonly_home.parent / "inbox.duckdb"
-    write_inbox_snapshot(path)
-    small = SmallSnapshot(path)
-    app = create_app(directory=directory)
-    app.dependency_overrides[current_snapshot] = lambda: small
-    app.dependency_overrides[published_snapshot] = lambda: small
-    try:
-        with serving_in_thread(app) as url:
-            yield Served(url, directory, small)
-    finally:
-        directory.close()
+    with serving_inbox(onceonly_home, tmp_path_factory.getbasetemp()) as server:
+        yield server
 
 
 def test_the_steward_home_page_shows_the_inbox_and_the_webhook_page(
