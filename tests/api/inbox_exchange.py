@@ -122,10 +122,11 @@ def object_to_a_value(directory: Directory, claimed: str = "张伟") -> int:
 def ask_hrss_again(directory: Directory) -> int:
     """Civil affairs' grant of social insurance data is revoked and asked for again: a share
     request waiting for hrss; its number."""
-    (held,) = directory.requests.list(DEPARTMENT, "incoming", RequestStatus.granted)
+    granted = directory.requests.list(DEPARTMENT, "incoming", RequestStatus.granted)
+    (held,) = [r for r in granted if r.requester_department == "ca"]
     directory.requests.revoke(held.id, Actor("hrss_steward", Role.steward, DEPARTMENT), "重新申请")
     again = directory.requests.submit(
-        Actor("ca_steward", Role.steward, held.requester_department),
+        Actor("ca_steward", Role.steward, "ca"),
         held.requester_department,
         held.resource_code,
         held.service_item_code,

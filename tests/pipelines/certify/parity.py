@@ -248,6 +248,7 @@ def comparable(report: CertificationReport) -> dict[str, Any]:
     """The report without timings, and each gate outcome as rule, verdict and count."""
     data = asdict(report)
     data.pop("seconds")
+    data.pop("phases")
     gate = data.pop("gate")
     data["gate"] = [
         (o["rule_id"], o["expectation_type"], o["success"], o["unexpected_count"], o["error"])
