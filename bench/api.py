@@ -244,10 +244,16 @@ PROFILE_PARTS = (
     ("threadpool hand-offs (sync routes and dependencies)", ("WorkerThread.run",)),
     ("uvicorn HTTP, middleware, routing, event loop", ("",)),
 )
-# Leaf frames of a thread waiting: a worker for work, the audit writer for events (inside
+# Leaf frames of a thread waiting: a worker for work, the audit and form writers for events (inside
 # SimpleQueue.get, C code), the event loop inside uvloop (C code, where py-spy cannot tell
 # waiting on sockets from parsing HTTP).
-IDLE_LEAVES = ("Condition.wait (", "Queue.get (", "GroupWriter._run (", "Runner.run (")
+IDLE_LEAVES = (
+    "Condition.wait (",
+    "Queue.get (",
+    "GroupWriter._run (",
+    "FormRecorder._run (",
+    "Runner.run (",
+)
 
 
 def _summarise_profile(folded: Path, load: api_load.Load) -> str:

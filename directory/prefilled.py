@@ -18,12 +18,33 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Table, bindparam, delete, insert, select
 
 from directory.db import Database
 from directory.tables import PrefilledValue
 
-_CHUNK = 400  # bounded IN lists on every backend
+_TABLE: Table = PrefilledValue.__table__  # type: ignore[assignment]  # a Table, typed wider
+_COLUMNS = _TABLE.c
+# One form's recorded values, by the leading columns of the table's unique key.
+_DELETE_FORM = delete(_TABLE).where(
+    _COLUMNS.department == bindparam("k_department"),
+    _COLUMNS.case_no == bindparam("k_case_no"),
+    _COLUMNS.subject_hash == bindparam("k_subject_hash"),
+    _COLUMNS.service_item == bindparam("k_service_item"),
+)
+
+
+def _form_key(
+    department: str, case_no: str, subject_hash: str, service_item: str
+) -> dict[str, str]:
+    return {
+        "k_department": department,
+        "k_case_no": case_no,
+        "k_subject_hash": subject_hash,
+        "k_service_item": service_item,
+    }
+
+
 log = logging.getLogger(__name__)
 
 
@@ -65,47 +86,41 @@ class PrefilledForms:
         self._db = db
 
     def record(self, forms: Sequence[FilledForm]) -> None:
-        """Keep `forms` (all of one department), each replacing what an earlier prefill of
-        the same form recorded; one transaction."""
+        """Keep `forms`, each replacing what an earlier prefill of the same form recorded;
+        one transaction.
+
+        Core statements run as executemany, not ORM objects: the writer runs once per
+        prefill group, and the unit of work's bookkeeping per row cost more than the rows.
+        Each form's old values go by equality on the unique key's leading columns, an index
+        seek whatever the table holds (an IN over row values seeks the department alone and
+        scans its rows, a cost that grew with every prefill ever recorded)."""
         latest = {(f.department, *f.form): f for f in forms}  # the last of a batch wins
         if not latest:
             return
         with self._db.write() as session:
-            by_department: dict[str, list[tuple[str, str, str]]] = {}
-            for department, *form in latest:
-                by_department.setdefault(department, []).append((form[0], form[1], form[2]))
-            for department, keys in by_department.items():
-                for start in range(0, len(keys), _CHUNK):
-                    session.execute(
-                        delete(PrefilledValue).where(
-                            PrefilledValue.department == department,
-                            tuple_(
-                                PrefilledValue.case_no,
-                                PrefilledValue.subject_hash,
-                                PrefilledValue.service_item,
-                            ).in_(keys[start : start + _CHUNK]),
-                        )
-                    )
-            session.add_all(
-                PrefilledValue(
-                    department=form.department,
-                    user=form.user,
-                    service_item=form.service_item,
-                    case_no=form.case_no,
-                    subject_key=form.subject_key,
-                    subject_hash=form.subject_hash,
-                    field=value.field,
-                    resource=value.resource,
-                    item=value.item,
-                    value=value.value,
-                    masked=value.masked,
-                    batch=value.batch,
-                    certified_at=value.certified_at,
-                    recorded_at=form.recorded_at,
-                )
+            session.execute(_DELETE_FORM, [_form_key(*key) for key in latest])
+            rows = [
+                {
+                    "department": form.department,
+                    "user": form.user,
+                    "service_item": form.service_item,
+                    "case_no": form.case_no,
+                    "subject_key": form.subject_key,
+                    "subject_hash": form.subject_hash,
+                    "field": value.field,
+                    "resource": value.resource,
+                    "item": value.item,
+                    "value": value.value,
+                    "masked": value.masked,
+                    "batch": value.batch,
+                    "certified_at": value.certified_at,
+                    "recorded_at": form.recorded_at,
+                }
                 for form in latest.values()
                 for value in form.values
-            )
+            ]
+            if rows:
+                session.execute(insert(_TABLE), rows)
 
     def forget(self, department: str, forms: Sequence[tuple[str, str, str]]) -> None:
         """Drop the recorded `forms` (case number, subject hash, service item) of
@@ -114,17 +129,7 @@ class PrefilledForms:
         if not keys:
             return
         with self._db.write() as session:
-            for start in range(0, len(keys), _CHUNK):
-                session.execute(
-                    delete(PrefilledValue).where(
-                        PrefilledValue.department == department,
-                        tuple_(
-                            PrefilledValue.case_no,
-                            PrefilledValue.subject_hash,
-                            PrefilledValue.service_item,
-                        ).in_(keys[start : start + _CHUNK]),
-                    )
-                )
+            session.execute(_DELETE_FORM, [_form_key(department, *key) for key in keys])
 
     def of_department(self, department: str) -> list[FilledForm]:
         """Every form recorded for `department`, in case-number order."""
