@@ -12,6 +12,13 @@ SAMPLE_ENTERPRISES ?= 2000
 API_HOST ?= 127.0.0.1
 API_PORT ?= 8000
 
+# Every Python process of `make test` (the xdist workers, each `onceonly` command and server a
+# test starts, Spark's Python workers) imports the same libraries. Compiled once, at install for
+# the libraries and on first import for ours, instead of from source by every process, as
+# happens where PYTHONDONTWRITEBYTECODE is set: importing the API took 7 s instead of 3.4 s.
+unexport PYTHONDONTWRITEBYTECODE
+export UV_COMPILE_BYTECODE := 1
+
 CHROMIUM ?= /usr/bin/chromium
 # Debian's packages need root: sudo when make runs as another user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -1,4 +1,5 @@
-"""Bounds on the integers a request may carry, so none reaches a database it cannot fit in.
+"""Bounds on the integers and days a request may carry, so none reaches a database it cannot
+fit in, nor makes the working-day calendar build centuries.
 
 Python's int has no limit, but the directory's keys and offsets are 64-bit signed integers
 (SQLite and PostgreSQL alike) and so are DuckDB's: a larger number sent to them raises an
@@ -8,9 +9,11 @@ such a request into the usual 422 naming the field, and the OpenAPI description 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import Path, Query
+from pydantic import AfterValidator
 
 DATABASE_INT_MAX = 2**63 - 1
 
@@ -23,3 +26,22 @@ VersionNumber = Annotated[
     Path(ge=1, le=DATABASE_INT_MAX, description="A version number from the entry's history"),
 ]
 Offset = Annotated[int, Query(ge=0, le=DATABASE_INT_MAX, description="Rows to skip")]
+
+# Days asked about ("on", "as of", "the week of") are counted in working days, and the
+# calendar builds every day of the years between today and the day asked: a request for
+# 9999-12-31 took seconds and hundreds of megabytes, on every route that counts deadlines.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
+DAY_RANGE = f"between {EARLIEST_DAY} and {LATEST_DAY}"
+
+
+def within_calendar(day: dt.date | None) -> dt.date | None:
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(
+            f"{day} is outside {EARLIEST_DAY}..{LATEST_DAY}, the years the working-day "
+            "calendar counts; ask about a day in that range"
+        )
+    return day
+
+
+CalendarDay = Annotated[dt.date | None, AfterValidator(within_calendar)]

@@ -134,10 +134,24 @@ def _run_measured(command: list[str]) -> dict[str, Any]:
     done.set()
     sampler.join()
     if child.returncode != 0:
-        raise SystemExit(f"the measurement failed:\n{errors[-4000:]}")
+        raise SystemExit(f"the measurement failed:\n{errors[-4000:]}{_hint(errors)}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["peak_mib"] = peak / 2**20
     return result
+
+
+def _hint(errors: str) -> str:
+    """What to do when Spark's driver could not hold the rows it collects, which Spark reports
+    as a lost task result or a full heap rather than as too little driver memory."""
+    if not any(s in errors for s in ("TaskResultLost", "OutOfMemoryError", "Java heap space")):
+        return ""
+    import settings
+
+    memory = settings.current().spark_driver_memory
+    return (
+        f"\nSpark's driver ({memory}) could not hold the rows it collects: raise "
+        f"{settings.SPARK_DRIVER_MEMORY_ENV} (the bench at 1 M persons needs about 12g)."
+    )
 
 
 def _rss(process: object) -> int:
@@ -168,6 +182,11 @@ def _report(results: dict[str, dict[str, Any]], persons: int) -> None:
         ("duplicates", lambda r: f"{r['duplicates']:,.0f}"),
         ("region shards", lambda r: f"{r['shards']:,.0f} ({r['level']})"),
     ]
+    if all("driver_in" in r for r in results.values()):
+        rows += [
+            ("driver in: pool->spark", lambda r: f"{1e6 * r['driver_in'] / r['rows']:.2f} us"),
+            ("driver out: spark->pool", lambda r: f"{1e6 * r['driver_out'] / r['rows']:.2f} us"),
+        ]
     for label, cell in rows:
         print(f"{label:24}" + "".join(f"{cell(r):>14}" for r in results.values()))
     print("targets: DuckDB full / one-pass 3x and peak memory 6 GB; per-row cost flat from")
@@ -251,6 +270,7 @@ def _measure(base: Path, engine: str) -> dict[str, Any]:
         started = time.perf_counter()
         publish(con, Path(pool.certified_path), Path(pool.serving_path))
         published = time.perf_counter() - started
+        driver = _driver_transfers(con, batch) if engine == "spark" else {}
     report = delivery.total
     gates = [s.gate.get("seconds", 0.0) for s in delivery.shards]
     return {
@@ -265,7 +285,35 @@ def _measure(base: Path, engine: str) -> dict[str, Any]:
         "shards": len(delivery.shards),
         "level": os.environ["ONCEONLY_SHARDS"],
         "phases": report.phases,
+        **driver,
     }
+
+
+def _driver_transfers(con: Any, batch: str) -> dict[str, float]:
+    """Seconds the Spark engine's driver spends moving the batch's rows, each way, apart from
+    any computing: the pool's rows into Spark (`pool.read`: DuckDB to Arrow to the JVM), and
+    rows Spark holds already computed back into the pool (`pool.registered`: the JVM to Arrow
+    to a DuckDB table). The projection's per-row driver cost is built from these, since the
+    engine's phases mix them with Spark's own work."""
+    from pyspark.sql import SparkSession
+
+    from pipelines.certify.spark import pool as spark_pool
+
+    spark = SparkSession.getActiveSession()
+    assert spark is not None
+    sql = "SELECT * FROM landing.ps_population WHERE _file_hash = ?"
+    started = time.perf_counter()
+    frame = spark_pool.read(spark, con, sql, [batch])
+    frame.count()
+    inward = time.perf_counter() - started
+    kept = frame.persist()
+    kept.count()
+    started = time.perf_counter()
+    with spark_pool.registered(con, "bench_transfer", kept) as view:
+        con.execute(f"CREATE TEMP TABLE bench_transferred AS SELECT * FROM {view}")
+    outward = time.perf_counter() - started
+    kept.unpersist()
+    return {"driver_in": inward, "driver_out": outward}
 
 
 def _engine(engine: str, lake: Path):  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ from api.analytics_access import (
     rows,
 )
 from api.auth import require_role
-from api.bounds import Offset
+from api.bounds import DAY_RANGE, CalendarDay, Offset
 from api.deps import workbench_of
 from api.errors import ErrorContractRoute
 from api.models_analytics import (
@@ -185,7 +185,7 @@ def warnings(
     department: Annotated[str | None, Query(examples=["公安局"])] = None,
     service_item: Annotated[str | None, Query(examples=["4101000008"])] = None,
     as_of: Annotated[
-        dt.date | None, Query(description="judge the cases on this day (default: today)")
+        CalendarDay, Query(description=f"judge the cases on this day (default: today); {DAY_RANGE}")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
     offset: Offset = 0,

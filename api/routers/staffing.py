@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.analytics_access import Analyst, Audit, Database, exported, rows
 from api.auth import require_role
+from api.bounds import DAY_RANGE, CalendarDay
 from api.errors import ErrorContractRoute
 from api.models_analytics import (
     ReplayedDay,
@@ -81,7 +82,8 @@ def staffing_plan(
     within_minutes: WithinMinutes = None,
     department: Annotated[str | None, Query(max_length=64, examples=["公安局"])] = None,
     week: Annotated[
-        dt.date | None, Query(description="any day of the week to plan (default: every week)")
+        CalendarDay,
+        Query(description=f"a day of the week to plan (default: every week); {DAY_RANGE}"),
     ] = None,
     format: Format = TableFormat.json,
 ) -> StaffingPlan | Response:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api import steward_views as views
 from api.auth import Editor, Reader, get_directory
+from api.bounds import DAY_RANGE, CalendarDay
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
     BundleDoc,
@@ -30,7 +31,7 @@ router = APIRouter(
     responses=ERROR_RESPONSES,
 )
 Dir = Annotated[Directory, Depends(get_directory)]
-OnDay = Annotated[dt.date | None, Query(description="Default: today in China")]
+OnDay = Annotated[CalendarDay, Query(description=f"Default: today in China; {DAY_RANGE}")]
 
 
 def _item(directory: Directory, view: ServiceItemView, on: dt.date | None) -> ServiceItemResponse:

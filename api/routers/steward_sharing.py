@@ -3,14 +3,13 @@ the exchange and clerks use."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
 from api import steward_views as views
 from api.auth import Editor, Reader, get_directory
-from api.bounds import RowId
+from api.bounds import DAY_RANGE, CalendarDay, RowId
 from api.errors import ERROR_RESPONSES, ErrorContractRoute
 from api.models_directory import (
     Approval,
@@ -148,7 +147,7 @@ def check_grant(
     resource: Annotated[str, Query(examples=["301001/000001"])],
     service_item: Annotated[str, Query(examples=["4101000001"])],
     items: Annotated[list[str], Query(examples=[["id_number", "name"]])],
-    on: Annotated[dt.date | None, Query(description="Default: today in China")] = None,
+    on: Annotated[CalendarDay, Query(description=f"Default: today in China; {DAY_RANGE}")] = None,
 ) -> GrantDecision:
     decision = directory.grants.check(department, resource, items, service_item, on)
     return GrantDecision(

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -26,13 +27,15 @@ from contracts.keys.checksums import id_check_char
 from directory.departments import departments
 from directory.sample import load_sample
 from directory.store import Directory, open_directory
+from pipelines.analytics.assets import ANALYTICS_KEYS
 from pipelines.definitions import build_definitions
 from pipelines.instance import get_instance
-from pipelines.landing.runner import land_pending, publish_snapshot
+from pipelines.landing.runner import QUIET, land_pending, publish_snapshot
 from pipelines.samples import generate_landing_zone
 from pipelines.samples.cases import load_service_items
 from tests import postgres
 from tests.backends import URL_ENV, copy_directory, fresh_directory, migrate_directory
+from tests.session_builds import built_once
 
 OPEN_CASES_PER_ITEM = 80  # distinct open cases per service item, for tests that count reads
 CASE_DAY = "20261121"  # the day after the sample's last: no generated case has its numbers
@@ -154,28 +157,50 @@ class _Built:
     firm: str
 
 
-_built: dict[tuple[str, int, int], _Built] = {}
+_built: dict[tuple[str, int, int, bool], _Built] = {}
 
 
 def _template(
-    tmp_path_factory: pytest.TempPathFactory, backend: str, persons: int, case_days: int
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    persons: int,
+    case_days: int,
+    analytics: bool = False,
 ) -> _Built:
-    """The exchange built once in this process for `backend` and these sizes, closed. The
-    PostgreSQL one is the SQLite one's files with its directory copied into a database of
-    this process's cluster (`copy_directory`): the Dagster build is the same on both."""
-    key = (backend, persons, case_days)
+    """The exchange built for `backend` and these sizes (with the analytics assets
+    materialised if `analytics`), closed; built once per test session and shared by the test
+    processes (see `_shared_sqlite_build`). The PostgreSQL one is the SQLite one's files with
+    its directory copied into a database of this process's cluster (`copy_directory`): the
+    Dagster build is the same on both."""
+    key = (backend, persons, case_days, analytics)
     if key in _built:
         return _built[key]
     if backend == "postgresql":
-        source = _template(tmp_path_factory, "sqlite", persons, case_days)
-        home = tmp_path_factory.mktemp(f"built-{backend}-{persons}-{case_days}") / "var"
-        shutil.copytree(source.home, home)
+        source = _template(tmp_path_factory, "sqlite", persons, case_days, analytics)
         cluster = postgres.started()
         url = cluster.database(cluster.template("empty", migrate_directory))
-        copy_directory(settings.current({"ONCEONLY_HOME": str(home)}).directory_url, url)
-        _built[key] = _Built(home, url, source.person, source.firm)
-        return _built[key]
-    home = tmp_path_factory.mktemp(f"built-{backend}-{persons}-{case_days}") / "var"
+        copy_directory(settings.current({"ONCEONLY_HOME": str(source.home)}).directory_url, url)
+        _built[key] = _Built(source.home, url, source.person, source.firm)
+    else:
+        _built[key] = _shared_sqlite_build(tmp_path_factory, persons, case_days, analytics)
+    return _built[key]
+
+
+def _shared_sqlite_build(
+    tmp_path_factory: pytest.TempPathFactory, persons: int, case_days: int, analytics: bool
+) -> _Built:
+    """The SQLite exchange, built by whichever test process asks first (`built_once`)."""
+
+    def build(folder: Path) -> dict[str, Any]:
+        built = _build_sqlite(folder / "var", persons, case_days, analytics)
+        return {"person": built.person, "firm": built.firm}
+
+    name = f"built-sqlite-{persons}-{case_days}{'-analytics' if analytics else ''}"
+    folder, subjects = built_once(tmp_path_factory.getbasetemp(), name, build)
+    return _Built(folder / "var", None, subjects["person"], subjects["firm"])
+
+
+def _build_sqlite(home: Path, persons: int, case_days: int, analytics: bool) -> _Built:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ONCEONLY_HOME", str(home))
         patch.setenv("DAGSTER_HOME", str(home / "dagster"))
@@ -183,8 +208,22 @@ def _template(
             patch.delenv(variable, raising=False)
         built = build_exchange(home, persons=persons, case_days=case_days)
         built.directory.close()
-    _built[key] = _Built(home, None, built.person, built.firm)
-    return _built[key]
+        if analytics:
+            materialise_analytics()
+    return _Built(home, None, built.person, built.firm)
+
+
+def materialise_analytics() -> None:
+    """The analytics assets (statistics, forecasts, the staffing plan) over the published
+    snapshot of the exchange the environment points at."""
+    result = (
+        build_definitions()
+        .resolve_implicit_global_asset_job_def()
+        .execute_in_process(
+            instance=get_instance(), asset_selection=list(ANALYTICS_KEYS), run_config=QUIET
+        )
+    )
+    assert result.success
 
 
 @contextmanager
@@ -195,10 +234,12 @@ def copied_exchange(
     *,
     persons: int = 300,
     case_days: int = 3,
+    analytics: bool = False,
 ) -> Iterator[Exchange]:
-    """A private copy of the exchange `build_exchange` makes, on `backend`, with the
-    environment pointing at it (as `exchange_home` does); closed and dropped afterwards."""
-    built = _template(tmp_path_factory, backend, persons, case_days)
+    """A private copy of the exchange `build_exchange` makes, on `backend` (with the analytics
+    materialised if `analytics`), with the environment pointing at it (as `exchange_home`
+    does); closed and dropped afterwards."""
+    built = _template(tmp_path_factory, backend, persons, case_days, analytics)
     home = tmp_path_factory.mktemp(name) / "var"
     shutil.copytree(built.home, home)
     with pytest.MonkeyPatch.context() as patch:

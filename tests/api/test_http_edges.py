@@ -1,5 +1,6 @@
 """The edges of the HTTP surface, over real HTTP against the app and the sample directory:
-integers too large for a database, the one error body on every error the app can give, no
+integers too large for a database, days beyond the working-day calendar's years, the one
+error body on every error the app can give, no
 caching of answers that may carry personal data, and the documentation pages served from the
 app itself under a strict Content-Security-Policy."""
 
@@ -72,6 +73,30 @@ def test_integers_beyond_64_bits_are_refused_by_name_not_a_server_error(
     refused = error_body(response, 422)
     assert refused["code"] == "invalid_request"
     assert "less than or equal to 9223372036854775807" in str(refused["message"])
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2100-01-01"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/directory/bundles",
+        "/v1/directory/service-items",
+        "/v1/directory/grants/check?department=mr&resource=301001/000001"
+        "&service_item=4101000001&items=name",
+    ],
+)
+def test_days_beyond_the_calendar_are_refused_by_name_not_built_day_by_day(
+    client: TestClient, sample: Directory, path: str, day: str
+) -> None:
+    # Each such day once made the calendar build every day up to it (seconds per request).
+    joined = "&" if "?" in path else "?"
+    response = client.get(f"{path}{joined}on={day}", headers=headers_of(sample, "steward"))
+    refused = error_body(response, 422)
+    assert refused["code"] == "invalid_request"
+    assert "outside 2000-01-01..2099-12-31" in str(refused["message"])
+    assert client.get(
+        f"{path}{joined}on=2026-11-20", headers=headers_of(sample, "steward")
+    ).is_success
 
 
 def test_an_unknown_path_is_a_404_in_the_error_shape(client: TestClient) -> None:

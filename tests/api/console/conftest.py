@@ -1,6 +1,6 @@
 """A small real exchange with analytics, served by a live uvicorn, for the console's tests.
 
-Built by the real pipeline once per test process and backend and copied per module (sample
+Built by the real pipeline once per test session and copied per module (sample
 feeds -> Dagster landing, certification and snapshot), then the analytics assets, with the
 sample directory and one user per role. The browser tests drive Debian's Chromium against it
 over 127.0.0.1.
@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from api.main import create_app
-from pipelines.analytics.assets import ANALYTICS_KEYS
-from pipelines.definitions import build_definitions
-from pipelines.instance import get_instance
-from pipelines.landing.runner import QUIET
 from tests.api.conftest import Exchange, copied_exchange
 from tests.live_server import serving_in_thread
 
@@ -44,16 +40,8 @@ class LiveExchange:
 def live(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[LiveExchange]:
     # 400 days of cases, so the analytics have forecasts to chart.
     with copied_exchange(
-        tmp_path_factory, "console", backend, persons=400, case_days=400
+        tmp_path_factory, "console", backend, persons=400, case_days=400, analytics=True
     ) as exchange:
-        result = (
-            build_definitions()
-            .resolve_implicit_global_asset_job_def()
-            .execute_in_process(
-                instance=get_instance(), asset_selection=list(ANALYTICS_KEYS), run_config=QUIET
-            )
-        )
-        assert result.success
         tokens = {}
         for role, (name, department) in USERS.items():
             exchange.directory.identity.create_user(name, role, department)
