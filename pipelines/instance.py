@@ -13,6 +13,14 @@ DAGSTER_YAML = """\
 # Written by onceonly on first use; edit freely, it is not overwritten.
 telemetry:
   enabled: false
+# Every run's events in one SQLite file, instead of a new database (schema and all) per run:
+# a file's landing is a run, and per-run databases cost about 0.2 s of each.
+event_log_storage:
+  module: dagster._core.storage.event_log
+  class: ConsolidatedSqliteEventLogStorage
+  config:
+    base_dir:
+      env: DAGSTER_HOME
 concurrency:
   runs:
     max_concurrent_runs: 4
