@@ -103,7 +103,12 @@ def main() -> None:
             "--shards",
             args.shards or ("province" if engine == "spark" else "none"),
         ]
-        results[engine] = _run_measured(command)
+        try:
+            results[engine] = _run_measured(command)
+        except SystemExit:
+            if results:  # what was measured before the failure still counts
+                _report(results, args.persons)
+            raise
     _report(results, args.persons)
 
 
@@ -143,7 +148,8 @@ def _run_measured(command: list[str]) -> dict[str, Any]:
 def _hint(errors: str) -> str:
     """What to do when Spark's driver could not hold the rows it collects, which Spark reports
     as a lost task result or a full heap rather than as too little driver memory."""
-    if not any(s in errors for s in ("TaskResultLost", "OutOfMemoryError", "Java heap space")):
+    signs = ("TaskResultLost", "OutOfMemoryError", "Java heap space", 'dagScheduler()" is null')
+    if not any(s in errors for s in signs):
         return ""
     import settings
 
@@ -182,10 +188,10 @@ def _report(results: dict[str, dict[str, Any]], persons: int) -> None:
         ("duplicates", lambda r: f"{r['duplicates']:,.0f}"),
         ("region shards", lambda r: f"{r['shards']:,.0f} ({r['level']})"),
     ]
-    if all("driver_in" in r for r in results.values()):
+    if any("driver_in" in r for r in results.values()):  # Spark's driver, per row each way
         rows += [
-            ("driver in: pool->spark", lambda r: f"{1e6 * r['driver_in'] / r['rows']:.2f} us"),
-            ("driver out: spark->pool", lambda r: f"{1e6 * r['driver_out'] / r['rows']:.2f} us"),
+            ("driver in: pool->spark", lambda r: _per_row(r, "driver_in")),
+            ("driver out: spark->pool", lambda r: _per_row(r, "driver_out")),
         ]
     for label, cell in rows:
         print(f"{label:24}" + "".join(f"{cell(r):>14}" for r in results.values()))
@@ -198,6 +204,10 @@ def _report(results: dict[str, dict[str, Any]], persons: int) -> None:
         print(f"where certification's {result['certify']:.2f} s went on {engine} (shards summed):")
         for line in breakdown(result["phases"], result["certify"]):
             print(line)
+
+
+def _per_row(result: dict[str, Any], seconds: str) -> str:
+    return f"{1e6 * result[seconds] / result['rows']:.2f} us" if seconds in result else "-"
 
 
 def breakdown(phases: dict[str, float], total: float) -> list[str]:
