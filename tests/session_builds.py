@@ -18,6 +18,8 @@ from typing import Any
 
 from filelock import FileLock
 
+_known: dict[Path, dict[str, Any]] = {}  # this process's builds already found, by folder
+
 
 def built_once(
     scratch: Path, name: str, build: Callable[[Path], dict[str, Any]]
@@ -27,12 +29,12 @@ def built_once(
     Readers copy what they change: the folder is shared."""
     root = scratch.parent if os.environ.get("PYTEST_XDIST_WORKER") else scratch
     folder = root / name
-    recorded = folder / "built.json"
-    with FileLock(f"{folder}.lock"):
-        if not recorded.exists():
-            shutil.rmtree(folder, ignore_errors=True)  # a build that failed halfway
-            folder.mkdir(parents=True)
-            facts = build(folder)
-            recorded.write_text(json.dumps(facts), encoding="utf-8")
-    facts = json.loads(recorded.read_text(encoding="utf-8"))
-    return folder, facts
+    if folder not in _known:
+        recorded = folder / "built.json"
+        with FileLock(f"{folder}.lock"):
+            if not recorded.exists():
+                shutil.rmtree(folder, ignore_errors=True)  # a build that failed halfway
+                folder.mkdir(parents=True)
+                recorded.write_text(json.dumps(build(folder)), encoding="utf-8")
+        _known[folder] = json.loads(recorded.read_text(encoding="utf-8"))
+    return folder, _known[folder]

@@ -192,25 +192,21 @@ def _shared_sqlite_build(
     """The SQLite exchange, built by whichever test process asks first (`built_once`)."""
 
     def build(folder: Path) -> dict[str, Any]:
-        built = _build_sqlite(folder / "var", persons, case_days, analytics)
+        home = folder / "var"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("ONCEONLY_HOME", str(home))
+            patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+            for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING", URL_ENV):
+                patch.delenv(variable, raising=False)
+            built = build_exchange(home, persons=persons, case_days=case_days)
+            built.directory.close()
+            if analytics:
+                materialise_analytics()
         return {"person": built.person, "firm": built.firm}
 
     name = f"built-sqlite-{persons}-{case_days}{'-analytics' if analytics else ''}"
     folder, subjects = built_once(tmp_path_factory.getbasetemp(), name, build)
     return _Built(folder / "var", None, subjects["person"], subjects["firm"])
-
-
-def _build_sqlite(home: Path, persons: int, case_days: int, analytics: bool) -> _Built:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ONCEONLY_HOME", str(home))
-        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-        for variable in ("ONCEONLY_POOL", "ONCEONLY_LANDING", URL_ENV):
-            patch.delenv(variable, raising=False)
-        built = build_exchange(home, persons=persons, case_days=case_days)
-        built.directory.close()
-        if analytics:
-            materialise_analytics()
-    return _Built(home, None, built.person, built.firm)
 
 
 def materialise_analytics() -> None:
