@@ -146,8 +146,9 @@ def _run_measured(command: list[str]) -> dict[str, Any]:
 
 
 def _hint(errors: str) -> str:
-    """What to do when Spark's driver could not hold the rows it collects, which Spark reports
-    as a lost task result or a full heap rather than as too little driver memory."""
+    """What to do when Spark ran out of memory, which it reports as a lost task result or a
+    full heap rather than as too little memory (on `local[N]` the driver's JVM runs the
+    executors, so its memory is theirs)."""
     signs = ("TaskResultLost", "OutOfMemoryError", "Java heap space", 'dagScheduler()" is null')
     if not any(s in errors for s in signs):
         return ""
@@ -155,8 +156,8 @@ def _hint(errors: str) -> str:
 
     memory = settings.current().spark_driver_memory
     return (
-        f"\nSpark's driver ({memory}) could not hold the rows it collects: raise "
-        f"{settings.SPARK_DRIVER_MEMORY_ENV} (the bench at 1 M persons needs about 12g)."
+        f"\nSpark's driver ({memory}) ran out of memory: raise "
+        f"{settings.SPARK_DRIVER_MEMORY_ENV} (on local[N] it holds the executors too)."
     )
 
 
@@ -188,10 +189,10 @@ def _report(results: dict[str, dict[str, Any]], persons: int) -> None:
         ("duplicates", lambda r: f"{r['duplicates']:,.0f}"),
         ("region shards", lambda r: f"{r['shards']:,.0f} ({r['level']})"),
     ]
-    if any("driver_in" in r for r in results.values()):  # Spark's driver, per row each way
+    if any("to_spark" in r for r in results.values()):  # rows moved, per row each way
         rows += [
-            ("driver in: pool->spark", lambda r: _per_row(r, "driver_in")),
-            ("driver out: spark->pool", lambda r: _per_row(r, "driver_out")),
+            ("rows pool->spark (us)", lambda r: _per_row(r, "to_spark")),
+            ("rows spark->pool (us)", lambda r: _per_row(r, "to_pool")),
         ]
     for label, cell in rows:
         print(f"{label:24}" + "".join(f"{cell(r):>14}" for r in results.values()))
@@ -263,7 +264,8 @@ def _measure(base: Path, engine: str) -> dict[str, Any]:
 
     batch = (base / "batch").read_text()
     pool = _pool(base / f"pool_{engine}")
-    factory = _engine(engine, base / f"lake_{engine}")  # Spark starts here, untimed
+    lake = base / f"lake_{engine}"
+    factory = _engine(engine, lake)  # Spark starts here, untimed
     with pool.connect() as con:
         started = time.perf_counter()
         counts = con.execute(ONE_PASS, [batch]).fetchall()[0]
@@ -280,7 +282,7 @@ def _measure(base: Path, engine: str) -> dict[str, Any]:
         started = time.perf_counter()
         publish(con, Path(pool.certified_path), Path(pool.serving_path))
         published = time.perf_counter() - started
-        driver = _driver_transfers(con, batch) if engine == "spark" else {}
+        transfers = _transfers(con, batch, lake / "exchange") if engine == "spark" else {}
     report = delivery.total
     gates = [s.gate.get("seconds", 0.0) for s in delivery.shards]
     return {
@@ -295,35 +297,37 @@ def _measure(base: Path, engine: str) -> dict[str, Any]:
         "shards": len(delivery.shards),
         "level": os.environ["ONCEONLY_SHARDS"],
         "phases": report.phases,
-        **driver,
+        **transfers,
     }
 
 
-def _driver_transfers(con: Any, batch: str) -> dict[str, float]:
-    """Seconds the Spark engine's driver spends moving the batch's rows, each way, apart from
-    any computing: the pool's rows into Spark (`pool.read`: DuckDB to Arrow to the JVM), and
-    rows Spark holds already computed back into the pool (`pool.registered`: the JVM to Arrow
-    to a DuckDB table). The projection's per-row driver cost is built from these, since the
-    engine's phases mix them with Spark's own work."""
+def _transfers(con: Any, batch: str, exchange: Path) -> dict[str, float]:
+    """Seconds the Spark engine spends moving the batch's rows, each way, apart from any
+    computing: the pool's rows into Spark (DuckDB writes Parquet, Spark's executors read it),
+    and rows Spark holds already computed back into the pool (Spark's executors write Parquet,
+    DuckDB reads it into a table). The projection's per-row transfer cost is built from these,
+    since the engine's phases mix them with Spark's own work."""
     from pyspark.sql import SparkSession
 
-    from pipelines.certify.spark import pool as spark_pool
+    from pipelines.certify.spark.exchange import ParquetExchange
 
     spark = SparkSession.getActiveSession()
     assert spark is not None
+    files = ParquetExchange(spark, exchange)
     sql = "SELECT * FROM landing.ps_population WHERE _file_hash = ?"
     started = time.perf_counter()
-    frame = spark_pool.read(spark, con, sql, [batch])
+    frame = files.read(con, sql, [batch])
     frame.count()
     inward = time.perf_counter() - started
     kept = frame.persist()
     kept.count()
     started = time.perf_counter()
-    with spark_pool.registered(con, "bench_transfer", kept) as view:
+    with files.registered(con, "bench_transfer", kept) as view:
         con.execute(f"CREATE TEMP TABLE bench_transferred AS SELECT * FROM {view}")
     outward = time.perf_counter() - started
     kept.unpersist()
-    return {"driver_in": inward, "driver_out": outward}
+    files.close()
+    return {"to_spark": inward, "to_pool": outward}
 
 
 def _engine(engine: str, lake: Path):  # type: ignore[no-untyped-def]
@@ -342,6 +346,7 @@ def _engine(engine: str, lake: Path):  # type: ignore[no-untyped-def]
         spark_executor_cores=current.spark_executor_cores,
         lake_catalog=f"sqlite:///{lake / 'catalog.sqlite'}",
         lake=str(lake / "warehouse"),
+        spark_exchange=str(lake / "exchange"),
     ).factory()
 
 

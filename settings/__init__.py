@@ -53,6 +53,7 @@ SPARK_DRIVER_MEMORY_ENV = "ONCEONLY_SPARK_DRIVER_MEMORY"
 JAVA_HOME_ENV = "JAVA_HOME"
 LAKE_CATALOG_ENV = "ONCEONLY_LAKE_CATALOG"
 LAKE_ENV = "ONCEONLY_LAKE"
+SPARK_EXCHANGE_ENV = "ONCEONLY_SPARK_EXCHANGE"
 CLI_USER_ENV = "ONCEONLY_CLI_USER"
 SHARDS_ENV = "ONCEONLY_SHARDS"
 API_URL_ENV = "ONCEONLY_API_URL"
@@ -131,6 +132,9 @@ class Settings:
     # Parquet files live under `lake`. Empty: beside the pool, under `$ONCEONLY_HOME/lake`.
     lake_catalog: str = ""
     lake: Path = Path("var") / "lake" / "warehouse"
+    # Where rows pass between the pool and Spark as Parquet files: on a cluster, a folder the
+    # pool's host and every executor see at the same path.
+    spark_exchange: Path = Path("var") / "spark-exchange"
     shards_text: str = ""
     cli_user: str | None = None  # the directory user `onceonly` acts as when --as is not given
     # The exchange API the command line's clerk commands call (`onceonly prefill`), and the
@@ -299,6 +303,7 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         lake_catalog=env.get(LAKE_CATALOG_ENV, "").strip()
         or f"sqlite:///{home / 'lake' / 'catalog.sqlite'}",
         lake=Path(env.get(LAKE_ENV) or home / "lake" / "warehouse"),
+        spark_exchange=Path(env.get(SPARK_EXCHANGE_ENV) or home / "spark-exchange"),
         shards_text=env.get(SHARDS_ENV, "").strip(),
         cli_user=env.get(CLI_USER_ENV, "").strip() or None,
         api_url=env.get(API_URL_ENV, "").strip() or DEFAULT_API_URL,

@@ -31,6 +31,7 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     spark_executor_cores: int = settings.DEFAULT_SPARK_EXECUTOR_CORES
     lake_catalog: str = ""  # the Spark path's Iceberg catalog (URL); empty: no lake
     lake: str = ""  # the folder its tables' Parquet files live in
+    spark_exchange: str = ""  # where rows pass between the pool and Spark; empty: the setting
 
     @classmethod
     def from_settings(cls, current: settings.Settings | None = None) -> EngineResource:
@@ -43,6 +44,7 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             spark_executor_cores=current.spark_executor_cores,
             lake_catalog=current.lake_catalog,
             lake=str(current.lake),
+            spark_exchange=str(current.spark_exchange),
         )
 
     def lake_tables(self) -> Lake | None:
@@ -68,4 +70,7 @@ class EngineResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 executor_cores=self.spark_executor_cores,
             )
         )
-        return functools.partial(SparkEngine, spark=session, lake=self.lake_tables())
+        exchange = Path(self.spark_exchange) if self.spark_exchange else None
+        return functools.partial(
+            SparkEngine, spark=session, lake=self.lake_tables(), exchange=exchange
+        )

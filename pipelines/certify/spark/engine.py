@@ -1,10 +1,12 @@
 """The Spark engine: each certification step as DataFrame work, its outcome written into the pool.
 
-Spark reads the landed batch and the current certified versions out of the pool, types and
+Spark reads the landed batch and the current certified versions out of the pool (as Parquet
+files, ``pipelines.certify.spark.exchange``, never through the driver), types and
 checks the rows with the contract's rules rendered for Spark, marks duplicates and key
 collisions, gates the candidates with Great Expectations, and decides the history merge,
 scores and conflicts. The pool (DuckDB) then stores those decisions in the rows and tables the
-DuckDB engine writes, inside the certifier's transaction: quarantine entries keep the
+DuckDB engine writes, reading Spark's result files in place, inside the certifier's
+transaction: quarantine entries keep the
 department's delivered text (taken from the landed row) and are not opened twice, exactly as
 ``pipelines.certify.quarantine`` does.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from functools import reduce
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -22,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from sqlglot import exp
 
+import settings
 from contracts.compiler import LANDED_ROW, CompiledContract
 from contracts.keys.problems import Problem
 from contracts.model import SQL_TYPES, Column, Contract
@@ -42,7 +46,7 @@ from pipelines.certify.history import MergeCounts
 from pipelines.certify.lake import REGION, Lake, history_schema, region_fingerprints
 from pipelines.certify.quarantine import not_open_already, raw_row_json, subject_key_of
 from pipelines.certify.schema import certified_table_exists, history_table, quality_table
-from pipelines.certify.spark import pool
+from pipelines.certify.spark.exchange import ParquetExchange
 from pipelines.certify.spark.gate import run_spark_gate
 from pipelines.certify.spark.lake_writer import write_region
 from pipelines.duckdb_sql import quote_identifier, quote_literal
@@ -71,11 +75,16 @@ class SparkEngine:
     dialect = SPARK
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, spark: SparkSession, lake: Lake | None = None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        spark: SparkSession,
+        lake: Lake | None = None,
+        exchange: Path | None = None,
     ) -> None:
         self.con = con
         self.spark = spark
         self.lake = lake
+        self.exchange = ParquetExchange(spark, exchange or settings.current().spark_exchange)
         self.tag = uuid.uuid4().hex[:12]
         self.views: list[str] = []
         self.cached: list[DataFrame] = []
@@ -101,8 +110,7 @@ class SparkEngine:
     def _current(self, contract: Contract, columns: list[str] | None = None) -> DataFrame:
         """The open versions (`_valid_to IS NULL`) of `contract`'s certified history."""
         listed = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
-        return pool.read(
-            self.spark,
+        return self.exchange.read(
             self.con,
             f"SELECT {listed} FROM {history_table(contract)} WHERE _valid_to IS NULL",
         )
@@ -125,8 +133,7 @@ class SparkEngine:
         contract = compiled.contract
         where = shard_filter(compiled, shard)
         in_shard = "" if where is None else f" AND {render(where, DUCKDB)}"
-        landed = pool.read(
-            self.spark,
+        landed = self.exchange.read(
             self.con,
             f"SELECT * FROM {landed_table(contract)} AS {LANDED_ROW} "
             f"WHERE _file_hash = ?{in_shard}",
@@ -241,7 +248,7 @@ class SparkEngine:
         rule_ids: str,
         reasons: str,
     ) -> None:
-        with pool.registered(self.con, f"spark_quarantine_{self.tag}", rows) as view:
+        with self.exchange.registered(self.con, f"spark_quarantine_{self.tag}", rows) as view:
             self.con.execute(
                 f"INSERT INTO {quality_table(QUARANTINE)} SELECT ?, ?, ?, c._file_name, "
                 f"c._row_number, c.record_key, {rule_ids}, {reasons}, "
@@ -255,7 +262,7 @@ class SparkEngine:
 
     def resolve_redelivered(self, contract: Contract, batch: str, now: dt.datetime) -> int:
         keys = self._candidates().select(self._record_key(contract).alias("record_key"))
-        with pool.registered(self.con, f"spark_keys_{self.tag}", keys) as view:
+        with self.exchange.registered(self.con, f"spark_keys_{self.tag}", keys) as view:
             rows = self.con.execute(
                 f"UPDATE {quality_table(QUARANTINE)} SET status = 'resolved', "
                 "resolved_by_batch = ?, resolved_at = ? WHERE contract_id = ? "
@@ -291,14 +298,14 @@ class SparkEngine:
             f"h.{quote_identifier(k)} IS NOT DISTINCT FROM c.{quote_identifier(k)}"
             for k in contract.record_key
         )
-        with pool.registered(self.con, f"spark_closed_{self.tag}", closed) as view:
+        with self.exchange.registered(self.con, f"spark_closed_{self.tag}", closed) as view:
             self.con.execute(
                 f"UPDATE {table} AS h SET _valid_to = ? FROM {view} AS c WHERE "
                 f"h._valid_to IS NULL AND {key_match} AND h._record_hash = c._record_hash",
                 [now],
             )
         names = ", ".join(f"i.{quote_identifier(c.name)}" for c in contract.columns)
-        with pool.registered(self.con, f"spark_new_{self.tag}", new) as view:
+        with self.exchange.registered(self.con, f"spark_new_{self.tag}", new) as view:
             inserted = self.con.execute(
                 f"INSERT INTO {table} SELECT {names}, i._record_hash, ?, NULL, ?, "
                 f"i._row_number, i._file_name, i._department, i._warnings FROM {view} AS i",
@@ -375,7 +382,7 @@ class SparkEngine:
                     mine,
                 )
             rows = self.spark.sql(conflict_query(pairing, *sides, SPARK))
-            with pool.registered(self.con, f"spark_conflicts_{self.tag}", rows) as view:
+            with self.exchange.registered(self.con, f"spark_conflicts_{self.tag}", rows) as view:
                 inserted = self.con.execute(
                     insert_conflicts(view), parameters(pairing, batch, now)
                 ).fetchall()
@@ -409,8 +416,7 @@ class SparkEngine:
             quote_identifier(c) for c in history_schema(contract).names if c != REGION
         )
         for each in regions:
-            rows = pool.read(
-                self.spark,
+            rows = self.exchange.read(
                 self.con,
                 f"SELECT {names}, ? AS {REGION} FROM {table} WHERE {region} = ?",
                 [each, each],
@@ -425,6 +431,7 @@ class SparkEngine:
         for view in self.views:
             self.spark.catalog.dropTempView(view)
         self.cached, self.views = [], []
+        self.exchange.close()
 
 
 def _map(mapping: dict[str, str]) -> SparkColumn:

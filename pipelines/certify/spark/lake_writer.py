@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.certify.spark.exchange import naive_timestamps
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
@@ -18,15 +20,7 @@ if TYPE_CHECKING:
 def write_region(frame: DataFrame, folder: Path) -> list[str]:
     """Write `frame` (one region's rows, the lake table's columns) as Parquet files under
     `folder`; the files written, none for no rows."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import TimestampNTZType, TimestampType
-
     if frame.isEmpty():
         return []
-    # The table's timestamps are naive, as the pool's are: a session-zoned timestamp would be
-    # written as an instant (Parquet's isAdjustedToUTC), which the table does not accept.
-    for field in frame.schema.fields:
-        if isinstance(field.dataType, TimestampType):
-            frame = frame.withColumn(field.name, F.col(field.name).cast(TimestampNTZType()))
-    frame.write.mode("errorifexists").parquet(folder.resolve().as_uri())
+    naive_timestamps(frame).write.mode("errorifexists").parquet(folder.resolve().as_uri())
     return sorted(str(path) for path in folder.glob("*.parquet"))
