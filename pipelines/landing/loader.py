@@ -35,6 +35,18 @@ from pipelines.landing.staging import STAGE, STAGE_REJECTS, StageResult, row_num
 from pipelines.phases import PhaseClock
 
 KEY_BATCH_ROWS = 1_000_000
+# Rows joined to their keys per INSERT: a range's hash table (about 100 bytes a row) stays well
+# inside the pool's memory limit, where one join over a 31-million-row delivery spilled 9.7 GB.
+JOIN_RANGE_ROWS = 4_000_000
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """The staged rows' keys, written to Parquet: how many rows have a key problem, and the
+    range of `_ordinal` they cover (None: no rows)."""
+
+    problems: int
+    ordinals: tuple[int, int] | None
 
 
 @dataclass(frozen=True)
@@ -161,9 +173,9 @@ def land_file(
 
 def _write_keys(
     con: duckdb.DuckDBPyConnection, contract: Contract, staged: StageResult, path: Path
-) -> int:
+) -> KeyFile:
     """Row identity, file line and normalised keys of every staged row, computed in Arrow and
-    written to a Parquet file at `path`; returns how many rows have a key problem.
+    written to a Parquet file at `path`, in the stage's order.
 
     Streamed in batches, and to disk rather than memory: the key kernels build per-row
     matrices, and a 30-million-row delivery's keys held in Python would sit beside DuckDB's
@@ -175,6 +187,8 @@ def _write_keys(
     ).to_arrow_reader(KEY_BATCH_ROWS)
     assert reader is not None
     problems = 0
+    low: int | None = None
+    high: int | None = None
     writer: pq.ParquetWriter | None = None
     try:
         for batch in reader:
@@ -183,6 +197,11 @@ def _write_keys(
                 writer = pq.ParquetWriter(path, keys.schema, compression="snappy")
             writer.write_batch(keys.cast(writer.schema))
             problems += _rows_with_key_problems(keys, contract)
+            if batch.num_rows:
+                bounds = pc.min_max(batch.column("_ordinal"))
+                first, last = bounds["min"].as_py(), bounds["max"].as_py()
+                low = first if low is None else min(low, first)
+                high = last if high is None else max(high, last)
         if writer is None:  # an empty delivery still needs the key file's columns
             empty = _keys_of(pa.RecordBatch.from_pylist([], schema=reader.schema), contract, staged)
             writer = pq.ParquetWriter(path, empty.schema)
@@ -190,7 +209,7 @@ def _write_keys(
     finally:
         if writer is not None:
             writer.close()
-    return problems
+    return KeyFile(problems, None if low is None or high is None else (low, high))
 
 
 def _keys_of(batch: pa.RecordBatch, contract: Contract, staged: StageResult) -> pa.RecordBatch:
@@ -237,7 +256,7 @@ def _insert_landed(
     scratch.mkdir(parents=True, exist_ok=True)
     key_file = scratch / f"{file_hash}.keys.parquet"
     with clock.phase("key checks"):
-        problems = _write_keys(con, contract, staged, key_file)
+        keys = _write_keys(con, contract, staged, key_file)
     select: list[str] = []
     targets: list[str] = []
     for column in contract.columns:
@@ -251,18 +270,31 @@ def _insert_landed(
             select.append(expression)
     targets += ["_department", "_file_name", "_file_hash", "_row_number", "_loaded_at"]
     select += ["?", "?", "?", "k._row_number", "current_localtimestamp()"]
+    lineage = [file.department, file.path.name, file_hash, str(key_file)]
+    insert = (
+        f"INSERT INTO {landed_table(contract)} ({', '.join(targets)}) "
+        f"SELECT {', '.join(select)} FROM {STAGE} AS s "
+        "JOIN read_parquet(?) AS k ON k._ordinal = s._ordinal "
+        "WHERE s._ordinal BETWEEN ? AND ? AND k._ordinal BETWEEN ? AND ?"
+    )
     try:
-        # A hash join on the row identity: parallel, unlike a positional join.
+        # A hash join on the row identity (parallel, unlike a positional join), one range of
+        # ordinals at a time: both sides are filtered to the range where they are read (the
+        # stage's scan, the key file's row groups), so each hash table fits in memory.
         with clock.phase("insert with keys and lineage"):
-            con.execute(
-                f"INSERT INTO {landed_table(contract)} ({', '.join(targets)}) "
-                f"SELECT {', '.join(select)} FROM {STAGE} AS s "
-                "JOIN read_parquet(?) AS k ON k._ordinal = s._ordinal",
-                [file.department, file.path.name, file_hash, str(key_file)],
-            )
+            for low, high in _ranges(keys.ordinals, JOIN_RANGE_ROWS):
+                con.execute(insert, [*lineage, low, high, low, high])
     finally:
         key_file.unlink(missing_ok=True)
-    return problems
+    return keys.problems
+
+
+def _ranges(ordinals: tuple[int, int] | None, size: int) -> list[tuple[int, int]]:
+    """`ordinals` (first and last, inclusive) cut into ranges of at most `size` ordinals."""
+    if ordinals is None:
+        return []
+    first, last = ordinals
+    return [(low, min(low + size - 1, last)) for low in range(first, last + 1, size)]
 
 
 def _key_select(name: str, role: KeyRole) -> list[tuple[str, str]]:

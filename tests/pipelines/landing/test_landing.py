@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from contracts.registry import bundled_contracts
+from pipelines.landing import loader
 from pipelines.landing.errors import LandingError
 from pipelines.landing.files import LandingFile
 from pipelines.landing.loader import LandingReport, land_file
@@ -238,3 +239,46 @@ def test_truncated_parquet_fails_cleanly(pool: Path, tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-40])
     with pytest.raises(LandingError, match="Parquet"):
         land(pool, path, "nr_real_estate")
+
+
+@pytest.mark.parametrize("kind", ["csv with rejected lines", "jsonl with malformed lines"])
+def test_rows_join_their_keys_alike_in_one_range_or_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Large deliveries are joined to their keys range by range (`JOIN_RANGE_ROWS`); a range
+    of two rows gives every landed row, rejects and count that one range gives."""
+    if kind.startswith("csv"):
+        rows = feeds.population_rows()
+        lines = [",".join(feeds.POPULATION_HEADER), ",".join(rows[0]), "短行"]
+        lines += [",".join(r) for r in rows[1:]] + ["又一个短行", ",".join(rows[0])]
+        path = tmp_path / "p.csv"
+        path.write_bytes("\r\n".join(lines).encode("gbk"))
+        contract_id = "ps_population"
+    else:
+        person = feeds.id_number()
+        records: list[dict[str, object] | str] = [
+            {"身份证号": person, "姓名": "张伟", "登记类型": "结婚", "登记日期": "2020-05-20"},
+            '{"身份证号": "broken',
+            *(
+                {"身份证号": person, "姓名": f"张{n}", "登记类型": "离婚", "登记日期": "2023-01-09"}
+                for n in range(5)
+            ),
+        ]
+        path = feeds.write_jsonl(tmp_path / "婚姻登记信息_20261120.jsonl", records)
+        contract_id = "ca_marriage"
+    table = f"landing.{contract_id}"
+    everything = f"SELECT * EXCLUDE (_loaded_at) FROM {table} ORDER BY _row_number"
+    whole = land(tmp_path / "whole.duckdb", path, contract_id)
+    monkeypatch.setattr(loader, "JOIN_RANGE_ROWS", 2)
+    ranged = land(tmp_path / "ranged.duckdb", path, contract_id)
+    assert (ranged.rows_read, ranged.rows_landed, ranged.rows_rejected) == (
+        whole.rows_read,
+        whole.rows_landed,
+        whole.rows_rejected,
+    )
+    assert ranged.rows_landed >= 5 and ranged.rows_rejected >= 1
+    assert query(tmp_path / "ranged.duckdb", everything) == query(
+        tmp_path / "whole.duckdb", everything
+    )
+    rejects = "SELECT row_number, raw, reason FROM landing.rejects ORDER BY row_number"
+    assert query(tmp_path / "ranged.duckdb", rejects) == query(tmp_path / "whole.duckdb", rejects)
