@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Spark's tests first (otherwise in collection order): they are the suite's longest (the
+    standalone cluster takes minutes), and started last they leave one worker running alone
+    at the end while the other has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("spark") is None)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise `backend` per module (so a module's fixtures are built once per backend);
     a test marked `sqlite_only` runs on SQLite alone, one marked `postgresql` on it alone."""

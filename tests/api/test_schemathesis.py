@@ -102,6 +102,10 @@ def _with(
     return case
 
 
+# Every operation as a clerk, on SQLite: the clerk's routes and the directory's (as a steward)
+# are fuzzed on both databases below, so this broad pass runs once; the other routes' own
+# tests (extracts, analytics, audit) run on both databases.
+@pytest.mark.sqlite_only
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
