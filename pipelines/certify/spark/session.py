@@ -99,7 +99,8 @@ def spark_conf(config: SparkSettings) -> dict[str, str]:
         "spark.executor.memory": config.executor_memory,
         "spark.executor.cores": str(config.executor_cores),
         "spark.driver.memory": config.driver_memory,
-        # What the driver collects is bounded by its memory, not by a second, smaller limit.
+        # The driver collects only figures (counts, the gate's metrics and samples); what it
+        # collects is bounded by its memory, not by a second, smaller limit.
         "spark.driver.maxResultSize": "0",
         "spark.ui.enabled": str(config.ui).lower(),
         "spark.ui.showConsoleProgress": "false",
