@@ -1,14 +1,13 @@
 """The Spark engine: each certification step as DataFrame work, its outcome written into the pool.
 
 Spark reads the landed batch and the current certified versions out of the pool (as Parquet
-files, ``pipelines.certify.spark.exchange``, never through the driver), types and
-checks the rows with the contract's rules rendered for Spark, marks duplicates and key
-collisions, gates the candidates with Great Expectations, and decides the history merge,
-scores and conflicts. The pool (DuckDB) then stores those decisions in the rows and tables the
-DuckDB engine writes, reading Spark's result files in place, inside the certifier's
-transaction: quarantine entries keep the
-department's delivered text (taken from the landed row) and are not opened twice, exactly as
-``pipelines.certify.quarantine`` does.
+files, ``pipelines.certify.spark.exchange``, never through the driver), types and checks the
+rows with the contract's rules rendered for Spark, marks duplicates and key collisions, gates
+the candidates with Great Expectations, and decides the history merge, scores and conflicts.
+The pool (DuckDB) then stores those decisions, reading Spark's result files in place, in the
+rows and tables the DuckDB engine writes, inside the certifier's transaction: quarantine
+entries keep the department's delivered text (taken from the landed row) and are not opened
+twice, exactly as ``pipelines.certify.quarantine`` does.
 """
 
 from __future__ import annotations
