@@ -36,6 +36,8 @@ DAY_RANGE = f"between {EARLIEST_DAY} and {LATEST_DAY}"
 
 
 def within_calendar(day: dt.date | None) -> dt.date | None:
+    """`day` unchanged when the calendar counts it (or none was given), else a ValueError
+    that FastAPI turns into a 422 naming the field."""
     if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
         raise ValueError(
             f"{day} is outside {EARLIEST_DAY}..{LATEST_DAY}, the years the working-day "

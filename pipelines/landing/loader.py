@@ -270,7 +270,7 @@ def _insert_landed(
             select.append(expression)
     targets += ["_department", "_file_name", "_file_hash", "_row_number", "_loaded_at"]
     select += ["?", "?", "?", "k._row_number", "current_localtimestamp()"]
-    lineage = [file.department, file.path.name, file_hash, str(key_file)]
+    named = [file.department, file.path.name, file_hash, str(key_file)]  # lineage, key file
     insert = (
         f"INSERT INTO {landed_table(contract)} ({', '.join(targets)}) "
         f"SELECT {', '.join(select)} FROM {STAGE} AS s "
@@ -283,7 +283,7 @@ def _insert_landed(
         # stage's scan, the key file's row groups), so each hash table fits in memory.
         with clock.phase("insert with keys and lineage"):
             for low, high in _ranges(keys.ordinals, JOIN_RANGE_ROWS):
-                con.execute(insert, [*lineage, low, high, low, high])
+                con.execute(insert, [*named, low, high, low, high])
     finally:
         key_file.unlink(missing_ok=True)
     return keys.problems

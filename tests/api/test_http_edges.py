@@ -1,8 +1,8 @@
 """The edges of the HTTP surface, over real HTTP against the app and the sample directory:
 integers too large for a database, days beyond the working-day calendar's years, the one
-error body on every error the app can give, no
-caching of answers that may carry personal data, and the documentation pages served from the
-app itself under a strict Content-Security-Policy."""
+error body on every error the app can give, no caching of answers that may carry personal
+data, and the documentation pages served from the app itself under a strict
+Content-Security-Policy."""
 
 from __future__ import annotations
 
