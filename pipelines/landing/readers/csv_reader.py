@@ -84,11 +84,16 @@ def _stage_utf8(
     reasons = " ".join(
         f"WHEN '{kind}' THEN {quote_literal(text)}" for kind, text in REJECT_REASONS.items()
     )
+    # DuckDB reports a short row once per missing column ("Found: 1", "Found: 2", ...); the
+    # reason keeps each kind of error once, at its first column, in column order, so it reads
+    # the same on every run.
     con.execute(
         f"INSERT INTO {STAGE_REJECTS} SELECT line, any_value(csv_line), "
-        f"string_agg(DISTINCT CASE CAST(error_type AS VARCHAR) {reasons} "
-        "ELSE CAST(error_type AS VARCHAR) END || ' (' || error_message || ')', '; ') "
-        "FROM csv_rejects GROUP BY line"
+        "string_agg(reason, '; ' ORDER BY first_column) FROM ("
+        f"SELECT line, any_value(csv_line) AS csv_line, min(column_idx) AS first_column, "
+        f"CASE CAST(error_type AS VARCHAR) {reasons} ELSE CAST(error_type AS VARCHAR) END "
+        "|| ' (' || arg_min(error_message, column_idx) || ')' AS reason "
+        "FROM csv_rejects GROUP BY line, error_type) GROUP BY line"
     )
     con.execute("DROP TABLE csv_rejects; DROP TABLE csv_scans")
     notes = (f"encoding {encoding}",) + (

@@ -104,7 +104,9 @@ def test_unparseable_csv_rows_are_kept_with_their_reason(pool: Path, tmp_path: P
     assert (report.rows_read, report.rows_landed, report.rows_rejected) == (5, 3, 2)
     rejects = query(pool, "SELECT row_number, raw, reason FROM landing.rejects ORDER BY row_number")
     assert [r[0] for r in rejects] == [3, 5]
-    assert "fewer fields" in rejects[0][2] and "短行" in rejects[0][1]
+    assert "短行" in rejects[0][1]
+    # DuckDB reports a short row once per missing column; the clerk reads one reason.
+    assert rejects[0][2].count("fewer fields") == 1 and rejects[0][2].endswith("Found: 2)")
     assert "more fields" in rejects[1][2]
     numbers = query(pool, "SELECT _row_number FROM landing.ps_population ORDER BY _row_number")
     assert [n for (n,) in numbers] == [2, 4, 6]
