@@ -3,13 +3,13 @@
 On the Spark path each resource's certified history is also kept as an Iceberg table
 (``certified.<resource>``) in a SQL catalog (pyiceberg's: SQLite by default, PostgreSQL by
 URL in production), its Parquet files under the lake folder, partitioned by the region shard
-(``contracts.shards``) in a `_region` column. Spark writes a shard's files
-(``pipelines.certify.spark.lake_writer``); they become part of the table only when this
-module commits them, in one catalog transaction that also drops the region's previous files.
-A job killed before the commit leaves files no snapshot names: readers, who read what the
-table's current snapshot lists, see the table as it was. (Spark's own Iceberg runtime is a
-jar fetched at run time, which an offline cluster cannot do; committing from Python needs
-none.)
+(``contracts.shards``) in a `_region` column. After each certification the pool writes the
+certified regions' files from its history (:meth:`Lake.commit_history`); they become part of
+the table only when this module commits them, in one catalog transaction per region that also
+drops the region's previous files. A run killed before the commit leaves files no snapshot
+names: readers, who read what the table's current snapshot lists, see the table as it was.
+(Spark's own Iceberg runtime is a jar fetched at run time, which an offline cluster cannot
+do; committing from Python needs none.)
 
 Each region's commit also records, as a table property, the fingerprint of the region's
 history in the pool it was written from (:func:`region_fingerprints`). A lake commit that
@@ -129,6 +129,44 @@ class Lake:
                 transaction.add_files(files)
             transaction.set_properties({FINGERPRINT + region: fingerprint})
 
+    def commit_history(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        contract: Contract,
+        table: str,
+        region: str,
+        shard: str | None,
+    ) -> None:
+        """Make the pool's history `table` of `shard` (None: of every region; `region`: the SQL
+        of a row's region shard) the lake's rows, one commit per region.
+
+        DuckDB writes every region's files in one pass over the table (Parquet partitioned by
+        region, the `_region` column kept in each file): the pool holds the history the next
+        batch merges with, so the files are written from it directly rather than sent to
+        Spark to be written again. A region without rows (a shard that lost its last row)
+        commits no files, which drops its previous ones."""
+        folder = self.staging(contract).resolve()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        names = ", ".join(
+            quote_identifier(c) for c in history_schema(contract).names if c != REGION
+        )
+        where = "" if shard is None else f" WHERE {region} = {quote_literal(shard)}"
+        con.execute(
+            f"COPY (SELECT {names}, {region} AS {REGION} FROM {table}{where}) "
+            f"TO {quote_literal(str(folder))} "
+            f"(FORMAT parquet, PARTITION_BY ({REGION}), WRITE_PARTITION_COLUMNS true)"
+        )
+        written: dict[str, list[str]] = {}
+        for part in sorted(folder.glob(f"{REGION}=*")):
+            # A plain folder per region: readers given the files (DuckDB, Spark) would take a
+            # `_region=11` folder for a partition to decode, as a number or as a URI escape.
+            each = part.name.removeprefix(f"{REGION}=")
+            part = part.rename(folder / each)
+            written[each] = sorted(str(f) for f in part.glob("*.parquet"))
+        fingerprints = region_fingerprints(con, table, region, shard)
+        for each in [shard] if shard is not None else sorted(written):
+            self.commit_region(contract, each, written.get(each, []), fingerprints.get(each, ""))
+
     def fingerprints(self, contract: Contract) -> dict[str, str]:
         """Per region, the fingerprint its last commit recorded."""
         table = self.table(contract)
@@ -155,7 +193,7 @@ class Lake:
             return None
         columns = ", ".join(quote_identifier(c) for c in history_schema(contract).names)
         listed = ", ".join(quote_literal(_local(f)) for f in files)
-        return f"SELECT {columns} FROM read_parquet([{listed}])"
+        return f"SELECT {columns} FROM read_parquet([{listed}], hive_partitioning = false)"
 
 
 def region_fingerprints(

@@ -42,12 +42,11 @@ from pipelines.certify.conflicts import (
 )
 from pipelines.certify.gate import GateResult
 from pipelines.certify.history import MergeCounts
-from pipelines.certify.lake import REGION, Lake, history_schema, region_fingerprints
+from pipelines.certify.lake import Lake
 from pipelines.certify.quarantine import not_open_already, raw_row_json, subject_key_of
 from pipelines.certify.schema import certified_table_exists, history_table, quality_table
 from pipelines.certify.spark.exchange import ParquetExchange
 from pipelines.certify.spark.gate import run_spark_gate
-from pipelines.certify.spark.lake_writer import write_region
 from pipelines.duckdb_sql import quote_identifier, quote_literal
 from pipelines.landing.schema import landed_table
 from snapshot.tables import QUARANTINE, SCORES
@@ -394,35 +393,15 @@ class SparkEngine:
         return self._view(f"current_{contract.id}_{column.name}", current)
 
     def store_history(self, contract: Contract, shard: str | None) -> None:
-        """Rewrite each region's history in the lake (``pipelines.certify.lake``): Spark
-        writes the files, the catalog commits them, publishing reads them. The pool's copy
-        stays what the next batch merges with; a lake commit that failed is made good by
+        """Rewrite the certified regions' history in the lake (``pipelines.certify.lake``):
+        the pool writes the files, the catalog commits them, publishing reads them. The pool's
+        copy stays what the next batch merges with; a lake commit that failed is made good by
         the region's next one, which rewrites the region whole (until then publishing serves
         the region from the pool: each commit records the pool history's fingerprint)."""
         if self.lake is None:
             return
         region = render(shard_expression(contract), DUCKDB)
-        table = history_table(contract)
-        regions = (
-            [shard]
-            if shard is not None
-            else [
-                str(r[0])
-                for r in self.con.execute(f"SELECT DISTINCT {region} FROM {table}").fetchall()
-            ]
-        )
-        names = ", ".join(
-            quote_identifier(c) for c in history_schema(contract).names if c != REGION
-        )
-        for each in regions:
-            rows = self.exchange.read(
-                self.con,
-                f"SELECT {names}, ? AS {REGION} FROM {table} WHERE {region} = ?",
-                [each, each],
-            )
-            files = write_region(rows, self.lake.staging(contract))
-            fingerprint = region_fingerprints(self.con, table, region, each).get(each, "")
-            self.lake.commit_region(contract, each, files, fingerprint)
+        self.lake.commit_history(self.con, contract, history_table(contract), region, shard)
 
     def release(self) -> None:
         for frame in self.cached:

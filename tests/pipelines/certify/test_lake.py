@@ -53,8 +53,8 @@ def _certified(pool: Pool) -> list[tuple[object, ...]]:
 
 
 def _written_by_duckdb(pool: Pool, lake: Lake, region: str, name: str | None = None) -> list[str]:
-    """A region's history as one Parquet file in a new staging folder (what Spark writes on
-    its path), `name` replacing every name when given."""
+    """A region's history as one Parquet file in a new staging folder, `name` replacing every
+    name when given: what a writer killed before its commit leaves behind."""
     folder = lake.staging(POPULATION_CONTRACT)
     folder.mkdir(parents=True)
     file = folder / "part-0.parquet"
@@ -68,12 +68,11 @@ def _written_by_duckdb(pool: Pool, lake: Lake, region: str, name: str | None = N
     return [str(file)]
 
 
-def _commit(pool: Pool, lake: Lake, region: str, files: list[str]) -> None:
-    """Commit `files` as `region`, with the fingerprint of the pool's history of it."""
+def _commit_history(pool: Pool, lake: Lake, region: str | None) -> None:
+    """The pool's history of `region` (None: of every region) committed to the lake."""
     shard = render(shard_expression(POPULATION_CONTRACT), DUCKDB)
     with pool.connect() as con:
-        fingerprint = region_fingerprints(con, "certified.ps_population", shard, region)[region]
-    lake.commit_region(POPULATION_CONTRACT, region, files, fingerprint)
+        lake.commit_history(con, POPULATION_CONTRACT, "certified.ps_population", shard, region)
 
 
 def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path: Path) -> None:
@@ -81,17 +80,23 @@ def test_the_lake_commits_regions_whole_and_snapshots_are_built_from_it(tmp_path
     batch = pool.land(population_first() + elsewhere(), header=POPULATION, encoding="utf-8")
     with pool.connect() as con:
         certify_delivery(con, POPULATION_CONTRACT, batch, now=T1)
-    for region in ("11", "41", "44"):
-        _commit(pool, lake, region, _written_by_duckdb(pool, lake, region))
+    _commit_history(pool, lake, None)  # every region, one commit each
     read = lake.read_sql(POPULATION_CONTRACT)
     assert read is not None
     in_lake = _sorted(_read(read).fetchall())
     assert in_lake == _certified(pool)
     files = lake.data_files(POPULATION_CONTRACT)
     assert len(files) == 3
+    assert {Path(f).parent.name for f in files} == {"11", "41", "44"}  # one region a file
+    table = lake.table(POPULATION_CONTRACT)
+    assert table is not None and len(table.history()) == 3
+    with pool.connect() as con:
+        shard = render(shard_expression(POPULATION_CONTRACT), DUCKDB)
+        in_pool = region_fingerprints(con, "certified.ps_population", shard)
+    assert lake.fingerprints(POPULATION_CONTRACT) == in_pool
 
     # A region committed again replaces its files, the others stay.
-    _commit(pool, lake, "44", _written_by_duckdb(pool, lake, "44"))
+    _commit_history(pool, lake, "44")
     assert len(set(lake.data_files(POPULATION_CONTRACT)) & set(files)) == 2
     assert _sorted(_read(lake.read_sql(POPULATION_CONTRACT)).fetchall()) == in_lake
 
