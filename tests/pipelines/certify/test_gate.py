@@ -19,6 +19,7 @@ from contracts.expectations import build_suite
 from contracts.keys.checksums import id_check_char, uscc_check_char
 from contracts.model import SQL_TYPES, Contract
 from contracts.registry import bundled_contracts
+from pipelines.certify import gate
 from pipelines.certify.gate import ExpectationOutcome, GateResult, run_gate
 from tests.contracts.factory import make_contract
 
@@ -205,6 +206,35 @@ def test_each_expectation_fails_on_its_own_bad_rows(bad: GateResult, rule_id: st
     assert not found.success and found.error is None
     assert found.unexpected_count == len(expected_rows)
     assert [example["_row_number"] for example in found.examples] == expected_rows
+
+
+def test_examples_are_fetched_only_where_something_unexpected_was_found(
+    con: duckdb.DuckDBPyConnection, good: GateResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every expectation is counted once; only those that found something are validated again
+    for their examples (on Spark each examples query is a job)."""
+    passes: list[tuple[dict[str, Any], set[str]]] = []
+    validated = gate._validated
+
+    def spy(batch: Any, name: str, configurations: list[Any], result_format: Any) -> Any:
+        passes.append((result_format, {c.meta["rule_id"] for c in configurations if c.meta}))
+        return validated(batch, name, configurations, result_format)
+
+    monkeypatch.setattr(gate, "_validated", spy)
+    create_candidates(con, "one_broken", contract(RULES), [*GOOD, *BAD["t.born_past"]])
+    result = run_gate(con, "one_broken", kinds_suite())
+    assert [f for f, _ in passes if f is not gate.QUERY_FORMAT] == [
+        gate.COUNTS_FORMAT,
+        gate.COLUMN_FORMAT,
+    ]
+    assert passes[1][1] == {"t.born_past"}
+    assert [o.rule_id for o in result.failures] == ["t.born_past"]
+    assert outcome(result, "t.born_past").examples == [{"_row_number": 110, "born": "2027-01-01"}]
+    assert all(o.examples == [] for o in result.outcomes if o.rule_id != "t.born_past")
+
+    passes.clear()
+    assert run_gate(con, "good_rows", kinds_suite()).success  # the table `good` validated
+    assert gate.COLUMN_FORMAT not in [f for f, _ in passes]
 
 
 def test_bad_rows_break_nothing_else_and_block_the_batch(bad: GateResult) -> None:
