@@ -140,19 +140,16 @@ def validate_batch(
     format that keeps its evidence.
 
     Column and table expectations are counted first (`COUNTS_FORMAT`); those that found
-    unexpected values, failed or raised are validated again for their examples. A clean batch,
-    the usual case, so costs one aggregate pass instead of two more queries per column
-    expectation, which on Spark are two jobs each and made most of a small shard's gate."""
+    unexpected values, failed or raised are validated again for their examples. So a clean
+    batch, the usual case, costs one aggregate pass instead of two more queries per column
+    expectation: on Spark, two jobs each, which made most of a small shard's gate."""
     columns = [c for c in configurations if c.type != QUERY_EXPECTATION]
     queries = [c for c in configurations if c.type == QUERY_EXPECTATION]
     results = _validated(batch, name, columns, COUNTS_FORMAT)
-    again = [c for c, r in zip(columns, results, strict=True) if not _clean(r)]
+    again = [c for c in columns if not _clean(results.get(_position(c)))]
     if again:
-        evidence = dict(
-            zip(map(_position, again), _validated(batch, name, again, COLUMN_FORMAT), strict=True)
-        )
-        results = [evidence.get(_position(c), r) for c, r in zip(columns, results, strict=True)]
-    return results + _validated(batch, name, queries, QUERY_FORMAT)
+        results.update(_validated(batch, name, again, COLUMN_FORMAT))
+    return [*results.values(), *_validated(batch, name, queries, QUERY_FORMAT).values()]
 
 
 def _validated(
@@ -160,41 +157,32 @@ def _validated(
     name: str,
     configurations: list[ExpectationConfiguration],
     result_format: dict[str, Any],
-) -> list[ExpectationValidationResult]:
-    """`configurations` validated on `batch`, their results in the same order (an
-    expectation GE returned no result for gets None's place in :func:`_outcomes`)."""
+) -> dict[int, ExpectationValidationResult]:
+    """`configurations` validated on `batch`, by position (:func:`_numbered`); an expectation
+    GE returned no result for is left out, and :func:`_outcomes` makes it a failure."""
     import great_expectations as gx
 
     if not configurations:
-        return []
+        return {}
     part = gx.ExpectationSuite(name=name, expectations=configurations)
-    found = {
+    return {
         _position(r.expectation_config): r
         for r in batch.validate(part, result_format=result_format).results
         if r.expectation_config is not None
     }
-    return [found.get(_position(c), _missing(c)) for c in configurations]
 
 
 def _position(configuration: ExpectationConfiguration) -> int:
     return int((configuration.meta or {})[POSITION])
 
 
-def _missing(configuration: ExpectationConfiguration) -> ExpectationValidationResult:
-    """A stand-in for a result GE did not return: no config, so :func:`_outcomes` sees none."""
-    from great_expectations.core.expectation_validation_result import (
-        ExpectationValidationResult,
-    )
-
-    return ExpectationValidationResult(success=False, expectation_config=None)
-
-
-def _clean(result: ExpectationValidationResult) -> bool:
+def _clean(result: ExpectationValidationResult | None) -> bool:
     """Passed, raised nothing and found no unexpected value: no examples to fetch."""
+    if result is None:
+        return False
     found = result.result or {}
     return (
-        result.expectation_config is not None
-        and bool(result.success)
+        bool(result.success)
         and not _error(result.exception_info or {})
         and not found.get("unexpected_count")
     )
