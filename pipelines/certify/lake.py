@@ -143,8 +143,8 @@ class Lake:
         DuckDB writes every region's files in one pass over the table (Parquet partitioned by
         region, the `_region` column kept in each file): the pool holds the history the next
         batch merges with, so the files are written from it directly rather than sent to
-        Spark to be written again. A region without rows (a shard that lost its last row)
-        commits no files, which drops its previous ones."""
+        Spark to be written again. A shard without certified rows (every row quarantined, say)
+        commits no files, which drops any the region had."""
         folder = self.staging(contract).resolve()
         folder.parent.mkdir(parents=True, exist_ok=True)
         names = ", ".join(
