@@ -108,8 +108,8 @@ class Lake:
         return self.catalog.load_table((NAMESPACE, contract.id))
 
     def staging(self, contract: Contract) -> Path:
-        """A new folder for one commit's files (never reused, so a killed writer's files are
-        never mistaken for another's)."""
+        """A new folder for one write's files, a subfolder per region (never reused, so a
+        killed writer's files are never mistaken for another's)."""
         return self.warehouse / NAMESPACE / contract.id / STAGING / uuid.uuid4().hex
 
     def commit_region(
